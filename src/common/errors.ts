@@ -1,0 +1,100 @@
+// One catalogue of the errors a user can meet. Each protocol maps an error to its own code at its edge from
+// this table (remoting response code, gRPC Code, HTTP status), so the three front ends never disagree.
+// Remoting codes are RocketMQ's ResponseCode values; gRPC codes are apache.rocketmq.v2.Code values.
+
+export interface ErrorSpec {
+  retriable: boolean;
+  remoting: number;
+  grpc: number;
+  http: number;
+  message: string;
+}
+
+export const ErrorCatalog = {
+  SYSTEM_ERROR: { retriable: true, remoting: 1, grpc: 50001, http: 500, message: "internal error" },
+  SYSTEM_BUSY: { retriable: true, remoting: 2, grpc: 42900, http: 503, message: "broker busy" },
+  REQUEST_CODE_NOT_SUPPORTED: {
+    retriable: false,
+    remoting: 3,
+    grpc: 50100,
+    http: 501,
+    message: "request not supported",
+  },
+  BAD_REQUEST: { retriable: false, remoting: 13, grpc: 40000, http: 400, message: "bad request" },
+  MESSAGE_TOO_LARGE: {
+    retriable: false,
+    remoting: 13,
+    grpc: 41300,
+    http: 413,
+    message: "message body too large",
+  },
+  PROPERTIES_TOO_LARGE: {
+    retriable: false,
+    remoting: 13,
+    grpc: 41302,
+    http: 413,
+    message: "message properties too large",
+  },
+  SERVICE_NOT_AVAILABLE: {
+    retriable: true,
+    remoting: 14,
+    grpc: 50300,
+    http: 503,
+    message: "service not available",
+  },
+  DISK_FULL: { retriable: true, remoting: 14, grpc: 50300, http: 507, message: "disk is full" },
+  STORE_WRITE_FAILED: {
+    retriable: true,
+    remoting: 14,
+    grpc: 50001,
+    http: 503,
+    message: "store write failed",
+  },
+  FLUSH_DISK_TIMEOUT: {
+    retriable: true,
+    remoting: 10,
+    grpc: 50400,
+    http: 504,
+    message: "flush to disk timed out",
+  },
+  STORE_CLOSED: { retriable: true, remoting: 14, grpc: 50300, http: 503, message: "store is shut down" },
+  TOPIC_NOT_EXIST: {
+    retriable: false,
+    remoting: 17,
+    grpc: 40402,
+    http: 404,
+    message: "topic does not exist",
+  },
+  SUBSCRIPTION_GROUP_NOT_EXIST: {
+    retriable: false,
+    remoting: 26,
+    grpc: 40403,
+    http: 404,
+    message: "subscription group does not exist",
+  },
+  NO_PERMISSION: { retriable: false, remoting: 16, grpc: 40300, http: 403, message: "no permission" },
+  MESSAGE_NOT_FOUND: { retriable: false, remoting: 1, grpc: 40401, http: 404, message: "message not found" },
+  ILLEGAL_TOPIC: { retriable: false, remoting: 13, grpc: 40001, http: 400, message: "illegal topic name" },
+  ILLEGAL_GROUP: { retriable: false, remoting: 13, grpc: 40002, http: 400, message: "illegal group name" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ErrorCatalog;
+
+export class BrokerError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${ErrorCatalog[code].message}: ${detail}` : ErrorCatalog[code].message, options);
+    this.name = "BrokerError";
+    this.code = code;
+  }
+  get retriable(): boolean {
+    return ErrorCatalog[this.code].retriable;
+  }
+  get spec(): ErrorSpec {
+    return ErrorCatalog[this.code];
+  }
+}
+
+export function isBrokerError(e: unknown, code?: ErrorCode): e is BrokerError {
+  return e instanceof BrokerError && (code === undefined || e.code === code);
+}

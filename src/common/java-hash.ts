@@ -1,0 +1,9 @@
+// Java's String.hashCode over UTF-16 code units, as a signed 32-bit int. It is part of the protocol: tag hash
+// codes in consume queues and SubscriptionData.codeSet, and index key hashes, must match the Java side bit for bit.
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) {
+    h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  }
+  return h;
+}
