@@ -13,6 +13,8 @@ export interface FileIO {
   fdatasyncSync(fd: number): void;
   truncate(fd: number, len: number): void;
   size(fd: number): number;
+  /** Last modification time of a file, in ms since the epoch. */
+  mtimeMs(path: string): number;
   exists(path: string): boolean;
   readdir(path: string): string[];
   mkdirp(path: string): void;
@@ -40,6 +42,7 @@ export const nodeFileIO: FileIO = {
   fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
   truncate: (fd, len) => fs.ftruncateSync(fd, len),
   size: (fd) => fs.fstatSync(fd).size,
+  mtimeMs: (path) => fs.statSync(path).mtimeMs,
   exists: (path) => fs.existsSync(path),
   readdir: (path) => fs.readdirSync(path),
   mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),

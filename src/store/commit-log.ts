@@ -1,0 +1,398 @@
+// The commit log: one append-only byte stream for every topic, cut into fixed-size segment files named by their
+// 20-digit starting offset. A record never spans two segments: when one does not fit, the rest of the segment
+// gets `[remaining i32][BLANK_MAGIC i32]` and the record starts the next segment, as in RocketMQ.
+//
+// Appends are encoded straight into an open in-memory batch; one writer drains batches in order with one
+// positional write each. In sync mode the writer writes every batch it has, then one fdatasync covers them all
+// (group commit) before their appends complete. A batch is handed back only once its bytes reached the OS
+// (async) or the disk (sync), so an acknowledged record survives a process kill (and a power cut in sync mode).
+import { join } from "node:path";
+import { BLANK_MAGIC } from "../common/message-record.js";
+import type { FileIO } from "./file-io.js";
+import { ReadCache } from "./read-cache.js";
+
+export interface Segment {
+  base: number;
+  path: string;
+  fd: number;
+  /** Bytes of the file that hold data (written and not truncated). */
+  size: number;
+}
+
+export interface Batch<T> {
+  segment: Segment;
+  /** Global offset of buf[0]. */
+  start: number;
+  buf: Buffer;
+  len: number;
+  sealed: boolean;
+  items: T[];
+}
+
+export interface CommitLogHooks<T> {
+  /** The batch's bytes are written (and flushed in sync mode); called in log order. */
+  onDone(batch: Batch<T>): void;
+  /** The batch and every batch after it were not stored; offsets are rolled back to `batch.start`. */
+  onFailed(batches: Batch<T>[], err: Error): void;
+}
+
+const BLANK_MIN = 8;
+
+export function segmentName(base: number): string {
+  return String(base).padStart(20, "0");
+}
+
+export class CommitLog<T> {
+  readonly dir: string;
+  private segments: Segment[] = [];
+  private pending: Batch<T>[] = [];
+  private writing = false;
+  private scheduled = false;
+  private readonly cache: ReadCache;
+  private readonly freeBuffers: Buffer[] = [];
+  /** Next offset an append will take. */
+  appendOffset = 0;
+  /** Bytes handed to the OS. */
+  writtenOffset = 0;
+  /** Bytes covered by an fdatasync. */
+  flushedOffset = 0;
+  hooks: CommitLogHooks<T> | undefined;
+
+  constructor(
+    storeDir: string,
+    private readonly io: FileIO,
+    readonly segmentBytes: number,
+    private readonly batchBytes: number,
+    private readonly syncFlush: boolean,
+    cacheBytes: number,
+    cacheBlockBytes: number,
+  ) {
+    this.dir = join(storeDir, "commitlog");
+    this.io.mkdirp(this.dir);
+    const block = Math.min(cacheBlockBytes, segmentBytes);
+    this.cache = new ReadCache(block, cacheBytes);
+    for (const name of this.io.readdir(this.dir).sort()) {
+      if (!/^\d{20}$/.test(name)) continue;
+      const path = join(this.dir, name);
+      const fd = this.io.open(path, "r+");
+      this.segments.push({ base: Number(name), path, fd, size: this.io.size(fd) });
+    }
+  }
+
+  get minOffset(): number {
+    return this.segments[0]?.base ?? 0;
+  }
+
+  get segmentList(): readonly Segment[] {
+    return this.segments;
+  }
+
+  /**
+   * Sets the end of valid data after recovery: truncates the segment holding `end`, removes segments past it,
+   * and starts appending there.
+   */
+  setEnd(end: number): void {
+    while (this.segments.length > 0 && this.segments[this.segments.length - 1]!.base > end) {
+      const last = this.segments.pop()!;
+      this.io.close(last.fd);
+      this.io.unlink(last.path);
+    }
+    const seg = this.segmentFor(end);
+    if (seg) {
+      const local = end - seg.base;
+      if (seg.size !== local) {
+        this.io.truncate(seg.fd, local);
+        seg.size = local;
+      }
+    }
+    this.cache.invalidateFrom(end);
+    this.appendOffset = this.writtenOffset = this.flushedOffset = end;
+  }
+
+  /** Reserves `len` bytes for one record in the open batch and returns where to encode it. */
+  reserve(len: number): { batch: Batch<T>; pos: number; offset: number } {
+    let seg = this.currentSegment();
+    if (this.appendOffset - seg.base + len + BLANK_MIN > this.segmentBytes) {
+      this.writeBlank(seg);
+      seg = this.newSegment(this.appendOffset);
+    }
+    let batch = this.pending[this.pending.length - 1];
+    if (!batch || batch.sealed || batch.segment !== seg || batch.len + len > batch.buf.length) {
+      if (batch) batch.sealed = true;
+      batch = this.openBatch(seg, len);
+    }
+    const pos = batch.len;
+    const offset = this.appendOffset;
+    batch.len += len;
+    this.appendOffset += len;
+    this.schedule();
+    return { batch, pos, offset };
+  }
+
+  private writeBlank(seg: Segment): void {
+    const remaining = this.segmentBytes - (this.appendOffset - seg.base);
+    let batch = this.pending[this.pending.length - 1];
+    if (!batch || batch.sealed || batch.segment !== seg || batch.len + BLANK_MIN > batch.buf.length) {
+      if (batch) batch.sealed = true;
+      batch = this.openBatch(seg, BLANK_MIN);
+    }
+    batch.buf.writeInt32BE(remaining, batch.len);
+    batch.buf.writeInt32BE(BLANK_MAGIC, batch.len + 4);
+    batch.len += BLANK_MIN;
+    batch.sealed = true;
+    // The blank's declared size covers the rest of the segment; only its 8-byte head is written.
+    this.appendOffset += remaining;
+  }
+
+  private openBatch(seg: Segment, atLeast: number): Batch<T> {
+    const size = Math.max(this.batchBytes, atLeast);
+    let buf = size === this.batchBytes ? this.freeBuffers.pop() : undefined;
+    buf ??= Buffer.allocUnsafe(size);
+    const batch: Batch<T> = { segment: seg, start: this.appendOffset, buf, len: 0, sealed: false, items: [] };
+    this.pending.push(batch);
+    return batch;
+  }
+
+  private currentSegment(): Segment {
+    const last = this.segments[this.segments.length - 1];
+    if (last && this.appendOffset >= last.base && this.appendOffset - last.base < this.segmentBytes)
+      return last;
+    return this.newSegment(this.appendOffset);
+  }
+
+  private newSegment(base: number): Segment {
+    const path = join(this.dir, segmentName(base));
+    const fd = this.io.open(path, "w+");
+    const seg: Segment = { base, path, fd, size: 0 };
+    this.segments.push(seg);
+    return seg;
+  }
+
+  private schedule(): void {
+    if (this.writing || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate lets every append made in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        // Write every batch there is, then (sync mode) one fdatasync for all of them.
+        const done: Batch<T>[] = [];
+        const touched = new Set<Segment>();
+        let bytes = 0;
+        while (this.pending.length > done.length && bytes < 64 * this.batchBytes) {
+          const b = this.pending[done.length]!;
+          b.sealed = true;
+          try {
+            await this.writeBatch(b);
+          } catch (err) {
+            this.fail(done.length, err as Error);
+            done.length = 0;
+            break;
+          }
+          touched.add(b.segment);
+          done.push(b);
+          bytes += b.len;
+          if (!this.syncFlush) break;
+        }
+        if (done.length === 0) continue;
+        if (this.syncFlush) {
+          try {
+            for (const seg of touched) await this.io.fdatasync(seg.fd);
+          } catch (err) {
+            this.fail(0, err as Error);
+            continue;
+          }
+        }
+        const last = done[done.length - 1]!;
+        const end = last.start + last.len;
+        if (this.syncFlush)
+          this.flushedOffset = Math.max(this.flushedOffset, this.blankAdjustedEnd(last, end));
+        this.pending.splice(0, done.length);
+        for (const b of done) {
+          this.hooks?.onDone(b);
+          this.release(b);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** A batch that ends with a blank logically ends at the segment's end. */
+  private blankAdjustedEnd(b: Batch<T>, end: number): number {
+    if (b.len >= BLANK_MIN && b.buf.readInt32BE(b.len - 4) === BLANK_MAGIC) {
+      return b.segment.base + this.segmentBytes;
+    }
+    return end;
+  }
+
+  private async writeBatch(b: Batch<T>): Promise<void> {
+    const seg = b.segment;
+    let off = 0;
+    const filePos = b.start - seg.base;
+    while (off < b.len) {
+      const n = await this.io.write(seg.fd, b.buf, off, b.len - off, filePos + off);
+      if (n <= 0) throw new Error("write returned no progress");
+      off += n;
+      seg.size = Math.max(seg.size, filePos + off);
+    }
+    this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
+  }
+
+  /** Rolls back pending[from..]: truncates any partial bytes and hands the batches to onFailed. */
+  private fail(from: number, err: Error): void {
+    const failed = this.pending.splice(from);
+    const first = failed[0];
+    if (!first) return;
+    const seg = first.segment;
+    const local = first.start - seg.base;
+    try {
+      this.io.truncate(seg.fd, local);
+      seg.size = local;
+    } catch {
+      // The next successful write overwrites the same range; recovery would truncate a torn tail anyway.
+    }
+    // Segments created for the failed batches go too.
+    while (this.segments.length > 1 && this.segments[this.segments.length - 1]!.base > first.start) {
+      const s = this.segments.pop()!;
+      try {
+        this.io.close(s.fd);
+        this.io.unlink(s.path);
+      } catch {
+        // An empty file left behind is recognised as such at the next start.
+      }
+    }
+    this.appendOffset = first.start;
+    this.writtenOffset = Math.min(this.writtenOffset, first.start);
+    this.flushedOffset = Math.min(this.flushedOffset, first.start);
+    this.cache.invalidateFrom(first.start);
+    this.hooks?.onFailed(failed, err);
+    for (const b of failed) this.release(b);
+  }
+
+  private release(b: Batch<T>): void {
+    if (b.buf.length === this.batchBytes && this.freeBuffers.length < 4) this.freeBuffers.push(b.buf);
+    b.items = [];
+  }
+
+  /** Async mode: makes everything written so far durable. */
+  async flush(): Promise<void> {
+    const target = this.writtenOffset;
+    if (target <= this.flushedOffset) return;
+    for (const seg of this.segments) {
+      if (seg.base + this.segmentBytes > this.flushedOffset && seg.base < target)
+        await this.io.fdatasync(seg.fd);
+    }
+    this.flushedOffset = Math.max(this.flushedOffset, target);
+  }
+
+  flushSync(): void {
+    const target = this.writtenOffset;
+    for (const seg of this.segments) {
+      if (seg.base + this.segmentBytes > this.flushedOffset && seg.base < target)
+        this.io.fdatasyncSync(seg.fd);
+    }
+    this.flushedOffset = Math.max(this.flushedOffset, target);
+  }
+
+  /** Resolves once every append made so far has been written (or failed). */
+  async idle(): Promise<void> {
+    while (this.pending.length > 0 || this.writing) {
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  segmentFor(offset: number): Segment | undefined {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = segs[mid]!;
+      if (offset < s.base) hi = mid - 1;
+      else if (offset >= s.base + this.segmentBytes) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads `len` written bytes at `offset`. The result may be a view into a cached block: callers must not
+   * modify it. Returns undefined when the range is not (or no longer) in the log.
+   */
+  read(offset: number, len: number): Buffer | undefined {
+    if (len <= 0 || offset + len > this.writtenOffset) return undefined;
+    const seg = this.segmentFor(offset);
+    if (!seg) return undefined;
+    const local = offset - seg.base;
+    if (local + len > seg.size) return undefined;
+    const bs = this.cache.blockBytes;
+    const blockLocal = Math.floor(local / bs) * bs;
+    const blockStart = seg.base + blockLocal;
+    if (local + len <= blockLocal + bs && blockLocal + bs <= seg.size) {
+      let block = this.cache.get(blockStart);
+      if (!block) {
+        block = Buffer.allocUnsafe(bs);
+        if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return undefined;
+        this.cache.put(blockStart, block);
+      }
+      return block.subarray(local - blockLocal, local - blockLocal + len);
+    }
+    const out = Buffer.allocUnsafe(len);
+    if (this.readFully(seg.fd, out, len, local) !== len) return undefined;
+    return out;
+  }
+
+  /** Reads straight from the file, bypassing the cache (recovery's sequential scan). */
+  readRaw(seg: Segment, buf: Buffer, len: number, localPos: number): number {
+    return this.readFully(seg.fd, buf, len, localPos);
+  }
+
+  private readFully(fd: number, buf: Buffer, len: number, pos: number): number {
+    let got = 0;
+    while (got < len) {
+      const n = this.io.read(fd, buf, got, len - got, pos + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  /**
+   * Deletes whole segments that are older than `beforeMtimeMs` (or any, when `force`), oldest first, never the
+   * segment being written. Returns the new minimum offset.
+   */
+  deleteSegments(shouldDelete: (seg: Segment, index: number) => boolean, maxCount: number): number {
+    let deleted = 0;
+    while (deleted < maxCount && this.segments.length > 1) {
+      const seg = this.segments[0]!;
+      if (!shouldDelete(seg, deleted)) break;
+      this.io.close(seg.fd);
+      this.io.unlink(seg.path);
+      this.segments.shift();
+      deleted++;
+    }
+    this.cache.invalidateBelow(this.minOffset);
+    return this.minOffset;
+  }
+
+  close(): void {
+    for (const s of this.segments) {
+      try {
+        this.io.close(s.fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.segments = [];
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,772 @@
+// The message store: the commit log, the consume queues and the key index built from it, the checkpoint,
+// recovery and retention behind one API. It knows nothing of protocols: it takes and returns plain values and
+// throws BrokerError codes that each protocol maps at its edge.
+import { join } from "node:path";
+import { BrokerError } from "../common/errors.js";
+import { readInt64BE } from "../common/int64.js";
+import { javaStringHashCode } from "../common/java-hash.js";
+import { createOffsetMsgId, decodeOffsetMsgId } from "../common/message-id.js";
+import {
+  MAX_PROPERTIES_BYTES,
+  SysFlag,
+  bodyCrc,
+  decodeRecord,
+  encodeRecord,
+  recordLength,
+  storeTimestampPos,
+  sysFlagForHosts,
+} from "../common/message-record.js";
+import type { MessageRecord } from "../common/message-record.js";
+import { Prop, getProperty } from "../common/properties.js";
+import type { HostAddress } from "../common/socket-address.js";
+import { hostAddress } from "../common/socket-address.js";
+import { abortPath, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import type { Checkpoint } from "./checkpoint.js";
+import { CommitLog } from "./commit-log.js";
+import type { Batch } from "./commit-log.js";
+import { scanCommitLog } from "./commit-log-scan.js";
+import { UNIT } from "./consume-queue.js";
+import { ConsumeQueueStore } from "./consume-queue-store.js";
+import type { FileIO } from "./file-io.js";
+import { nodeFileIO } from "./file-io.js";
+import { KeyIndex } from "./key-index.js";
+import { resolveStoreConfig } from "./store-config.js";
+import type { StoreConfig } from "./store-config.js";
+
+export interface PutMessageInput {
+  topic: string;
+  queueId: number;
+  body: Buffer;
+  /** Encoded properties (`k\u0001v\u0002`...). TAGS, KEYS and UNIQ_KEY are read from here. */
+  properties?: string;
+  flag?: number;
+  sysFlag?: number;
+  bornTimestamp?: number;
+  bornHost?: HostAddress;
+  reconsumeTimes?: number;
+  preparedTransactionOffset?: number;
+}
+
+export interface PutMessageResult {
+  /** The offset message id: store host + commit log offset. */
+  offsetMsgId: string;
+  phyOffset: number;
+  size: number;
+  queueOffset: number;
+  storeTimestamp: number;
+}
+
+export type GetMessageStatus =
+  | "FOUND"
+  | "NO_MATCHED_MESSAGE"
+  | "NO_MESSAGE_IN_QUEUE"
+  | "NO_MATCHED_LOGIC_QUEUE"
+  | "OFFSET_TOO_SMALL"
+  | "OFFSET_OVERFLOW_ONE"
+  | "OFFSET_OVERFLOW_BADLY"
+  | "OFFSET_FOUND_NULL";
+
+export interface GetMessageResult {
+  status: GetMessageStatus;
+  /** Stored records, byte for byte (views into the read cache: do not modify). */
+  messages: Buffer[];
+  /** Queue offset of each message in `messages`. */
+  offsets: number[];
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+}
+
+/** A server-side filter: first by the tag hash in the consume queue, then (optionally) on the record itself. */
+export interface MessageFilter {
+  matchTagsCode(tagsCode: number): boolean;
+  matchRecord?(record: Buffer): boolean;
+}
+
+export interface StoreStats {
+  minPhyOffset: number;
+  maxPhyOffset: number;
+  flushedOffset: number;
+  dispatchedOffset: number;
+  diskUsedRatio: number;
+  diskFull: boolean;
+}
+
+export interface RecoveryReport {
+  aborted: boolean;
+  end: number;
+  scannedRecords: number;
+  redispatchedFrom: number;
+  rebuiltQueues: boolean;
+  rebuiltIndex: boolean;
+  stoppedBecause?: string;
+  warnings: string[];
+}
+
+interface PendingPut {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  phyOffset: number;
+  size: number;
+  tagsCode: number;
+  storeTimestamp: number;
+  toQueue: boolean;
+  keys: string | undefined;
+  uniqKey: string | undefined;
+  resolve: (r: PutMessageResult) => void;
+  reject: (e: Error) => void;
+}
+
+export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
+
+/** Pulls scan at most this many queue units for one request when a filter skips them (RocketMQ: 16000). */
+const MAX_FILTER_SCAN = 16000;
+const RECORD_OVERHEAD = 512;
+
+export class MessageStore {
+  readonly config: StoreConfig;
+  readonly recovery: RecoveryReport;
+  private readonly io: FileIO;
+  private readonly log: CommitLog<PendingPut>;
+  private readonly queues: ConsumeQueueStore;
+  private readonly index: KeyIndex;
+  private readonly nextOffsets = new Map<string, Map<number, number>>();
+  private readonly listeners: ArrivalListener[] = [];
+  private dispatchedOffset = 0;
+  private diskFull = false;
+  private diskUsedRatio = 0;
+  private closed = false;
+  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private cleanTimer: NodeJS.Timeout | undefined;
+  private manualDeleteRequested = false;
+  private readonly maxRecordBytes: number;
+
+  private constructor(config: StoreConfig, io: FileIO) {
+    this.config = config;
+    this.io = io;
+    this.maxRecordBytes = config.maxMessageBytes + MAX_PROPERTIES_BYTES + RECORD_OVERHEAD;
+    io.mkdirp(config.dir);
+    this.takeLock();
+    this.log = new CommitLog<PendingPut>(
+      config.dir,
+      io,
+      config.segmentBytes,
+      config.writeBatchBytes,
+      config.flushMode === "sync",
+      config.readCacheBytes,
+      config.readCacheBlockBytes,
+    );
+    this.queues = new ConsumeQueueStore(config.dir, io, config.queueEntriesPerFile);
+    this.index = KeyIndex.open({
+      dir: join(config.dir, "index"),
+      io,
+      slotNum: config.indexSlotNum,
+      maxEntriesPerFile: config.indexMaxEntriesPerFile,
+    });
+    this.recovery = this.recover();
+    this.log.hooks = {
+      onDone: (b) => this.onBatchDone(b),
+      onFailed: (bs, err) => this.onBatchesFailed(bs, err),
+    };
+    io.writeFileAtomic(abortPath(config.dir), String(process.pid));
+    this.refreshDiskState();
+    this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), config.flushIntervalMs);
+    this.flushTimer.unref();
+    this.cleanTimer = setInterval(() => this.runRetention(), config.cleanIntervalMs);
+    this.cleanTimer.unref();
+  }
+
+  /** Opens (and recovers) the store in `config.dir`. */
+  static open(config: Partial<StoreConfig> & { dir: string }, io: FileIO = nodeFileIO): MessageStore {
+    return new MessageStore(resolveStoreConfig(config), io);
+  }
+
+  private takeLock(): void {
+    const lock = join(this.config.dir, "lock");
+    if (this.io.exists(lock)) {
+      const pid = Number(this.io.readFile(lock).toString("utf8"));
+      if (pid && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`store ${this.config.dir} is in use by process ${pid}`);
+      }
+    }
+    this.io.writeFileAtomic(lock, String(process.pid));
+  }
+
+  // ---- recovery -------------------------------------------------------------------------------------------
+
+  private recover(): RecoveryReport {
+    const dir = this.config.dir;
+    const aborted = this.io.exists(abortPath(dir));
+    const cp = readCheckpoint(this.io, dir);
+    const warnings = [...this.index.warnings];
+    const problems = this.queues.load();
+    const min = this.log.minOffset;
+    let rebuildQueues = problems.length > 0;
+    warnings.push(...problems);
+    if (!rebuildQueues && cp) {
+      for (const [topic, qs] of Object.entries(cp.queues)) {
+        for (const [qid, max] of Object.entries(qs)) {
+          const q = this.queues.get(topic, Number(qid));
+          if (max > 0 && (!q || q.maxOffset < max)) {
+            warnings.push(
+              `consume queue ${topic}/${qid} is behind the checkpoint (${q?.maxOffset ?? 0} < ${max})`,
+            );
+            rebuildQueues = true;
+          }
+        }
+      }
+    }
+    let rebuildIndex = cp !== undefined && this.index.lastIndexedOffset < cp.indexedOffset;
+    if (rebuildIndex) warnings.push("key index is behind the checkpoint");
+
+    // Pass 1: find where valid data ends, checking every record from the start of the segment that holds the
+    // last dispatch point (from the first segment when there is no checkpoint).
+    const dispatchPoint = Math.max(min, cp ? Math.min(cp.dispatchedOffset, cp.flushedOffset) : min);
+    const segStart = this.log.segmentFor(dispatchPoint)?.base ?? dispatchPoint;
+    const scan = scanCommitLog(this.log, Math.max(min, segStart), this.maxRecordBytes);
+    const end = scan.end;
+    this.log.setEnd(end);
+    for (const q of this.queues.all()) q.truncateByPhy(end);
+    this.index.truncateFrom(end);
+
+    // A queue whose last unit does not point at a record of that queue was damaged: rebuild them all.
+    if (!rebuildQueues) {
+      for (const q of this.queues.all()) {
+        const last = q.lastUnit();
+        if (!last || last.phy < min) continue;
+        const rec = this.readRecord(last.phy, last.size);
+        if (!rec || rec.topic !== q.topic || rec.queueId !== q.queueId || rec.queueOffset !== last.offset) {
+          warnings.push(`consume queue ${q.topic}/${q.queueId} does not match the commit log`);
+          rebuildQueues = true;
+          break;
+        }
+      }
+    }
+    if (rebuildQueues) this.queues.destroyAll();
+    if (rebuildIndex || (this.index.isEmpty() && end > min && !cp)) {
+      this.index.truncateFrom(0);
+      rebuildIndex = true;
+    }
+
+    // Pass 2: re-dispatch what the queues and index may lack. Both are idempotent, so overlap is harmless.
+    const queuesFrom = rebuildQueues || !cp ? min : Math.max(min, cp.dispatchedOffset);
+    const indexFrom =
+      rebuildIndex || !cp
+        ? min
+        : Math.max(min, Math.min(cp.dispatchedOffset, this.index.lastIndexedOffset + 1));
+    const from = Math.min(queuesFrom, indexFrom);
+    let redispatched = 0;
+    if (from < end) {
+      const lastIndexed = this.index.lastIndexedOffset;
+      scanCommitLog(this.log, from, this.maxRecordBytes, (rec, phy, size) => {
+        redispatched++;
+        const txType = rec.sysFlag & SysFlag.TRANSACTION_MASK;
+        if (
+          phy >= queuesFrom &&
+          txType !== SysFlag.TRANSACTION_PREPARED &&
+          txType !== SysFlag.TRANSACTION_ROLLBACK
+        ) {
+          const tags = getProperty(rec.properties, Prop.TAGS);
+          const tagsCode = tags ? javaStringHashCode(tags) : 0;
+          this.queues.getOrCreate(rec.topic, rec.queueId).put(rec.queueOffset, phy, size, tagsCode);
+        }
+        if (phy > lastIndexed && txType !== SysFlag.TRANSACTION_ROLLBACK) {
+          this.indexKeys(
+            rec.topic,
+            getProperty(rec.properties, Prop.UNIQ_KEY),
+            getProperty(rec.properties, Prop.KEYS),
+            phy,
+            rec.storeTimestamp,
+          );
+        }
+      });
+    }
+    this.dispatchedOffset = end;
+    this.queues.flush(true);
+    this.index.flush(true);
+    this.writeCheckpointNow();
+    return {
+      aborted,
+      end,
+      scannedRecords: scan.records,
+      redispatchedFrom: from,
+      rebuiltQueues: rebuildQueues,
+      rebuiltIndex: rebuildIndex,
+      ...(scan.stoppedBecause ? { stoppedBecause: scan.stoppedBecause } : {}),
+      warnings,
+    };
+  }
+
+  // ---- append ---------------------------------------------------------------------------------------------
+
+  putMessage(m: PutMessageInput): Promise<PutMessageResult> {
+    try {
+      return this.append(m);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  private append(m: PutMessageInput): Promise<PutMessageResult> {
+    if (this.closed) throw new BrokerError("STORE_CLOSED");
+    if (this.diskFull)
+      throw new BrokerError("DISK_FULL", `disk use above ${this.config.diskFullRatio * 100}%`);
+    if (m.body.length > this.config.maxMessageBytes) {
+      throw new BrokerError("MESSAGE_TOO_LARGE", `${m.body.length} > ${this.config.maxMessageBytes} bytes`);
+    }
+    const propsStr = m.properties ?? "";
+    const props = Buffer.from(propsStr, "utf8");
+    if (props.length > MAX_PROPERTIES_BYTES) {
+      throw new BrokerError("PROPERTIES_TOO_LARGE", `${props.length} > ${MAX_PROPERTIES_BYTES} bytes`);
+    }
+    const topic = Buffer.from(m.topic, "utf8");
+    if (topic.length === 0 || topic.length > 32767)
+      throw new BrokerError("ILLEGAL_TOPIC", m.topic.slice(0, 64));
+    if (!Number.isInteger(m.queueId) || m.queueId < 0)
+      throw new BrokerError("BAD_REQUEST", `queue id ${m.queueId}`);
+
+    const bornHost = m.bornHost ?? LOCALHOST;
+    const sysFlag = sysFlagForHosts(m.sysFlag ?? 0, bornHost, this.config.storeHost);
+    const txType = sysFlag & SysFlag.TRANSACTION_MASK;
+    // Prepared and rolled-back transactional records take no queue offset and never enter a consume queue.
+    const toQueue = txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK;
+    const queueOffset = toQueue ? this.nextQueueOffset(m.topic, m.queueId) : 0;
+    const len = recordLength(topic.length, m.body.length, props.length, sysFlag);
+    const { batch, pos, offset } = this.log.reserve(len);
+    const now = Date.now();
+    encodeRecord(
+      {
+        topic,
+        queueId: m.queueId,
+        flag: m.flag ?? 0,
+        queueOffset,
+        physicalOffset: offset,
+        sysFlag,
+        bornTimestamp: m.bornTimestamp ?? now,
+        bornHost,
+        storeTimestamp: now,
+        storeHost: this.config.storeHost,
+        reconsumeTimes: m.reconsumeTimes ?? 0,
+        preparedTransactionOffset: m.preparedTransactionOffset ?? 0,
+        body: m.body,
+        bodyCrc: bodyCrc(m.body),
+        properties: props,
+      },
+      batch.buf,
+      pos,
+    );
+    if (toQueue) this.nextOffsets.get(m.topic)!.set(m.queueId, queueOffset + 1);
+    const tags = getProperty(propsStr, Prop.TAGS);
+    return new Promise<PutMessageResult>((resolve, reject) => {
+      batch.items.push({
+        topic: m.topic,
+        queueId: m.queueId,
+        queueOffset,
+        phyOffset: offset,
+        size: len,
+        tagsCode: tags ? javaStringHashCode(tags) : 0,
+        storeTimestamp: now,
+        toQueue,
+        keys: txType === SysFlag.TRANSACTION_ROLLBACK ? undefined : getProperty(propsStr, Prop.KEYS),
+        uniqKey: txType === SysFlag.TRANSACTION_ROLLBACK ? undefined : getProperty(propsStr, Prop.UNIQ_KEY),
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  private nextQueueOffset(topic: string, queueId: number): number {
+    let m = this.nextOffsets.get(topic);
+    if (!m) {
+      m = new Map();
+      this.nextOffsets.set(topic, m);
+    }
+    let next = m.get(queueId);
+    if (next === undefined) {
+      next = this.queues.get(topic, queueId)?.maxOffset ?? 0;
+      m.set(queueId, next);
+    }
+    return next;
+  }
+
+  private onBatchDone(batch: Batch<PendingPut>): void {
+    let lastTopic = "";
+    let lastQueue = -1;
+    const arrived: PendingPut[] = [];
+    for (const it of batch.items) {
+      if (it.toQueue) {
+        this.queues.getOrCreate(it.topic, it.queueId).put(it.queueOffset, it.phyOffset, it.size, it.tagsCode);
+        if (it.topic !== lastTopic || it.queueId !== lastQueue) {
+          arrived.push(it);
+          lastTopic = it.topic;
+          lastQueue = it.queueId;
+        }
+      }
+      this.indexKeys(it.topic, it.uniqKey, it.keys, it.phyOffset, it.storeTimestamp);
+    }
+    this.dispatchedOffset = Math.max(this.dispatchedOffset, this.log.writtenOffset);
+    for (const it of batch.items) {
+      it.resolve({
+        offsetMsgId: createOffsetMsgId(this.config.storeHost, it.phyOffset),
+        phyOffset: it.phyOffset,
+        size: it.size,
+        queueOffset: it.queueOffset,
+        storeTimestamp: it.storeTimestamp,
+      });
+    }
+    if (this.listeners.length > 0) {
+      for (const it of arrived) {
+        const max = this.queues.get(it.topic, it.queueId)?.maxOffset ?? 0;
+        for (const l of this.listeners) l(it.topic, it.queueId, max);
+      }
+    }
+  }
+
+  private onBatchesFailed(batches: Batch<PendingPut>[], err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === "ENOSPC" ? "DISK_FULL" : "STORE_WRITE_FAILED";
+    for (const b of batches) {
+      for (const it of b.items) {
+        if (it.toQueue) {
+          const m = this.nextOffsets.get(it.topic);
+          const cur = m?.get(it.queueId);
+          if (m && cur !== undefined && it.queueOffset < cur) m.set(it.queueId, it.queueOffset);
+        }
+        it.reject(new BrokerError(reason, err.message, { cause: err }));
+      }
+    }
+  }
+
+  private indexKeys(
+    topic: string,
+    uniqKey: string | undefined,
+    keys: string | undefined,
+    phy: number,
+    storeTimestamp: number,
+  ): void {
+    if (uniqKey) this.index.add(`${topic}#${uniqKey}`, phy, storeTimestamp);
+    if (keys) {
+      for (const k of keys.split(" ")) if (k) this.index.add(`${topic}#${k}`, phy, storeTimestamp);
+    }
+  }
+
+  onMessageArrived(listener: ArrivalListener): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------------------
+
+  getMessages(
+    topic: string,
+    queueId: number,
+    offset: number,
+    maxCount: number,
+    filter?: MessageFilter,
+    maxBytes = 8 * 1024 * 1024,
+  ): GetMessageResult {
+    const q = this.queues.get(topic, queueId);
+    const messages: Buffer[] = [];
+    const offsets: number[] = [];
+    if (!q) {
+      return {
+        status: "NO_MATCHED_LOGIC_QUEUE",
+        messages,
+        offsets,
+        nextBeginOffset: 0,
+        minOffset: 0,
+        maxOffset: 0,
+      };
+    }
+    const min = q.minOffset;
+    const max = q.maxOffset;
+    const result = (status: GetMessageStatus, next: number): GetMessageResult => ({
+      status,
+      messages,
+      offsets,
+      nextBeginOffset: next,
+      minOffset: min,
+      maxOffset: max,
+    });
+    if (max === 0 || max <= min) return result("NO_MESSAGE_IN_QUEUE", max === 0 ? 0 : max);
+    if (offset < min) return result("OFFSET_TOO_SMALL", min);
+    if (offset === max) return result("OFFSET_OVERFLOW_ONE", offset);
+    if (offset > max) return result("OFFSET_OVERFLOW_BADLY", min === 0 ? min : max);
+
+    const logMin = this.log.minOffset;
+    let next = offset;
+    let bytes = 0;
+    let scanned = 0;
+    const scanLimit = Math.max(maxCount, MAX_FILTER_SCAN);
+    while (messages.length < maxCount && next < max && scanned < scanLimit && bytes < maxBytes) {
+      const units = q.read(next, Math.min(scanLimit - scanned, 1024));
+      if (units.length === 0) break;
+      let i = 0;
+      for (; i < units.length; i += UNIT) {
+        if (messages.length >= maxCount || bytes >= maxBytes) break;
+        const phy = readInt64BE(units, i);
+        const size = units.readInt32BE(i + 8);
+        const at = next + i / UNIT;
+        if (size <= 0 || phy < logMin) continue;
+        if (filter && !filter.matchTagsCode(readInt64BE(units, i + 12))) continue;
+        const rec = this.log.read(phy, size);
+        if (!rec) continue;
+        if (filter?.matchRecord && !filter.matchRecord(rec)) continue;
+        messages.push(rec);
+        offsets.push(at);
+        bytes += size;
+      }
+      scanned += i / UNIT;
+      next += i / UNIT;
+    }
+    if (messages.length > 0) return result("FOUND", next);
+    if (next === offset) return result("OFFSET_FOUND_NULL", next);
+    return result("NO_MATCHED_MESSAGE", next);
+  }
+
+  getMinOffset(topic: string, queueId: number): number {
+    return this.queues.get(topic, queueId)?.minOffset ?? 0;
+  }
+
+  getMaxOffset(topic: string, queueId: number): number {
+    return this.queues.get(topic, queueId)?.maxOffset ?? 0;
+  }
+
+  queueIds(topic: string): number[] {
+    return this.queues.queueIds(topic);
+  }
+
+  topics(): string[] {
+    return this.queues.topicNames();
+  }
+
+  /** Store time of the message at `offset` in the queue, or undefined. */
+  getStoreTime(topic: string, queueId: number, offset: number): number | undefined {
+    const u = this.queues.get(topic, queueId)?.unit(offset);
+    if (!u || u.size <= 0) return undefined;
+    return this.storeTimeAt(u.phy, u.size);
+  }
+
+  private storeTimeAt(phy: number, size: number): number | undefined {
+    const head = this.log.read(phy, Math.min(size, 80));
+    if (!head || head.length < 48) return undefined;
+    const pos = storeTimestampPos(head.readInt32BE(36));
+    return readInt64BE(head, pos);
+  }
+
+  /**
+   * The first queue offset whose message was stored at or after `timestamp`; the max offset when every message
+   * is older, the min offset when every message is newer (SEARCH_OFFSET_BY_TIMESTAMP, reset-by-time).
+   */
+  getOffsetByTime(topic: string, queueId: number, timestamp: number): number {
+    const q = this.queues.get(topic, queueId);
+    if (!q) return 0;
+    let lo = q.minOffset;
+    let hi = q.maxOffset;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const u = q.unit(mid);
+      const t = u && u.size > 0 ? this.storeTimeAt(u.phy, u.size) : undefined;
+      if (t === undefined || t < timestamp) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The record at a commit log offset, byte for byte, or undefined. */
+  readAt(phyOffset: number): Buffer | undefined {
+    if (phyOffset < this.log.minOffset || phyOffset + 8 > this.log.writtenOffset) return undefined;
+    const head = this.log.read(phyOffset, 8);
+    if (!head) return undefined;
+    const size = head.readInt32BE(0);
+    if (size <= 8 || size > this.maxRecordBytes) return undefined;
+    return this.log.read(phyOffset, size);
+  }
+
+  private readRecord(phy: number, size: number): MessageRecord | undefined {
+    const b = this.log.read(phy, size);
+    if (!b) return undefined;
+    try {
+      return decodeRecord(b);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Looks a message up by its offset message id (store host + commit log offset). */
+  viewByOffsetMsgId(id: string): Buffer | undefined {
+    const d = decodeOffsetMsgId(id);
+    if (!d) throw new BrokerError("BAD_REQUEST", `not an offset message id: ${id}`);
+    return this.readAt(d.phyOffset);
+  }
+
+  /**
+   * Messages of `topic` whose KEYS contain `key` or whose unique id is `key`, stored within [begin, end],
+   * newest first, at most `maxNum`. Hash collisions are filtered out here.
+   */
+  queryByKey(
+    topic: string,
+    key: string,
+    maxNum = 64,
+    begin = 0,
+    end = Number.MAX_SAFE_INTEGER,
+  ): MessageRecord[] {
+    const out: MessageRecord[] = [];
+    const seen = new Set<number>();
+    for (const phy of this.index.query(`${topic}#${key}`, maxNum * 4, begin, end)) {
+      if (out.length >= maxNum) break;
+      if (seen.has(phy)) continue;
+      seen.add(phy);
+      const buf = this.readAt(phy);
+      if (!buf) continue;
+      let rec: MessageRecord;
+      try {
+        rec = decodeRecord(buf);
+      } catch {
+        continue;
+      }
+      if (rec.topic !== topic) continue;
+      const keys = getProperty(rec.properties, Prop.KEYS);
+      const uniq = getProperty(rec.properties, Prop.UNIQ_KEY);
+      if (uniq !== key && !(keys && keys.split(" ").includes(key))) continue;
+      out.push(rec);
+    }
+    return out;
+  }
+
+  // ---- flush, checkpoint, retention, close -----------------------------------------------------------------
+
+  /** Makes written data durable, writes consume queues and the index, and advances the checkpoint. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    if (this.closed) return;
+    await this.log.flush();
+    if (this.closed) return;
+    const sync = this.config.flushMode === "sync";
+    this.queues.flush(sync);
+    this.index.flush(sync);
+    this.writeCheckpointNow();
+  }
+
+  private writeCheckpointNow(): void {
+    const c: Checkpoint = {
+      version: 1,
+      flushedOffset: this.log.flushedOffset,
+      dispatchedOffset: this.dispatchedOffset,
+      indexedOffset: this.index.lastIndexedOffset,
+      queues: this.queues.maxOffsets(),
+      writtenAt: Date.now(),
+    };
+    writeCheckpoint(this.io, this.config.dir, c);
+  }
+
+  private refreshDiskState(): void {
+    try {
+      this.diskUsedRatio = this.io.diskUsedRatio(this.config.dir);
+      this.diskFull = this.diskUsedRatio > this.config.diskFullRatio;
+    } catch {
+      // statfs can fail on exotic file systems; treat the disk as usable.
+    }
+  }
+
+  /** Asks the next retention pass to delete expired segments whatever the hour (admin deleteExpiredCommitLog). */
+  requestManualDelete(): void {
+    this.manualDeleteRequested = true;
+  }
+
+  /**
+   * One retention pass: deletes up to 10 expired segments when it is a deletion hour, the disk is above
+   * diskMaxUsedRatio, or a manual delete was asked for; above diskCleanForciblyRatio deletes the oldest
+   * segments whatever their age. Consume queues and index files follow. Returns the segments deleted.
+   */
+  runRetention(now = Date.now()): number {
+    if (this.closed) return 0;
+    this.refreshDiskState();
+    const c = this.config;
+    const hour = new Date(now).getHours();
+    let deleted = 0;
+    const before = this.log.minOffset;
+    if (
+      c.deleteWhenHours.includes(hour) ||
+      this.diskUsedRatio > c.diskMaxUsedRatio ||
+      this.manualDeleteRequested
+    ) {
+      this.manualDeleteRequested = false;
+      this.log.deleteSegments((seg) => {
+        const expired = this.io.mtimeMs(seg.path) + c.fileReservedTimeMs < now;
+        if (expired) deleted++;
+        return expired;
+      }, 10);
+    }
+    if (this.diskUsedRatio > c.diskCleanForciblyRatio) {
+      this.log.deleteSegments(() => {
+        deleted++;
+        return true;
+      }, 10);
+    }
+    const min = this.log.minOffset;
+    if (min > before) {
+      for (const q of this.queues.all()) q.deleteBelowPhy(min);
+      this.index.deleteFilesBefore(min);
+      this.refreshDiskState();
+    }
+    return deleted;
+  }
+
+  stats(): StoreStats {
+    return {
+      minPhyOffset: this.log.minOffset,
+      maxPhyOffset: this.log.writtenOffset,
+      flushedOffset: this.log.flushedOffset,
+      dispatchedOffset: this.dispatchedOffset,
+      diskUsedRatio: this.diskUsedRatio,
+      diskFull: this.diskFull,
+    };
+  }
+
+  deleteTopic(topic: string): void {
+    this.queues.deleteTopic(topic);
+    this.nextOffsets.delete(topic);
+  }
+
+  /** Clean stop: waits for pending appends, flushes everything, checkpoints, removes the abort marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.flushTimer);
+    clearInterval(this.cleanTimer);
+    await this.log.idle();
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    this.closed = true;
+    this.log.flushSync();
+    this.queues.flush(true);
+    this.index.flush(true);
+    this.writeCheckpointNow();
+    this.index.close();
+    this.queues.close();
+    this.log.close();
+    this.io.unlink(abortPath(this.config.dir));
+    try {
+      this.io.unlink(join(this.config.dir, "lock"));
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const LOCALHOST = hostAddress("127.0.0.1", 0);
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,75 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MessageStore } from "../../src/store/message-store.js";
+import { decodeRecord } from "../../src/common/message-record.js";
+import { encodeProperties } from "../../src/common/properties.js";
+import { javaStringHashCode } from "../../src/common/java-hash.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const small = {
+  segmentBytes: 256 * 1024,
+  maxMessageBytes: 64 * 1024,
+  queueEntriesPerFile: 50,
+  indexSlotNum: 64,
+};
+
+test("put then get across queues, segments and consume-queue files; reopen serves the same", async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  let store = MessageStore.open({ dir, ...small });
+  const sent: { q: number; body: string; off: number; phy: number }[] = [];
+  const puts = [];
+  for (let i = 0; i < 600; i++) {
+    const q = i % 4;
+    const body = `m-${i}-${"x".repeat(i % 700)}`;
+    puts.push(
+      store
+        .putMessage({
+          topic: "T1",
+          queueId: q,
+          body: Buffer.from(body),
+          properties: encodeProperties({
+            TAGS: i % 2 ? "odd" : "even",
+            KEYS: `k${i} common`,
+            UNIQ_CLIENT_MESSAGE_ID_KEYIDX: `U${i}`,
+          }),
+        })
+        .then((r) => sent.push({ q, body, off: r.queueOffset, phy: r.phyOffset })),
+    );
+  }
+  await Promise.all(puts);
+  assert.equal(sent.length, 600);
+  const check = (s: MessageStore) => {
+    for (let q = 0; q < 4; q++) {
+      assert.equal(s.getMaxOffset("T1", q), 150);
+      const got: string[] = [];
+      let off = 0;
+      for (;;) {
+        const r = s.getMessages("T1", q, off, 32);
+        if (r.status !== "FOUND") break;
+        for (const m of r.messages) got.push(decodeRecord(m).body.toString());
+        off = r.nextBeginOffset;
+      }
+      const expect = sent
+        .filter((x) => x.q === q)
+        .sort((a, b) => a.off - b.off)
+        .map((x) => x.body);
+      assert.deepEqual(got, expect);
+    }
+    const odd = s.getMessages("T1", 1, 0, 1000, { matchTagsCode: (c) => c === javaStringHashCode("odd") });
+    assert.equal(odd.messages.length, 150);
+    const even = s.getMessages("T1", 1, 0, 1000, { matchTagsCode: (c) => c === javaStringHashCode("even") });
+    assert.equal(even.status, "NO_MATCHED_MESSAGE");
+    const byKey = s.queryByKey("T1", "k17");
+    assert.equal(byKey.length, 1);
+    assert.equal(byKey[0]!.body.toString().startsWith("m-17-"), true);
+    assert.equal(s.queryByKey("T1", "U33")[0]?.body.toString().startsWith("m-33-"), true);
+    assert.equal(s.queryByKey("T1", "common", 10).length, 10);
+  };
+  check(store);
+  await store.close();
+  store = MessageStore.open({ dir, ...small });
+  assert.equal(store.recovery.aborted, false);
+  check(store);
+  await store.close();
+});
