@@ -97,6 +97,7 @@ export interface RecoveryReport {
   end: number;
   scannedRecords: number;
   redispatchedFrom: number;
+  redispatchedRecords: number;
   rebuiltQueues: boolean;
   rebuiltIndex: boolean;
   stoppedBecause?: string;
@@ -252,15 +253,13 @@ export class MessageStore {
 
     // Pass 2: re-dispatch what the queues and index may lack. Both are idempotent, so overlap is harmless.
     const queuesFrom = rebuildQueues || !cp ? min : Math.max(min, cp.dispatchedOffset);
-    const indexFrom =
-      rebuildIndex || !cp
-        ? min
-        : Math.max(min, Math.min(cp.dispatchedOffset, this.index.lastIndexedOffset + 1));
+    // Scans start on record boundaries; the index skips what it already holds by offset.
+    const indexFrom = rebuildIndex || !cp ? min : Math.max(min, cp.dispatchedOffset);
     const from = Math.min(queuesFrom, indexFrom);
     let redispatched = 0;
     if (from < end) {
       const lastIndexed = this.index.lastIndexedOffset;
-      scanCommitLog(this.log, from, this.maxRecordBytes, (rec, phy, size) => {
+      const pass2 = scanCommitLog(this.log, from, this.maxRecordBytes, (rec, phy, size) => {
         redispatched++;
         const txType = rec.sysFlag & SysFlag.TRANSACTION_MASK;
         if (
@@ -282,6 +281,8 @@ export class MessageStore {
           );
         }
       });
+      if (pass2.end !== end)
+        warnings.push(`re-dispatch stopped at ${pass2.end}, before ${end}: ${pass2.stoppedBecause}`);
     }
     this.dispatchedOffset = end;
     this.queues.flush(true);
@@ -292,6 +293,7 @@ export class MessageStore {
       end,
       scannedRecords: scan.records,
       redispatchedFrom: from,
+      redispatchedRecords: redispatched,
       rebuiltQueues: rebuildQueues,
       rebuiltIndex: rebuildIndex,
       ...(scan.stoppedBecause ? { stoppedBecause: scan.stoppedBecause } : {}),
