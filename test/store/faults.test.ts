@@ -1,0 +1,141 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MessageStore } from "../../src/store/message-store.js";
+import { BrokerError } from "../../src/common/errors.js";
+import { decodeRecord } from "../../src/common/message-record.js";
+import { faultyIO } from "../support/faulty-io.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const cfg = {
+  segmentBytes: 128 * 1024,
+  maxMessageBytes: 32 * 1024,
+  queueEntriesPerFile: 40,
+  indexSlotNum: 64,
+};
+
+function queueBodies(store: MessageStore, topic: string, q: number): string[] {
+  const out: string[] = [];
+  let off = store.getMinOffset(topic, q);
+  for (;;) {
+    const r = store.getMessages(topic, q, off, 64);
+    if (r.status !== "FOUND") break;
+    r.messages.forEach((m, i) => {
+      assert.equal(r.offsets[i], off + i);
+      out.push(decodeRecord(m).body.toString());
+    });
+    off = r.nextBeginOffset;
+  }
+  return out;
+}
+
+test("ENOSPC fails the append with DISK_FULL, leaves no partial record, and appends resume", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const { io, faults } = faultyIO();
+  let store = MessageStore.open({ dir, ...cfg }, io);
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const put = (b: string) => store.putMessage({ topic: "F", queueId: 0, body: Buffer.from(b) });
+  await put("one");
+  await put("two");
+  faults.enospc = true;
+  const failed = await Promise.allSettled([put("lost-1"), put("lost-2"), put("lost-3")]);
+  for (const f of failed) {
+    assert.equal(f.status, "rejected");
+    assert.ok(f.status === "rejected" && f.reason instanceof BrokerError && f.reason.code === "DISK_FULL");
+  }
+  faults.enospc = false;
+  const r = await put("three");
+  assert.equal(r.queueOffset, 2, "the failed appends gave back their queue offsets");
+  assert.deepEqual(queueBodies(store, "F", 0), ["one", "two", "three"]);
+  await store.close();
+  store = MessageStore.open({ dir, ...cfg }, io);
+  assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
+  assert.deepEqual(queueBodies(store, "F", 0), ["one", "two", "three"]);
+});
+
+test("short writes still store every record whole", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const { io, faults } = faultyIO();
+  faults.maxWriteBytes = 7;
+  let store = MessageStore.open({ dir, ...cfg }, io);
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const bodies = Array.from({ length: 50 }, (_, i) => `short-${i}-${"q".repeat(i * 3)}`);
+  await Promise.all(bodies.map((b) => store.putMessage({ topic: "S", queueId: 0, body: Buffer.from(b) })));
+  assert.deepEqual(queueBodies(store, "S", 0), bodies);
+  await store.close();
+  faults.maxWriteBytes = Infinity;
+  store = MessageStore.open({ dir, ...cfg }, io);
+  assert.deepEqual(queueBodies(store, "S", 0), bodies);
+});
+
+test("an fsync failure in sync mode fails those appends with a typed error; the store stays usable", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const { io, faults } = faultyIO();
+  let store = MessageStore.open({ dir, ...cfg, flushMode: "sync" }, io);
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const put = (b: string) => store.putMessage({ topic: "Y", queueId: 1, body: Buffer.from(b) });
+  await put("a");
+  faults.fsyncFailures = 1;
+  await assert.rejects(put("b"), (e: unknown) => e instanceof BrokerError && e.code === "STORE_WRITE_FAILED");
+  const c = await put("c");
+  assert.equal(c.queueOffset, 1);
+  assert.deepEqual(queueBodies(store, "Y", 1), ["a", "c"]);
+  await store.close();
+  store = MessageStore.open({ dir, ...cfg, flushMode: "sync" }, io);
+  assert.deepEqual(queueBodies(store, "Y", 1), ["a", "c"], "the failed record is not on disk");
+});
+
+test("bad input gets typed errors and nothing is written", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const store = MessageStore.open({ dir, ...cfg });
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  await assert.rejects(
+    store.putMessage({ topic: "B", queueId: 0, body: Buffer.alloc(cfg.maxMessageBytes + 1) }),
+    (e: unknown) => e instanceof BrokerError && e.code === "MESSAGE_TOO_LARGE",
+  );
+  await assert.rejects(
+    store.putMessage({
+      topic: "B",
+      queueId: 0,
+      body: Buffer.from("x"),
+      properties: "k\u0001" + "v".repeat(40000),
+    }),
+    (e: unknown) => e instanceof BrokerError && e.code === "PROPERTIES_TOO_LARGE",
+  );
+  await assert.rejects(
+    store.putMessage({ topic: "B", queueId: -1, body: Buffer.from("x") }),
+    (e: unknown) => e instanceof BrokerError && e.code === "BAD_REQUEST",
+  );
+  assert.equal(store.stats().maxPhyOffset, 0);
+  const ok = await store.putMessage({ topic: "B", queueId: 0, body: Buffer.alloc(cfg.maxMessageBytes) });
+  assert.equal(ok.phyOffset, 0);
+});
+
+test("a 4 MiB body and an empty body round-trip through the store", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const store = MessageStore.open({ dir });
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const big = Buffer.alloc(4 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const a = await store.putMessage({ topic: "Big", queueId: 0, body: big });
+  const b = await store.putMessage({ topic: "Big", queueId: 0, body: Buffer.alloc(0) });
+  const r = store.getMessages("Big", 0, 0, 10);
+  assert.equal(r.messages.length, 2);
+  assert.ok(decodeRecord(r.messages[0]!).body.equals(big));
+  assert.equal(decodeRecord(r.messages[1]!).body.length, 0);
+  assert.equal(b.phyOffset, a.phyOffset + a.size);
+});

@@ -1,0 +1,58 @@
+// A FileIO that forwards to node:fs and fails on demand: short writes, ENOSPC, fsync errors, a fake disk ratio.
+import { nodeFileIO } from "../../src/store/file-io.js";
+import type { FileIO } from "../../src/store/file-io.js";
+
+export interface Faults {
+  /** Writes to paths containing this string fail with ENOSPC while `enospc` is true. */
+  enospc: boolean;
+  enospcPath: string;
+  /** The next N fdatasync calls fail with EIO. */
+  fsyncFailures: number;
+  /** Every write stores at most this many bytes per call. */
+  maxWriteBytes: number;
+  /** When set, the disk-use ratio reported to the store. */
+  diskRatio: number | undefined;
+}
+
+export function faultyIO(): { io: FileIO; faults: Faults } {
+  const faults: Faults = {
+    enospc: false,
+    enospcPath: "commitlog",
+    fsyncFailures: 0,
+    maxWriteBytes: Infinity,
+    diskRatio: undefined,
+  };
+  const paths = new Map<number, string>();
+  const err = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
+  const io: FileIO = {
+    ...nodeFileIO,
+    open(path, flags) {
+      const fd = nodeFileIO.open(path, flags);
+      paths.set(fd, path);
+      return fd;
+    },
+    async write(fd, buf, off, len, pos) {
+      if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) {
+        // A partial write lands before the error, as on a real full disk.
+        if (len > 10) await nodeFileIO.write(fd, buf, off, 10, pos);
+        throw err("ENOSPC");
+      }
+      return nodeFileIO.write(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
+    },
+    writeSync(fd, buf, off, len, pos) {
+      if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) throw err("ENOSPC");
+      return nodeFileIO.writeSync(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
+    },
+    async fdatasync(fd) {
+      if (faults.fsyncFailures > 0) {
+        faults.fsyncFailures--;
+        throw err("EIO");
+      }
+      return nodeFileIO.fdatasync(fd);
+    },
+    diskUsedRatio(path) {
+      return faults.diskRatio ?? nodeFileIO.diskUsedRatio(path);
+    },
+  };
+  return { io, faults };
+}
