@@ -73,3 +73,66 @@ test("put then get across queues, segments and consume-queue files; reopen serve
   check(store);
   await store.close();
 });
+
+test("offset by timestamp: binary search over store times", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const store = MessageStore.open({ dir, ...small });
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await store.putMessage({ topic: "Time", queueId: 0, body: Buffer.from(`t${i}`) });
+    times.push(r.storeTimestamp);
+    await new Promise((res) => setTimeout(res, 15));
+  }
+  assert.equal(store.getOffsetByTime("Time", 0, 0), 0);
+  assert.equal(store.getOffsetByTime("Time", 0, times[2]!), 2);
+  assert.equal(store.getOffsetByTime("Time", 0, times[2]! + 1), 3);
+  assert.equal(store.getOffsetByTime("Time", 0, Date.now() + 1000), 5);
+  assert.equal(store.getStoreTime("Time", 0, 4), times[4]);
+  assert.equal(store.getOffsetByTime("Nope", 0, 0), 0);
+});
+
+test("pull statuses follow RocketMQ: empty queue, too small, overflow by one and badly", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const store = MessageStore.open({ dir, ...small });
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  assert.equal(store.getMessages("P", 0, 0, 1).status, "NO_MATCHED_LOGIC_QUEUE");
+  for (let i = 0; i < 3; i++) await store.putMessage({ topic: "P", queueId: 0, body: Buffer.from("p") });
+  assert.equal(store.getMessages("P", 0, 3, 1).status, "OFFSET_OVERFLOW_ONE");
+  const bad = store.getMessages("P", 0, 9, 1);
+  assert.equal(bad.status, "OFFSET_OVERFLOW_BADLY");
+  assert.equal(bad.nextBeginOffset, 0, "min offset 0: RocketMQ sends the consumer back to it");
+  const ok = store.getMessages("P", 0, 1, 10);
+  assert.equal(ok.status, "FOUND");
+  assert.deepEqual(ok.offsets, [1, 2]);
+  assert.equal(ok.nextBeginOffset, 3);
+  assert.equal(ok.maxOffset, 3);
+});
+
+test("transactional prepared and rollback records stay out of consume queues but commit records enter", async (t) => {
+  const { dir, cleanup } = tempDir();
+  const store = MessageStore.open({ dir, ...small });
+  t.after(async () => {
+    await store.close();
+    cleanup();
+  });
+  const half = await store.putMessage({ topic: "Tx", queueId: 0, body: Buffer.from("half"), sysFlag: 0x4 });
+  assert.equal(half.queueOffset, 0);
+  await store.putMessage({ topic: "Tx", queueId: 0, body: Buffer.from("rb"), sysFlag: 0xc });
+  const commit = await store.putMessage({
+    topic: "Tx",
+    queueId: 0,
+    body: Buffer.from("commit"),
+    sysFlag: 0x8,
+  });
+  assert.equal(commit.queueOffset, 0);
+  assert.equal(store.getMaxOffset("Tx", 0), 1);
+  assert.equal(decodeRecord(store.readAt(half.phyOffset)!).body.toString(), "half");
+  assert.equal(decodeRecord(store.viewByOffsetMsgId(commit.offsetMsgId)!).body.toString(), "commit");
+});
