@@ -1,0 +1,325 @@
+// One TCP connection speaking remoting frames, used on both sides: the server wraps each accepted socket in
+// one, the client each socket it opens. Requests and responses share the connection and are matched by
+// opaque, so replies may come back in any order (a parked long-poll pull must not hold up a send).
+//
+// Writes are queued and flushed once per event-loop turn (setImmediate): every response produced while one
+// batch of incoming data is handled is encoded into one buffer and leaves in a single write, which is what
+// makes small responses cheap. Large bodies are not copied; they go out as their own chunks of a corked write.
+
+import type { Socket } from "node:net";
+import type { RemotingCommand } from "./command.js";
+import { createResponse, FLAG_ONEWAY, FLAG_RESPONSE, SerializeType } from "./command.js";
+import { FrameDecoder, inlinesBody, prepareFrame, writeFrame } from "./frame-codec.js";
+import type { PreparedFrame } from "./frame-codec.js";
+import { FrameError } from "./frame-error.js";
+import type { RemotingLogger } from "./logger.js";
+import { silentLogger } from "./logger.js";
+import { RemotingClosedError, RemotingTimeoutError } from "./remoting-errors.js";
+import { ResponseCode } from "./response-code.js";
+
+/** How long close() waits for the peer to finish the TCP close before destroying the socket. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface ConnectionOptions {
+  maxFrameBytes?: number;
+  logger?: RemotingLogger;
+  /** Called for every incoming request (not for responses, which settle invoke() promises). */
+  onRequest: (req: RemotingCommand, conn: RemotingConnection) => void;
+}
+
+interface Pending {
+  resolve: (res: RemotingCommand) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  code: number;
+  timeoutMs: number;
+}
+
+export type CloseListener = (conn: RemotingConnection, err: Error | undefined) => void;
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (host === undefined) return "unknown";
+  if (host.startsWith("::ffff:") && host.includes(".")) host = host.slice(7);
+  return host.includes(":") ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+}
+
+export class RemotingConnection {
+  /** Peer as "ip:port" ("[v6]:port" for IPv6), which is how RocketMQ names client channels. */
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** Free for the owner: the broker keeps the client id, group and so on here. */
+  readonly attributes = new Map<string, unknown>();
+
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly logger: RemotingLogger;
+  private readonly onRequest: ConnectionOptions["onRequest"];
+  private readonly pending = new Map<number, Pending>();
+  private readonly closeListeners: CloseListener[] = [];
+  private queue: PreparedFrame[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private state: "open" | "closing" | "closed" = "open";
+  private closeError: Error | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Socket, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.logger = opts.logger ?? silentLogger;
+    this.onRequest = opts.onRequest;
+    this.decoder = new FrameDecoder(
+      opts.maxFrameBytes === undefined ? {} : { maxFrameBytes: opts.maxFrameBytes },
+    );
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.localAddress = formatAddress(socket.localAddress, socket.localPort);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => {
+      this.closeError ??= err;
+      this.logger.debug({ err, remote: this.remoteAddress }, "socket error");
+    });
+    // The peer finished sending: nothing more can answer our requests. Node ends our side too (no half-open).
+    socket.on("end", () => {
+      if (this.state === "open") this.state = "closing";
+      this.rejectPending();
+    });
+    socket.on("close", () => this.onSocketClose());
+  }
+
+  /** True once close() was called or the socket went away; send() then drops frames. */
+  get closed(): boolean {
+    return this.state !== "open";
+  }
+
+  /** False while the socket's send buffer is over its high-water mark: a slow reader; callers may hold back. */
+  get isWritable(): boolean {
+    return this.state === "open" && !this.socket.writableNeedDrain;
+  }
+
+  /** Bytes queued in this process and not yet handed to the kernel. */
+  get pendingWriteBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /** Number of invoke() calls waiting for a response. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  onClose(listener: CloseListener): void {
+    if (this.state === "closed") queueMicrotask(() => listener(this, this.closeError));
+    else this.closeListeners.push(listener);
+  }
+
+  /**
+   * Queues `cmd` for the next flush. Returns false (and drops it) when the connection is closed. Throws if the
+   * command cannot be encoded; nothing is queued then. The body is read at flush time, not copied now: do not
+   * reuse its memory until the turn after.
+   */
+  send(cmd: RemotingCommand): boolean {
+    if (this.state !== "open") return false;
+    const f = prepareFrame(cmd);
+    this.queue.push(f);
+    this.queuedBytes += f.frameBytes;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
+    return true;
+  }
+
+  /** Sends a request the peer must not answer (flag bit 1). */
+  oneway(cmd: RemotingCommand): boolean {
+    cmd.flag |= FLAG_ONEWAY;
+    return this.send(cmd);
+  }
+
+  /** Sends a request and resolves with the response carrying its opaque. */
+  invoke(cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      if (this.state !== "open") {
+        reject(new RemotingClosedError(this.remoteAddress, { cause: this.closeError }));
+        return;
+      }
+      const opaque = cmd.opaque;
+      if (this.pending.has(opaque)) {
+        reject(new Error(`a request with opaque ${opaque} is already waiting on ${this.remoteAddress}`));
+        return;
+      }
+      // setTimeout turns anything above 2^31-1 ms (or NaN) into 1 ms; clamp so "very long" stays long.
+      const ms = Number.isFinite(timeoutMs) ? Math.min(Math.max(timeoutMs, 1), 0x7fffffff) : 0x7fffffff;
+      const timer = setTimeout(this.onTimeout, ms, opaque);
+      this.pending.set(opaque, { resolve, reject, timer, code: cmd.code, timeoutMs });
+      try {
+        this.send(cmd);
+      } catch (e) {
+        clearTimeout(timer);
+        this.pending.delete(opaque);
+        reject(e as Error);
+      }
+    });
+  }
+
+  /** Flushes what is queued, then ends the connection; the socket is destroyed if the peer does not finish. */
+  close(err?: Error): void {
+    if (this.state !== "open") return;
+    this.state = "closing";
+    if (err !== undefined) this.closeError ??= err;
+    this.flush();
+    this.rejectPending();
+    this.socket.end();
+    this.killTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  /** Drops the connection now, discarding queued writes. */
+  destroy(err?: Error): void {
+    if (err !== undefined) this.closeError ??= err;
+    if (this.state === "open") this.state = "closing";
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.rejectPending();
+    this.socket.destroy();
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    const q = this.queue;
+    if (q.length === 0) return;
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) {
+      q.length = 0;
+      this.queuedBytes = 0;
+      return;
+    }
+    let inlineBytes = 0;
+    for (const f of q)
+      inlineBytes += inlinesBody(f) ? f.frameBytes : f.frameBytes - (f.cmd.body?.length ?? 0);
+    const buf = Buffer.allocUnsafe(inlineBytes);
+    let off = 0;
+    let segment = 0;
+    let chunks: Buffer[] | undefined;
+    for (const f of q) {
+      const inline = inlinesBody(f);
+      off = writeFrame(f, buf, off, inline);
+      if (!inline && f.cmd.body !== undefined) {
+        chunks ??= [];
+        chunks.push(buf.subarray(segment, off), f.cmd.body);
+        segment = off;
+      }
+    }
+    q.length = 0;
+    this.queuedBytes = 0;
+    if (chunks === undefined) {
+      socket.write(buf);
+      return;
+    }
+    if (off > segment) chunks.push(buf.subarray(segment, off));
+    socket.cork();
+    for (const c of chunks) socket.write(c);
+    socket.uncork();
+  }
+
+  private onData(chunk: Buffer): void {
+    // After close() we keep reading (so the kernel does not answer the peer with a reset) but ignore it all.
+    if (this.state !== "open") return;
+    let cmds: RemotingCommand[];
+    try {
+      cmds = this.decoder.push(chunk);
+    } catch (e) {
+      if (!(e instanceof FrameError)) {
+        this.logger.error({ err: e, remote: this.remoteAddress }, "frame decoder failed");
+        this.destroy(e as Error);
+        return;
+      }
+      for (const cmd of e.decoded) this.handle(cmd);
+      this.onFrameError(e);
+      return;
+    }
+    for (const cmd of cmds) this.handle(cmd);
+  }
+
+  private handle(cmd: RemotingCommand): void {
+    if ((cmd.flag & FLAG_RESPONSE) !== 0) {
+      const p = this.pending.get(cmd.opaque);
+      if (p === undefined) {
+        // Late (after a timeout) or unsolicited, e.g. a reply to a request we sent oneway.
+        this.logger.debug(
+          { opaque: cmd.opaque, code: cmd.code, remote: this.remoteAddress },
+          "unmatched response",
+        );
+        return;
+      }
+      this.pending.delete(cmd.opaque);
+      clearTimeout(p.timer);
+      p.resolve(cmd);
+      return;
+    }
+    try {
+      this.onRequest(cmd, this);
+    } catch (e) {
+      this.logger.error({ err: e, code: cmd.code, remote: this.remoteAddress }, "request dispatch failed");
+    }
+  }
+
+  // The stream cannot be re-synchronised after a bad frame. If the bad frame was a request whose opaque we
+  // could read, tell the peer why before closing; Java just closes the channel.
+  private onFrameError(e: FrameError): void {
+    this.logger.warn({ err: e, remote: this.remoteAddress }, "bad frame, closing connection");
+    const flag = e.flag ?? FLAG_RESPONSE;
+    if (e.opaque !== undefined && (flag & (FLAG_RESPONSE | FLAG_ONEWAY)) === 0) {
+      const req: RemotingCommand = {
+        code: 0,
+        language: "JAVA",
+        version: 0,
+        opaque: e.opaque,
+        flag,
+        extFields: {},
+        serializeType: e.serializeType ?? SerializeType.JSON,
+      };
+      try {
+        this.send(createResponse(req, ResponseCode.SYSTEM_ERROR, `bad frame: ${e.message}`));
+      } catch {
+        // Nothing more to tell the peer.
+      }
+    }
+    this.close(e);
+  }
+
+  private readonly onTimeout = (opaque: number): void => {
+    const p = this.pending.get(opaque);
+    if (p === undefined) return;
+    this.pending.delete(opaque);
+    p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, opaque, p.code));
+  };
+
+  private rejectPending(): void {
+    if (this.pending.size === 0) return;
+    const err = new RemotingClosedError(this.remoteAddress, { cause: this.closeError });
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  private onSocketClose(): void {
+    if (this.killTimer !== undefined) clearTimeout(this.killTimer);
+    this.state = "closed";
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.rejectPending();
+    const listeners = this.closeListeners.splice(0);
+    for (const l of listeners) {
+      try {
+        l(this, this.closeError);
+      } catch (err) {
+        this.logger.error({ err, remote: this.remoteAddress }, "close listener failed");
+      }
+    }
+  }
+}

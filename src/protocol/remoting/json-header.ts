@@ -1,0 +1,105 @@
+// JSON header (serialize type 0): one UTF-8 JSON object. Java (fastjson) writes the fields sorted by name and
+// leaves out nulls, so a Java response looks like
+//   {"code":0,"extFields":{"queueId":"1"},"flag":1,"language":"JAVA","opaque":7,"remark":"..",
+//    "serializeTypeCurrentRPC":"JSON","version":401}
+// and we write the same shape. Readers are lenient the way fastjson is: ext-field values may be numbers or
+// booleans (ali-ons sends them so) and are turned into strings; missing fields take Java's defaults.
+
+import type { RemotingCommand } from "./command.js";
+import { SerializeType } from "./command.js";
+import { FrameError } from "./frame-error.js";
+import { languageFromByte } from "./language-code.js";
+
+/** Header text for `cmd`; the caller measures and writes it. Empty extFields are left out, as Java does. */
+export function encodeJsonHeader(cmd: RemotingCommand): string {
+  let s = `{"code":${cmd.code}`;
+  for (const _ in cmd.extFields) {
+    s += `,"extFields":${JSON.stringify(cmd.extFields)}`;
+    break;
+  }
+  s += `,"flag":${cmd.flag},"language":${JSON.stringify(cmd.language)},"opaque":${cmd.opaque}`;
+  if (cmd.remark !== undefined) s += `,"remark":${JSON.stringify(cmd.remark)}`;
+  return s + `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
+}
+
+/** Decodes the header in `buf[start, end)`; the body is attached by the caller. */
+export function decodeJsonHeader(buf: Buffer, start: number, end: number): RemotingCommand {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(buf.toString("utf8", start, end));
+  } catch {
+    throw new FrameError("bad-json-header", "header is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new FrameError("bad-json-header", "header is not a JSON object");
+  }
+  const h = parsed as Record<string, unknown>;
+  const opaque = intField(h["opaque"], 0);
+  const flag = intField(h["flag"], 0);
+  if (opaque === undefined || flag === undefined) {
+    throw new FrameError("bad-json-header", "opaque and flag must be integers");
+  }
+  const fail = (detail: string): FrameError => {
+    const e = new FrameError("bad-json-header", detail);
+    e.opaque = opaque;
+    e.flag = flag;
+    e.serializeType = SerializeType.JSON;
+    return e;
+  };
+  const code = intField(h["code"], undefined);
+  if (code === undefined) throw fail("header has no numeric code");
+  const version = intField(h["version"], 0);
+  if (version === undefined) throw fail("version must be an integer");
+
+  const ext = h["extFields"];
+  let extFields: Record<string, string>;
+  if (ext === undefined || ext === null) extFields = {};
+  else if (typeof ext === "object" && !Array.isArray(ext))
+    extFields = stringValues(ext as Record<string, unknown>);
+  else throw fail("extFields is not an object");
+
+  const cmd: RemotingCommand = {
+    code,
+    language: languageOf(h["language"]),
+    version,
+    opaque,
+    flag,
+    extFields,
+    serializeType: SerializeType.JSON,
+  };
+  const remark = h["remark"];
+  if (remark !== undefined && remark !== null)
+    cmd.remark = typeof remark === "string" ? remark : text(remark);
+  return cmd;
+}
+
+// An int32-range integer, or a string of digits (fastjson converts those too); `undefined` means invalid.
+function intField(v: unknown, dflt: number | undefined): number | undefined {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === "number")
+    return Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff ? v : undefined;
+  if (typeof v === "string" && /^-?\d{1,10}$/.test(v)) return intField(Number(v), dflt);
+  return undefined;
+}
+
+function languageOf(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number") return languageFromByte(v);
+  return "JAVA";
+}
+
+// Converts in place: in the usual (Java) case every value is already a string and nothing is copied. Mutating
+// the parsed object also keeps a "__proto__" key as a plain own property.
+function stringValues(o: Record<string, unknown>): Record<string, string> {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v === "string") continue;
+    if (v === null || v === undefined) delete o[k];
+    else o[k] = text(v);
+  }
+  return o as Record<string, string>;
+}
+
+function text(v: unknown): string {
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
