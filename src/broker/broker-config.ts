@@ -1,0 +1,88 @@
+// The broker's configuration: one typed object with documented defaults. Only the CLI reads files, environment
+// and flags; it builds this and passes it in.
+import type { StoreConfig } from "../store/store-config.js";
+
+export interface BrokerConfig {
+  brokerName: string;
+  clusterName: string;
+  /** 0 = master; slaves have ids > 0. */
+  brokerId: number;
+  /** Address the remoting server binds to. */
+  listenHost: string;
+  /** Remoting port (10911); 0 picks a free one. */
+  port: number;
+  /** Host written into routes, store hosts and message ids; clients connect to it. */
+  advertisedHost: string;
+  /** NameServers to register with ("host:port"). */
+  namesrvAddrs: string[];
+  /** Create a topic on its first send or route lookup (RocketMQ autoCreateTopicEnable). */
+  autoCreateTopicEnable: boolean;
+  /** Queues of an auto-created topic. */
+  defaultTopicQueueNums: number;
+  /** Create a subscription group on its first use (RocketMQ autoCreateSubscriptionGroup). */
+  autoCreateSubscriptionGroup: boolean;
+  /** Longest a pull may be held waiting for messages (RocketMQ: 15 s, the client's suspend time wins if shorter). */
+  longPollingMaxMs: number;
+  /** How often the broker registers with every NameServer. */
+  registerIntervalMs: number;
+  /** How often consumer offsets are written to disk. */
+  offsetFlushIntervalMs: number;
+  /** Clients silent this long are dropped (RocketMQ: 120 s). */
+  clientExpireMs: number;
+  /** Delay levels, RocketMQ's messageDelayLevel; retry n waits level 3 + n. */
+  messageDelayLevel: string;
+  /** Retries before a message goes to the dead-letter queue, unless the group or the client says otherwise. */
+  maxReconsumeTimes: number;
+  /** Where the store and the config files live. */
+  dataDir: string;
+  /** Store settings (dir is dataDir/store unless given). */
+  store: Partial<StoreConfig>;
+}
+
+export function defaultBrokerConfig(dataDir: string): BrokerConfig {
+  return {
+    brokerName: "broker-a",
+    clusterName: "DefaultCluster",
+    brokerId: 0,
+    listenHost: "0.0.0.0",
+    port: 10911,
+    advertisedHost: "127.0.0.1",
+    namesrvAddrs: [],
+    autoCreateTopicEnable: true,
+    defaultTopicQueueNums: 8,
+    autoCreateSubscriptionGroup: true,
+    longPollingMaxMs: 15_000,
+    registerIntervalMs: 30_000,
+    offsetFlushIntervalMs: 5_000,
+    clientExpireMs: 120_000,
+    messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
+    maxReconsumeTimes: 16,
+    dataDir,
+    store: {},
+  };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "1s 5s 10s 1m 2h" into milliseconds per level (level 1 is index 0). */
+export function parseDelayLevels(spec: string): number[] {
+  return spec
+    .trim()
+    .split(/\s+/)
+    .map((t) => {
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(t);
+      if (!m) throw new Error(`messageDelayLevel: cannot read "${t}"`);
+      return m[2] === "ms" ? Number(m[1]) : Number(m[1]) * UNIT_MS[m[2]!]!;
+    });
+}
+
+export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: string }): BrokerConfig {
+  const c = { ...defaultBrokerConfig(partial.dataDir), ...partial };
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
+    throw new Error(`broker config: bad port ${c.port}`);
+  if (!Number.isInteger(c.brokerId) || c.brokerId < 0)
+    throw new Error(`broker config: bad brokerId ${c.brokerId}`);
+  if (!(c.defaultTopicQueueNums >= 1)) throw new Error("broker config: defaultTopicQueueNums must be >= 1");
+  parseDelayLevels(c.messageDelayLevel);
+  return c;
+}

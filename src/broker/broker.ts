@@ -1,0 +1,549 @@
+// The broker's semantics on the store, for every protocol: sending (validation, auto-creation, delay, retry and
+// dead-letter routing), pulling (filters, long polling, offset commits), consumer offsets, heartbeats and
+// administration. Protocols translate their requests into these calls and map BrokerError codes at their edge.
+import { join } from "node:path";
+import { BrokerError } from "../common/errors.js";
+import { createOffsetMsgId } from "../common/message-id.js";
+import { SysFlag, decodeRecord } from "../common/message-record.js";
+import type { MessageRecord } from "../common/message-record.js";
+import { Prop, decodeProperties, encodeProperties, getProperty } from "../common/properties.js";
+import type { HostAddress } from "../common/socket-address.js";
+import { hostAddress } from "../common/socket-address.js";
+import {
+  DLQ_PREFIX,
+  Perm,
+  RETRY_PREFIX,
+  dlqTopic,
+  isSystemTopic,
+  retryTopic,
+  topicNameProblem,
+} from "../common/topic.js";
+import type { TopicConfig } from "../common/topic.js";
+import type { FileIO } from "../store/file-io.js";
+import { nodeFileIO } from "../store/file-io.js";
+import { MessageStore } from "../store/message-store.js";
+import type { PutMessageInput } from "../store/message-store.js";
+import { parseDelayLevels, resolveBrokerConfig } from "./broker-config.js";
+import type { BrokerConfig } from "./broker-config.js";
+import { ClientManager } from "./client-manager.js";
+import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
+import { DelayService } from "./delay-service.js";
+import { GroupManager } from "./group-manager.js";
+import { OffsetManager } from "./offset-manager.js";
+import { PullHold } from "./pull-hold.js";
+import { buildSubscription, tagFilter } from "./subscription.js";
+import type { SubscriptionData } from "./subscription.js";
+import { TopicManager } from "./topic-manager.js";
+
+export interface SendRequest {
+  producerGroup: string;
+  topic: string;
+  /** The queue the client chose; negative lets the broker choose. */
+  queueId: number;
+  body: Buffer;
+  properties: string;
+  sysFlag?: number;
+  flag?: number;
+  bornTimestamp?: number;
+  bornHost?: HostAddress;
+  reconsumeTimes?: number;
+  /** For sends to a retry topic: the client's limit before the dead-letter queue. */
+  maxReconsumeTimes?: number;
+}
+
+export interface SendResult {
+  /** Offset message id of the stored record. */
+  msgId: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  phyOffset: number;
+  /** The unique id the client gave (UNIQ_KEY), if any. */
+  uniqKey: string | undefined;
+}
+
+export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
+
+export interface PullRequest {
+  group: string;
+  topic: string;
+  queueId: number;
+  offset: number;
+  maxMsgNums: number;
+  /** Store `commitOffset` as the group's offset first (PULL sysFlag bit 0). */
+  commitOffset?: number;
+  /** Wait up to this long for messages when there are none (0 = answer at once). */
+  suspendTimeoutMs: number;
+  /** The subscription sent with the pull; otherwise the one from the group's heartbeat is used. */
+  subscription?: { expression: string; type?: string };
+}
+
+export interface PullResult {
+  status: PullStatus;
+  messages: Buffer[];
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  suggestWhichBrokerId: number;
+}
+
+export interface SendBackRequest {
+  group: string;
+  /** Commit log offset of the message that failed. */
+  offset: number;
+  /** 0 = next level in the retry schedule; negative = straight to the dead-letter queue. */
+  delayLevel: number;
+  originMsgId?: string;
+  originTopic?: string;
+  maxReconsumeTimes?: number;
+}
+
+export interface HeartbeatData {
+  clientId: string;
+  language?: string;
+  version?: number;
+  producerGroups: string[];
+  consumers: ConsumerHeartbeat[];
+}
+
+export interface QueueStat {
+  queueId: number;
+  minOffset: number;
+  maxOffset: number;
+  lastUpdateTimestamp: number;
+}
+
+export interface ConsumeQueueStat {
+  topic: string;
+  queueId: number;
+  brokerOffset: number;
+  consumerOffset: number;
+  lastTimestamp: number;
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly store: MessageStore;
+  readonly topics: TopicManager;
+  readonly groups: GroupManager;
+  readonly offsets: OffsetManager;
+  readonly clients: ClientManager;
+  readonly delay: DelayService;
+  readonly storeHost: HostAddress;
+  private readonly hold = new PullHold();
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(config: Partial<BrokerConfig> & { dataDir: string }, io: FileIO = nodeFileIO) {
+    this.config = resolveBrokerConfig(config);
+    const c = this.config;
+    this.storeHost = hostAddress(c.advertisedHost, c.port);
+    this.store = MessageStore.open(
+      { dir: join(c.dataDir, "store"), ...c.store, storeHost: this.storeHost },
+      io,
+    );
+    const configDir = join(c.dataDir, "config");
+    this.topics = new TopicManager(io, configDir, c.autoCreateTopicEnable, c.defaultTopicQueueNums);
+    this.groups = new GroupManager(io, configDir, c.autoCreateSubscriptionGroup, c.maxReconsumeTimes);
+    this.offsets = new OffsetManager(io, configDir);
+    this.clients = new ClientManager(c.clientExpireMs);
+    this.delay = new DelayService(this.store, io, configDir, parseDelayLevels(c.messageDelayLevel));
+    this.store.onMessageArrived((topic, queueId, max) => this.hold.arrived(topic, queueId, max));
+  }
+
+  /**
+   * The port clients reach this broker on can be known only after the server listens (port 0 in tests); the
+   * store host written into new records and message ids follows it.
+   */
+  setAdvertisedPort(port: number): void {
+    const h = hostAddress(this.config.advertisedHost, port);
+    this.storeHost.ip = h.ip;
+    this.storeHost.port = h.port;
+    this.config.port = port;
+  }
+
+  get address(): string {
+    return `${this.config.advertisedHost}:${this.config.port}`;
+  }
+
+  start(): void {
+    this.delay.start();
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.config.offsetFlushIntervalMs, () => {
+      this.offsets.flush();
+      this.delay.flush();
+    });
+    every(10_000, () => this.clients.expire());
+  }
+
+  // ---- send -----------------------------------------------------------------------------------------------
+
+  async sendMessage(req: SendRequest): Promise<SendResult> {
+    const problem = topicNameProblem(req.topic);
+    if (problem) throw new BrokerError("ILLEGAL_TOPIC", problem);
+    if (isSystemTopic(req.topic))
+      throw new BrokerError("NO_PERMISSION", `sending to system topic ${req.topic} is forbidden`);
+    let tc: TopicConfig;
+    let input: PutMessageInput;
+    if (req.topic.startsWith(RETRY_PREFIX)) {
+      // A client's own retry send (ali-ons falls back to this when CONSUMER_SEND_MSG_BACK fails).
+      const group = req.topic.slice(RETRY_PREFIX.length);
+      const g = this.groups.getOrCreate(group);
+      tc = this.topics.getOrCreateSystem(req.topic, g.retryQueueNums);
+      const max = req.maxReconsumeTimes ?? g.retryMaxTimes;
+      if ((req.reconsumeTimes ?? 0) > max) {
+        tc = this.topics.getOrCreateSystem(dlqTopic(group), 1);
+        input = this.toInput({ ...req, topic: tc.topicName, queueId: 0 });
+        return this.put(input, tc);
+      }
+    } else if (req.topic.startsWith(DLQ_PREFIX)) {
+      tc = this.topics.getOrCreateSystem(req.topic, 1);
+    } else {
+      tc = this.topics.getOrCreate(req.topic);
+    }
+    if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not writable`);
+    let queueId = req.queueId;
+    if (!Number.isInteger(queueId) || queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
+    else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
+    input = this.toInput({ ...req, queueId });
+    const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
+    const level = Number(getProperty(req.properties, Prop.DELAY) ?? 0);
+    if (level > 0 && txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK) {
+      const scheduled = this.delay.schedule(input, level);
+      const r = await this.store.putMessage(scheduled);
+      return {
+        msgId: r.offsetMsgId,
+        topic: req.topic,
+        queueId,
+        queueOffset: r.queueOffset,
+        phyOffset: r.phyOffset,
+        uniqKey: getProperty(req.properties, Prop.UNIQ_KEY),
+      };
+    }
+    return this.put(input, tc);
+  }
+
+  private toInput(req: SendRequest): PutMessageInput {
+    return {
+      topic: req.topic,
+      queueId: req.queueId,
+      body: req.body,
+      properties: req.properties,
+      flag: req.flag ?? 0,
+      sysFlag: req.sysFlag ?? 0,
+      bornTimestamp: req.bornTimestamp ?? Date.now(),
+      ...(req.bornHost ? { bornHost: req.bornHost } : {}),
+      reconsumeTimes: req.reconsumeTimes ?? 0,
+    };
+  }
+
+  private async put(input: PutMessageInput, tc: TopicConfig): Promise<SendResult> {
+    const r = await this.store.putMessage(input);
+    return {
+      msgId: r.offsetMsgId,
+      topic: tc.topicName,
+      queueId: input.queueId,
+      queueOffset: r.queueOffset,
+      phyOffset: r.phyOffset,
+      uniqKey: getProperty(input.properties ?? "", Prop.UNIQ_KEY),
+    };
+  }
+
+  // ---- pull -----------------------------------------------------------------------------------------------
+
+  async pullMessage(req: PullRequest): Promise<PullResult> {
+    const g = this.groups.getOrCreate(req.group);
+    if (!g.consumeEnable) throw new BrokerError("NO_PERMISSION", `group ${req.group} may not consume`);
+    const tc = this.topics.get(req.topic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${req.topic} does not exist`);
+    if (!(tc.perm & Perm.READ)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not readable`);
+    if (
+      !Number.isInteger(req.queueId) ||
+      req.queueId < 0 ||
+      req.queueId >= Math.max(tc.readQueueNums, tc.writeQueueNums)
+    ) {
+      throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
+    }
+    let sub: SubscriptionData | undefined;
+    if (req.subscription) {
+      sub = buildSubscription(req.topic, req.subscription.expression, req.subscription.type);
+      if (sub.expressionType !== "TAG") {
+        throw new BrokerError(
+          "SUBSCRIPTION_PARSE_FAILED",
+          `expression type ${sub.expressionType} is not supported yet`,
+        );
+      }
+    } else {
+      sub = this.clients.subscription(req.group, req.topic);
+      if (!sub)
+        throw new BrokerError(
+          "SUBSCRIPTION_NOT_EXIST",
+          `group ${req.group} has no subscription to ${req.topic}`,
+        );
+    }
+    if (req.commitOffset !== undefined && req.commitOffset >= 0) {
+      this.offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
+    }
+    const filter = tagFilter(sub);
+    const max = Math.max(1, Math.min(req.maxMsgNums || 32, 1024));
+    let r = this.pullOnce(req, max, filter);
+    if (r.status === "NO_NEW_MSG" && req.suspendTimeoutMs > 0 && !this.stopped) {
+      await this.hold.wait(
+        req.topic,
+        req.queueId,
+        req.offset,
+        Math.min(req.suspendTimeoutMs, this.config.longPollingMaxMs),
+      );
+      r = this.pullOnce(req, max, filter);
+    }
+    return r;
+  }
+
+  private pullOnce(req: PullRequest, max: number, filter: ReturnType<typeof tagFilter>): PullResult {
+    const r = this.store.getMessages(req.topic, req.queueId, req.offset, max, filter);
+    const base = {
+      messages: r.messages,
+      minOffset: r.minOffset,
+      maxOffset: r.maxOffset,
+      suggestWhichBrokerId: 0,
+    };
+    switch (r.status) {
+      case "FOUND":
+        return { ...base, status: "FOUND", nextBeginOffset: r.nextBeginOffset };
+      case "NO_MATCHED_MESSAGE":
+        return { ...base, status: "NO_MATCHED_MSG", nextBeginOffset: r.nextBeginOffset };
+      case "OFFSET_TOO_SMALL":
+      case "OFFSET_OVERFLOW_BADLY":
+        return { ...base, status: "OFFSET_ILLEGAL", nextBeginOffset: r.nextBeginOffset };
+      case "NO_MATCHED_LOGIC_QUEUE":
+      case "NO_MESSAGE_IN_QUEUE":
+      case "OFFSET_OVERFLOW_ONE":
+      case "OFFSET_FOUND_NULL":
+        return {
+          ...base,
+          status: "NO_NEW_MSG",
+          nextBeginOffset: r.status === "NO_MATCHED_LOGIC_QUEUE" ? 0 : r.nextBeginOffset,
+        };
+    }
+  }
+
+  // ---- offsets --------------------------------------------------------------------------------------------
+
+  /**
+   * The group's committed offset. A group with none gets 0 while the queue still starts at offset 0 (so a group
+   * created after a send still reads that message, as RocketMQ does), otherwise OFFSET_NOT_FOUND.
+   */
+  queryConsumerOffset(group: string, topic: string, queueId: number): number {
+    const off = this.offsets.query(group, topic, queueId);
+    if (off >= 0) return off;
+    if (this.store.getMinOffset(topic, queueId) <= 0) return 0;
+    throw new BrokerError("OFFSET_NOT_FOUND", `group ${group} has no offset for ${topic}/${queueId}`);
+  }
+
+  updateConsumerOffset(group: string, topic: string, queueId: number, offset: number): void {
+    this.offsets.commit(group, topic, queueId, offset);
+  }
+
+  /** Moves a group's offsets on a topic to the first message stored at or after `timestamp`. */
+  resetOffsetByTime(group: string, topic: string, timestamp: number): Map<number, number> {
+    const tc = this.topics.get(topic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", topic);
+    const out = new Map<number, number>();
+    for (let q = 0; q < tc.readQueueNums; q++) {
+      const off =
+        timestamp < 0 ? this.store.getMaxOffset(topic, q) : this.store.getOffsetByTime(topic, q, timestamp);
+      this.offsets.commit(group, topic, q, off);
+      out.set(q, off);
+    }
+    this.offsets.flush();
+    return out;
+  }
+
+  getMaxOffset(topic: string, queueId: number): number {
+    return this.store.getMaxOffset(topic, queueId);
+  }
+
+  getMinOffset(topic: string, queueId: number): number {
+    return this.store.getMinOffset(topic, queueId);
+  }
+
+  searchOffsetByTimestamp(topic: string, queueId: number, timestamp: number): number {
+    return this.store.getOffsetByTime(topic, queueId, timestamp);
+  }
+
+  earliestMsgStoreTime(topic: string, queueId: number): number {
+    return this.store.getStoreTime(topic, queueId, this.store.getMinOffset(topic, queueId)) ?? 0;
+  }
+
+  // ---- clients --------------------------------------------------------------------------------------------
+
+  heartbeat(channel: ClientChannel, hb: HeartbeatData): void {
+    const info = {
+      clientId: hb.clientId,
+      channel,
+      language: hb.language ?? "JAVA",
+      version: hb.version ?? 0,
+    };
+    for (const g of hb.producerGroups) this.clients.registerProducer(g, info);
+    for (const c of hb.consumers) {
+      const g = this.groups.getOrCreate(c.groupName);
+      if ((c.messageModel ?? "CLUSTERING") === "CLUSTERING") {
+        // The retry topic must be routable as soon as a clustering group appears (clients subscribe to it).
+        this.topics.getOrCreateSystem(retryTopic(c.groupName), g.retryQueueNums);
+      }
+      this.clients.registerConsumer(c, info);
+    }
+  }
+
+  unregisterClient(clientId: string, producerGroup?: string, consumerGroup?: string): void {
+    if (producerGroup) this.clients.unregisterProducer(producerGroup, clientId);
+    if (consumerGroup) this.clients.unregisterConsumer(consumerGroup, clientId);
+  }
+
+  channelClosed(channelId: string): void {
+    this.clients.channelClosed(channelId);
+  }
+
+  consumerIds(group: string): string[] {
+    return this.clients.consumerIds(group);
+  }
+
+  // ---- retry ----------------------------------------------------------------------------------------------
+
+  /**
+   * A consumer could not process a message: re-send it to the group's retry topic after the next delay of the
+   * schedule (level 3 + reconsumeTimes), or to the dead-letter queue once reconsumeTimes reaches the limit.
+   */
+  async consumerSendMsgBack(req: SendBackRequest): Promise<SendResult> {
+    const g = this.groups.getOrCreate(req.group);
+    const raw = this.store.readAt(req.offset);
+    if (!raw) throw new BrokerError("MESSAGE_NOT_FOUND", `no message at commit log offset ${req.offset}`);
+    const rec = decodeRecord(raw);
+    const props = decodeProperties(rec.properties);
+    if (!props.has(Prop.RETRY_TOPIC)) props.set(Prop.RETRY_TOPIC, rec.topic);
+    const origin =
+      req.originMsgId || props.get(Prop.UNIQ_KEY) || createOffsetMsgId(rec.storeHost, req.offset);
+    props.set(Prop.ORIGIN_MESSAGE_ID, origin);
+    props.delete(Prop.DELAY);
+    const max =
+      req.maxReconsumeTimes !== undefined && req.maxReconsumeTimes >= 0
+        ? req.maxReconsumeTimes
+        : g.retryMaxTimes;
+    const toDlq = rec.reconsumeTimes >= max || req.delayLevel < 0;
+    const base: PutMessageInput = {
+      topic: "",
+      queueId: 0,
+      body: Buffer.from(rec.body),
+      properties: "",
+      flag: rec.flag,
+      sysFlag: rec.sysFlag & ~SysFlag.TRANSACTION_MASK,
+      bornTimestamp: rec.bornTimestamp,
+      bornHost: rec.bornHost,
+      reconsumeTimes: rec.reconsumeTimes + 1,
+    };
+    if (toDlq) {
+      const tc = this.topics.getOrCreateSystem(dlqTopic(req.group), 1);
+      return this.put({ ...base, topic: tc.topicName, queueId: 0, properties: encodeProperties(props) }, tc);
+    }
+    const tc = this.topics.getOrCreateSystem(retryTopic(req.group), g.retryQueueNums);
+    const queueId = Math.floor(Math.random() * tc.writeQueueNums);
+    const level = req.delayLevel > 0 ? req.delayLevel : 3 + rec.reconsumeTimes;
+    const input = this.delay.schedule(
+      { ...base, topic: tc.topicName, queueId, properties: encodeProperties(props) },
+      level,
+    );
+    const r = await this.store.putMessage(input);
+    return {
+      msgId: r.offsetMsgId,
+      topic: tc.topicName,
+      queueId,
+      queueOffset: r.queueOffset,
+      phyOffset: r.phyOffset,
+      uniqKey: props.get(Prop.UNIQ_KEY),
+    };
+  }
+
+  // ---- lookup ---------------------------------------------------------------------------------------------
+
+  queryMessageByKey(topic: string, key: string, maxNum: number, begin: number, end: number): MessageRecord[] {
+    return this.store.queryByKey(topic, key, Math.min(Math.max(1, maxNum), 64), begin, end);
+  }
+
+  viewMessage(phyOffset: number): Buffer {
+    const b = this.store.readAt(phyOffset);
+    if (!b) throw new BrokerError("MESSAGE_NOT_FOUND", `no message at commit log offset ${phyOffset}`);
+    return b;
+  }
+
+  // ---- admin ----------------------------------------------------------------------------------------------
+
+  createTopic(tc: TopicConfig): TopicConfig {
+    return this.topics.createOrUpdate(tc);
+  }
+
+  deleteTopic(topic: string): void {
+    this.topics.delete(topic);
+    this.store.deleteTopic(topic);
+    this.offsets.removeTopic(topic);
+  }
+
+  topicStats(topic: string): QueueStat[] {
+    const tc = this.topics.get(topic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", topic);
+    const out: QueueStat[] = [];
+    for (let q = 0; q < Math.max(tc.readQueueNums, tc.writeQueueNums); q++) {
+      const max = this.store.getMaxOffset(topic, q);
+      out.push({
+        queueId: q,
+        minOffset: this.store.getMinOffset(topic, q),
+        maxOffset: max,
+        lastUpdateTimestamp: max > 0 ? (this.store.getStoreTime(topic, q, max - 1) ?? 0) : 0,
+      });
+    }
+    return out;
+  }
+
+  /** Per-queue broker and consumer offsets of a group (its backlog is their difference). */
+  consumeStats(group: string, topic?: string): ConsumeQueueStat[] {
+    const topics = topic
+      ? [topic]
+      : this.offsets
+          .pairs()
+          .filter((p) => p.group === group)
+          .map((p) => p.topic);
+    const out: ConsumeQueueStat[] = [];
+    for (const t of new Set(topics)) {
+      const tc = this.topics.get(t);
+      if (!tc) continue;
+      const offs = this.offsets.offsetsOf(group, t);
+      for (let q = 0; q < tc.readQueueNums; q++) {
+        const brokerOffset = this.store.getMaxOffset(t, q);
+        const consumerOffset = offs.get(q) ?? 0;
+        out.push({
+          topic: t,
+          queueId: q,
+          brokerOffset,
+          consumerOffset,
+          lastTimestamp: consumerOffset > 0 ? (this.store.getStoreTime(t, q, consumerOffset - 1) ?? 0) : 0,
+        });
+      }
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.hold.wakeAll();
+    this.delay.stop();
+    this.offsets.flush(true);
+    this.topics.persist();
+    await this.store.close();
+  }
+}

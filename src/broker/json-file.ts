@@ -1,0 +1,39 @@
+// Small JSON state files under <dataDir>/config (topics, groups, offsets, delay offsets), written atomically.
+import { join } from "node:path";
+import type { FileIO } from "../store/file-io.js";
+
+export class JsonFile<T> {
+  readonly path: string;
+  constructor(
+    private readonly io: FileIO,
+    dir: string,
+    name: string,
+  ) {
+    io.mkdirp(dir);
+    this.path = join(dir, name);
+  }
+
+  read(): T | undefined {
+    for (const p of [this.path, `${this.path}.bak`]) {
+      if (!this.io.exists(p)) continue;
+      try {
+        return JSON.parse(this.io.readFile(p).toString("utf8")) as T;
+      } catch {
+        // A damaged file falls back to the backup written before it.
+      }
+    }
+    return undefined;
+  }
+
+  write(value: T): void {
+    const data = JSON.stringify(value, null, 1);
+    if (this.io.exists(this.path)) {
+      try {
+        this.io.writeFileAtomic(`${this.path}.bak`, this.io.readFile(this.path));
+      } catch {
+        // The backup is a convenience; the atomic write below is what keeps the file whole.
+      }
+    }
+    this.io.writeFileAtomic(this.path, data);
+  }
+}

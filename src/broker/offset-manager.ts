@@ -1,0 +1,83 @@
+// Consumer offsets of clustering groups: the next offset to consume per (group, topic, queue), kept in memory,
+// flushed to config/consumerOffset.json every few seconds and at stop (RocketMQ ConsumerOffsetManager, same
+// "topic@group" keys).
+import type { FileIO } from "../store/file-io.js";
+import { JsonFile } from "./json-file.js";
+
+type Table = Map<string, Map<number, number>>;
+
+export class OffsetManager {
+  private readonly table: Table = new Map();
+  private readonly file: JsonFile<{ offsetTable: Record<string, Record<string, number>> }>;
+  private dirty = false;
+
+  constructor(io: FileIO, configDir: string) {
+    this.file = new JsonFile(io, configDir, "consumerOffset.json");
+    const saved = this.file.read();
+    for (const [key, qs] of Object.entries(saved?.offsetTable ?? {})) {
+      const m = new Map<number, number>();
+      for (const [q, off] of Object.entries(qs)) m.set(Number(q), off);
+      this.table.set(key, m);
+    }
+  }
+
+  private static key(group: string, topic: string): string {
+    return `${topic}@${group}`;
+  }
+
+  /** The committed offset, or -1 when the group has none for this queue. */
+  query(group: string, topic: string, queueId: number): number {
+    return this.table.get(OffsetManager.key(group, topic))?.get(queueId) ?? -1;
+  }
+
+  commit(group: string, topic: string, queueId: number, offset: number): void {
+    if (!Number.isFinite(offset) || offset < 0) return;
+    const k = OffsetManager.key(group, topic);
+    let m = this.table.get(k);
+    if (!m) {
+      m = new Map();
+      this.table.set(k, m);
+    }
+    if (m.get(queueId) !== offset) {
+      m.set(queueId, offset);
+      this.dirty = true;
+    }
+  }
+
+  /** Offsets of one group on one topic, by queue. */
+  offsetsOf(group: string, topic: string): Map<number, number> {
+    return new Map(this.table.get(OffsetManager.key(group, topic)) ?? []);
+  }
+
+  /** Every (topic, group) pair that has offsets. */
+  pairs(): { topic: string; group: string }[] {
+    return [...this.table.keys()].map((k) => {
+      const at = k.lastIndexOf("@");
+      return { topic: k.slice(0, at), group: k.slice(at + 1) };
+    });
+  }
+
+  groupsOfTopic(topic: string): string[] {
+    return this.pairs()
+      .filter((p) => p.topic === topic)
+      .map((p) => p.group);
+  }
+
+  removeTopic(topic: string): void {
+    for (const k of [...this.table.keys()]) if (k.startsWith(`${topic}@`)) this.table.delete(k);
+    this.dirty = true;
+  }
+
+  removeGroup(group: string): void {
+    for (const k of [...this.table.keys()]) if (k.endsWith(`@${group}`)) this.table.delete(k);
+    this.dirty = true;
+  }
+
+  flush(force = false): void {
+    if (!this.dirty && !force) return;
+    const out: Record<string, Record<string, number>> = {};
+    for (const [k, m] of this.table) out[k] = Object.fromEntries(m);
+    this.file.write({ offsetTable: out });
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,70 @@
+// Tag subscriptions (RocketMQ SubscriptionData / FilterAPI.build): "*" or empty takes everything; otherwise
+// tags separated by "||", each matched first by its Java hash code against the consume queue's tag hash, then
+// exactly against the record's TAGS property (hash codes collide).
+import { javaStringHashCode } from "../common/java-hash.js";
+import { Prop, getProperty } from "../common/properties.js";
+import { decodeRecord } from "../common/message-record.js";
+import type { MessageFilter } from "../store/message-store.js";
+
+export interface SubscriptionData {
+  topic: string;
+  subString: string;
+  expressionType: string;
+  tagsSet: string[];
+  codeSet: number[];
+  subVersion: number;
+}
+
+export const SUB_ALL = "*";
+
+export function buildSubscription(
+  topic: string,
+  expression: string | undefined,
+  expressionType = "TAG",
+): SubscriptionData {
+  const sub = (expression ?? "").trim();
+  const type = expressionType || "TAG";
+  if (type === "TAG" && (sub === "" || sub === SUB_ALL)) {
+    return {
+      topic,
+      subString: SUB_ALL,
+      expressionType: type,
+      tagsSet: [],
+      codeSet: [],
+      subVersion: Date.now(),
+    };
+  }
+  if (type !== "TAG") {
+    return { topic, subString: sub, expressionType: type, tagsSet: [], codeSet: [], subVersion: Date.now() };
+  }
+  const tags = sub
+    .split("||")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  return {
+    topic,
+    subString: sub,
+    expressionType: type,
+    tagsSet: tags,
+    codeSet: tags.map(javaStringHashCode),
+    subVersion: Date.now(),
+  };
+}
+
+export function subscribesAll(s: SubscriptionData): boolean {
+  return s.expressionType === "TAG" && (s.subString === SUB_ALL || s.tagsSet.length === 0);
+}
+
+/** A store filter for a tag subscription, or undefined when the subscription takes everything. */
+export function tagFilter(s: SubscriptionData): MessageFilter | undefined {
+  if (s.expressionType !== "TAG" || subscribesAll(s)) return undefined;
+  const codes = new Set(s.codeSet);
+  const tags = new Set(s.tagsSet);
+  return {
+    matchTagsCode: (code) => codes.has(code),
+    matchRecord: (record) => {
+      const tag = getProperty(decodeRecord(record).properties, Prop.TAGS);
+      return tag !== undefined && tags.has(tag);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Administration over remoting, in the JSON shapes RocketMQ's admin tools read (fastjson writes maps keyed by
+// MessageQueue objects as `{"brokerName":..,"queueId":..,"topic":..}:value`, which is not standard JSON; Java's
+// admin parses exactly that).
+// UPDATE_AND_CREATE_TOPIC (17): header topic, readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
+// order. DELETE_TOPIC_IN_BROKER (215): header topic. GET_ALL_TOPIC_CONFIG (21): body {topicConfigTable,
+// dataVersion}. GET_TOPIC_STATS_INFO (202): header topic → {offsetTable}. GET_CONSUME_STATS (208): header
+// consumerGroup, topic? → {offsetTable, consumeTps}. GET_CONSUMER_CONNECTION_LIST (203): header consumerGroup.
+import type { Broker } from "../../../broker/broker.js";
+import { BrokerError } from "../../../common/errors.js";
+import { Perm, topicConfig } from "../../../common/topic.js";
+import type { RemotingCommand } from "../command.js";
+import { createResponse } from "../command.js";
+import { ResponseCode } from "../response-code.js";
+import { optBool, optInt, optStr, reqStr } from "./ext-fields.js";
+
+function mqKey(brokerName: string, topic: string, queueId: number): string {
+  return `{"brokerName":${JSON.stringify(brokerName)},"queueId":${queueId},"topic":${JSON.stringify(topic)}}`;
+}
+
+function fastjsonMap(entries: [string, unknown][]): string {
+  return `{${entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(",")}}`;
+}
+
+export function handleCreateTopic(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const h = req.extFields;
+  const name = reqStr(h, "topic");
+  const queues = broker.config.defaultTopicQueueNums;
+  const tc = topicConfig(name, optInt(h, "writeQueueNums") ?? queues, optInt(h, "perm") ?? Perm.READ_WRITE);
+  tc.readQueueNums = optInt(h, "readQueueNums") ?? tc.writeQueueNums;
+  tc.topicSysFlag = optInt(h, "topicSysFlag") ?? 0;
+  tc.order = optBool(h, "order");
+  tc.topicFilterType = optStr(h, "topicFilterType") === "MULTI_TAG" ? "MULTI_TAG" : "SINGLE_TAG";
+  broker.createTopic(tc);
+  return createResponse(req, ResponseCode.SUCCESS);
+}
+
+export function handleDeleteTopic(broker: Broker, req: RemotingCommand): RemotingCommand {
+  broker.deleteTopic(reqStr(req.extFields, "topic"));
+  return createResponse(req, ResponseCode.SUCCESS);
+}
+
+export function handleGetAllTopicConfig(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const body = {
+    topicConfigTable: Object.fromEntries(broker.topics.all().map((t) => [t.topicName, t])),
+    dataVersion: broker.topics.dataVersion,
+  };
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+}
+
+export function handleTopicStats(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const topic = reqStr(req.extFields, "topic");
+  const stats = broker.topicStats(topic);
+  const entries: [string, unknown][] = stats.map((s) => [
+    mqKey(broker.config.brokerName, topic, s.queueId),
+    { minOffset: s.minOffset, maxOffset: s.maxOffset, lastUpdateTimestamp: s.lastUpdateTimestamp },
+  ]);
+  const body = `{"offsetTable":${fastjsonMap(entries)}}`;
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(body));
+}
+
+export function handleConsumeStats(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const h = req.extFields;
+  const stats = broker.consumeStats(reqStr(h, "consumerGroup"), optStr(h, "topic") || undefined);
+  const entries: [string, unknown][] = stats.map((s) => [
+    mqKey(broker.config.brokerName, s.topic, s.queueId),
+    { brokerOffset: s.brokerOffset, consumerOffset: s.consumerOffset, lastTimestamp: s.lastTimestamp },
+  ]);
+  const body = `{"consumeTps":0,"offsetTable":${fastjsonMap(entries)}}`;
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(body));
+}
+
+export function handleConsumerConnectionList(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const group = reqStr(req.extFields, "consumerGroup");
+  const g = broker.clients.consumers.get(group);
+  if (!g)
+    throw Object.assign(
+      new BrokerError("SUBSCRIPTION_GROUP_NOT_EXIST", `the consumer group ${group} is not online`),
+      { remotingCode: ResponseCode.CONSUMER_NOT_ONLINE },
+    );
+  const body = {
+    connectionSet: [...g.clients.values()].map((c) => ({
+      clientId: c.clientId,
+      clientAddr: c.channel.remoteAddress,
+      language: c.language,
+      version: c.version,
+    })),
+    subscriptionTable: Object.fromEntries(g.subscriptions),
+    consumeType: g.consumeType,
+    messageModel: g.messageModel,
+    consumeFromWhere: g.consumeFromWhere,
+  };
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+}

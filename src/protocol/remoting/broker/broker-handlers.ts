@@ -1,0 +1,70 @@
+// Binds the broker's remoting request codes to their handlers, and connection lifecycle to client tables.
+import type { Broker } from "../../../broker/broker.js";
+import { RequestCode } from "../request-code.js";
+import type { RemotingServer } from "../server.js";
+import {
+  handleConsumeStats,
+  handleConsumerConnectionList,
+  handleCreateTopic,
+  handleDeleteTopic,
+  handleGetAllTopicConfig,
+  handleTopicStats,
+} from "./admin.js";
+import { existingChannel } from "./client-channel.js";
+import { handleGetConsumerList, handleHeartbeat, handleUnregisterClient } from "./client-manage.js";
+import {
+  handleEarliestMsgStoreTime,
+  handleGetMaxOffset,
+  handleGetMinOffset,
+  handleQueryConsumerOffset,
+  handleSearchOffsetByTimestamp,
+  handleUpdateConsumerOffset,
+} from "./offsets.js";
+import { handlePullMessage } from "./pull-message.js";
+import { handleQueryMessage, handleViewMessageById } from "./query-message.js";
+import { handleSendBack } from "./send-back.js";
+import { handleSendMessage } from "./send-message.js";
+
+export function registerBrokerHandlers(server: RemotingServer, broker: Broker): void {
+  const send = (
+    req: Parameters<typeof handleSendMessage>[1],
+    conn: Parameters<typeof handleSendMessage>[2],
+  ) => handleSendMessage(broker, req, conn);
+  server
+    .registerHandler(RequestCode.SEND_MESSAGE, send)
+    .registerHandler(RequestCode.SEND_MESSAGE_V2, send)
+    .registerHandler(RequestCode.SEND_BATCH_MESSAGE, send)
+    .registerHandler(RequestCode.PULL_MESSAGE, (req) => handlePullMessage(broker, req))
+    .registerHandler(RequestCode.HEART_BEAT, (req, conn) => handleHeartbeat(broker, req, conn))
+    .registerHandler(RequestCode.UNREGISTER_CLIENT, (req) => handleUnregisterClient(broker, req))
+    .registerHandler(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => handleGetConsumerList(broker, req))
+    .registerHandler(RequestCode.QUERY_CONSUMER_OFFSET, (req) => handleQueryConsumerOffset(broker, req))
+    .registerHandler(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => handleUpdateConsumerOffset(broker, req))
+    .registerHandler(RequestCode.GET_MAX_OFFSET, (req) => handleGetMaxOffset(broker, req))
+    .registerHandler(RequestCode.GET_MIN_OFFSET, (req) => handleGetMinOffset(broker, req))
+    .registerHandler(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) =>
+      handleSearchOffsetByTimestamp(broker, req),
+    )
+    .registerHandler(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => handleEarliestMsgStoreTime(broker, req))
+    .registerHandler(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => handleSendBack(broker, req))
+    .registerHandler(RequestCode.QUERY_MESSAGE, (req) => handleQueryMessage(broker, req))
+    .registerHandler(RequestCode.VIEW_MESSAGE_BY_ID, (req) => handleViewMessageById(broker, req))
+    .registerHandler(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => handleCreateTopic(broker, req))
+    .registerHandler(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => handleDeleteTopic(broker, req))
+    .registerHandler(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => handleGetAllTopicConfig(broker, req))
+    .registerHandler(RequestCode.GET_TOPIC_STATS_INFO, (req) => handleTopicStats(broker, req))
+    .registerHandler(RequestCode.GET_CONSUME_STATS, (req) => handleConsumeStats(broker, req))
+    .registerHandler(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) =>
+      handleConsumerConnectionList(broker, req),
+    );
+
+  server.on("connectionClose", (conn) => {
+    const ch = existingChannel(conn);
+    if (ch) broker.channelClosed(ch.id);
+  });
+  broker.clients.onConsumerGroupChanged((group) => {
+    const g = broker.clients.consumers.get(group);
+    if (!g) return;
+    for (const c of g.clients.values()) c.channel.notifyConsumerIdsChanged?.(group);
+  });
+}

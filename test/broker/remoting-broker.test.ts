@@ -1,0 +1,328 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RemotingClient } from "../../src/protocol/remoting/client.js";
+import { createRequest } from "../../src/protocol/remoting/command.js";
+import { RequestCode } from "../../src/protocol/remoting/request-code.js";
+import { ResponseCode } from "../../src/protocol/remoting/response-code.js";
+import { decodeRecord } from "../../src/common/message-record.js";
+import { encodeProperties, getProperty } from "../../src/common/properties.js";
+import { startBroker } from "../support/broker-fixture.js";
+
+function send(
+  client: RemotingClient,
+  addr: string,
+  topic: string,
+  queueId: number,
+  body: string,
+  props: Record<string, string>,
+) {
+  return client.invoke(
+    addr,
+    createRequest(
+      RequestCode.SEND_MESSAGE_V2,
+      {
+        a: "PG",
+        b: topic,
+        c: "TBW102",
+        d: "4",
+        e: String(queueId),
+        f: "0",
+        g: String(Date.now()),
+        h: "0",
+        i: encodeProperties(props),
+        j: "0",
+        k: "false",
+      },
+      Buffer.from(body),
+    ),
+    3000,
+  );
+}
+
+function pull(
+  client: RemotingClient,
+  addr: string,
+  topic: string,
+  queueId: number,
+  offset: number,
+  sub = "*",
+  suspend = 0,
+) {
+  return client.invoke(
+    addr,
+    createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: "CG",
+      topic,
+      queueId: String(queueId),
+      queueOffset: String(offset),
+      maxMsgNums: "32",
+      sysFlag: String(suspend ? 6 : 4),
+      commitOffset: "0",
+      suspendTimeoutMillis: String(suspend),
+      subscription: sub,
+      subVersion: "0",
+    }),
+    suspend + 3000,
+  );
+}
+
+function bodies(res: { body?: Buffer }): string[] {
+  const out: string[] = [];
+  const b = res.body ?? Buffer.alloc(0);
+  let p = 0;
+  while (p < b.length) {
+    const r = decodeRecord(b, p);
+    out.push(r.body.toString());
+    p += b.readInt32BE(p);
+  }
+  return out;
+}
+
+test("send, tag-filtered pull, offsets and long polling over remoting", async (t) => {
+  const b = await startBroker();
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const r1 = await send(client, b.addr, "TopicA", 1, "a1", { TAGS: "TagA", KEYS: "k1" });
+  assert.equal(r1.code, ResponseCode.SUCCESS, r1.remark);
+  assert.equal(r1.extFields.queueId, "1");
+  assert.equal(r1.extFields.queueOffset, "0");
+  assert.match(r1.extFields.msgId ?? "", /^7F000001[0-9A-F]{24}$/);
+  await send(client, b.addr, "TopicA", 1, "b1", { TAGS: "TagB" });
+  await send(client, b.addr, "TopicA", 1, "c1", { TAGS: "TagC" });
+
+  const all = await pull(client, b.addr, "TopicA", 1, 0);
+  assert.equal(all.code, ResponseCode.SUCCESS);
+  assert.deepEqual(bodies(all), ["a1", "b1", "c1"]);
+  assert.equal(all.extFields.nextBeginOffset, "3");
+  assert.equal(all.extFields.maxOffset, "3");
+
+  const ab = await pull(client, b.addr, "TopicA", 1, 0, "TagA || TagB");
+  assert.deepEqual(bodies(ab), ["a1", "b1"]);
+  const none = await pull(client, b.addr, "TopicA", 1, 2, "TagA");
+  assert.equal(none.code, ResponseCode.PULL_RETRY_IMMEDIATELY);
+  assert.equal(none.extFields.nextBeginOffset, "3");
+  const moved = await pull(client, b.addr, "TopicA", 1, 99);
+  assert.equal(moved.code, ResponseCode.PULL_OFFSET_MOVED);
+
+  // Long polling: a held pull answers as soon as a message arrives.
+  const started = Date.now();
+  const held = pull(client, b.addr, "TopicA", 1, 3, "*", 5000);
+  await new Promise((r) => setTimeout(r, 100));
+  const sentAt = Date.now();
+  await send(client, b.addr, "TopicA", 1, "d1", { TAGS: "TagA" });
+  const got = await held;
+  assert.equal(got.code, ResponseCode.SUCCESS);
+  assert.deepEqual(bodies(got), ["d1"]);
+  assert.ok(Date.now() - sentAt < 50, `woke ${Date.now() - sentAt} ms after the send`);
+  assert.ok(Date.now() - started >= 100);
+  // A held pull with nothing arriving ends with PULL_NOT_FOUND after its suspend time.
+  const t0 = Date.now();
+  const empty = await pull(client, b.addr, "TopicA", 2, 0, "*", 300);
+  assert.equal(empty.code, ResponseCode.PULL_NOT_FOUND);
+  assert.ok(Date.now() - t0 >= 250);
+
+  // Offsets: a new group reads from 0 on a young queue; commits persist.
+  const q = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: "G1", topic: "TopicA", queueId: "1" }),
+    3000,
+  );
+  assert.equal(q.code, ResponseCode.SUCCESS);
+  assert.equal(q.extFields.offset, "0");
+  await client.invoke(
+    b.addr,
+    createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
+      consumerGroup: "G1",
+      topic: "TopicA",
+      queueId: "1",
+      commitOffset: "2",
+    }),
+    3000,
+  );
+  const q2 = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: "G1", topic: "TopicA", queueId: "1" }),
+    3000,
+  );
+  assert.equal(q2.extFields.offset, "2");
+  const max = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.GET_MAX_OFFSET, { topic: "TopicA", queueId: "1" }),
+    3000,
+  );
+  assert.equal(max.extFields.offset, "4");
+
+  // Lookup by key and by offset.
+  const byKey = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.QUERY_MESSAGE, {
+      topic: "TopicA",
+      key: "k1",
+      maxNum: "10",
+      beginTimestamp: "0",
+      endTimestamp: String(Date.now() + 1000),
+    }),
+    3000,
+  );
+  assert.equal(byKey.code, ResponseCode.SUCCESS);
+  assert.deepEqual(bodies(byKey), ["a1"]);
+  const phy = parseInt((r1.extFields.msgId ?? "").slice(16), 16);
+  const view = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(phy) }),
+    3000,
+  );
+  assert.deepEqual(bodies(view), ["a1"]);
+});
+
+test("heartbeat registers consumers; retry goes to %RETRY% with RETRY_TOPIC and reconsume count", async (t) => {
+  const b = await startBroker({
+    messageDelayLevel:
+      "10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms 10ms",
+  });
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const hb = {
+    clientID: "127.0.0.1@1",
+    producerDataSet: [],
+    consumerDataSet: [
+      {
+        groupName: "GR",
+        consumeType: "CONSUME_PASSIVELY",
+        messageModel: "CLUSTERING",
+        consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+        subscriptionDataSet: [{ topic: "TR", subString: "*" }],
+      },
+    ],
+  };
+  const hr = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(hb))),
+    3000,
+  );
+  assert.equal(hr.code, ResponseCode.SUCCESS);
+  const list = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: "GR" }),
+    3000,
+  );
+  assert.deepEqual(JSON.parse(list.body!.toString()), { consumerIdList: ["127.0.0.1@1"] });
+  assert.ok(b.server.broker.topics.get("%RETRY%GR"), "the retry topic exists once the group heartbeats");
+
+  const s = await send(client, b.addr, "TR", 0, "fail-me", { TAGS: "x", KEYS: "kk" });
+  const phy = parseInt((s.extFields.msgId ?? "").slice(16), 16);
+  const back = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: String(phy),
+      group: "GR",
+      delayLevel: "0",
+      originMsgId: s.extFields.msgId!,
+      originTopic: "TR",
+      maxReconsumeTimes: "16",
+    }),
+    3000,
+  );
+  assert.equal(back.code, ResponseCode.SUCCESS, back.remark);
+  let retried: ReturnType<typeof decodeRecord> | undefined;
+  for (let i = 0; i < 50 && !retried; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const p = await client.invoke(
+      b.addr,
+      createRequest(RequestCode.PULL_MESSAGE, {
+        consumerGroup: "GR",
+        topic: "%RETRY%GR",
+        queueId: "0",
+        queueOffset: "0",
+        maxMsgNums: "32",
+        sysFlag: "4",
+        subscription: "*",
+      }),
+      3000,
+    );
+    if (p.code === ResponseCode.SUCCESS) retried = decodeRecord(p.body!);
+  }
+  assert.ok(retried, "the message came back on the retry topic");
+  assert.equal(retried.topic, "%RETRY%GR");
+  assert.equal(retried.body.toString(), "fail-me");
+  assert.equal(retried.reconsumeTimes, 1);
+  assert.equal(getProperty(retried.properties, "RETRY_TOPIC"), "TR");
+  assert.equal(getProperty(retried.properties, "ORIGIN_MESSAGE_ID"), s.extFields.msgId);
+  assert.equal(getProperty(retried.properties, "KEYS"), "kk");
+
+  // Past maxReconsumeTimes it goes to the dead-letter queue.
+  const dl = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: String(retried.physicalOffset),
+      group: "GR",
+      delayLevel: "0",
+      maxReconsumeTimes: "1",
+    }),
+    3000,
+  );
+  assert.equal(dl.code, ResponseCode.SUCCESS);
+  const dlq = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: "GR",
+      topic: "%DLQ%GR",
+      queueId: "0",
+      queueOffset: "0",
+      maxMsgNums: "32",
+      sysFlag: "4",
+      subscription: "*",
+    }),
+    3000,
+  );
+  assert.equal(dlq.code, ResponseCode.SUCCESS);
+  const d = decodeRecord(dlq.body!);
+  assert.equal(d.reconsumeTimes, 2);
+  assert.equal(getProperty(d.properties, "RETRY_TOPIC"), "TR");
+});
+
+test("bad requests get clear errors and the broker keeps serving", async (t) => {
+  const b = await startBroker({ autoCreateTopicEnable: false });
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const noTopic = await send(client, b.addr, "Missing", 0, "x", {});
+  assert.equal(noTopic.code, ResponseCode.TOPIC_NOT_EXIST);
+  const bad = await send(client, b.addr, "bad topic!", 0, "x", {});
+  assert.equal(bad.code, ResponseCode.MESSAGE_ILLEGAL);
+  const sys = await send(client, b.addr, "SCHEDULE_TOPIC_XXXX", 0, "x", {});
+  assert.equal(sys.code, ResponseCode.NO_PERMISSION);
+  const missing = await client.invoke(b.addr, createRequest(RequestCode.PULL_MESSAGE, { topic: "x" }), 3000);
+  assert.equal(missing.code, ResponseCode.MESSAGE_ILLEGAL);
+  assert.match(missing.remark ?? "", /consumerGroup/);
+  const hb = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.HEART_BEAT, {}, Buffer.from("{not json")),
+    3000,
+  );
+  assert.equal(hb.code, ResponseCode.MESSAGE_ILLEGAL);
+  const unknown = await client.invoke(b.addr, createRequest(9999, {}), 3000);
+  assert.equal(unknown.code, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+  const create = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic: "Made",
+      readQueueNums: "2",
+      writeQueueNums: "2",
+      perm: "6",
+    }),
+    3000,
+  );
+  assert.equal(create.code, ResponseCode.SUCCESS);
+  const ok = await send(client, b.addr, "Made", 5, "x", {});
+  assert.equal(ok.code, ResponseCode.SUCCESS);
+  assert.equal(ok.extFields.queueId, "1", "a queue id past the topic's queues wraps around");
+});

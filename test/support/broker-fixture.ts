@@ -1,0 +1,36 @@
+// Starts a broker (and optionally a client) in-process on an ephemeral port with a temp data dir.
+import { createBroker } from "../../src/server/create-broker.js";
+import type { BrokerServer } from "../../src/server/create-broker.js";
+import type { BrokerConfig } from "../../src/broker/broker-config.js";
+import { tempDir } from "./temp-dir.js";
+
+export async function startBroker(
+  overrides: Partial<BrokerConfig> = {},
+  dataDir?: string,
+): Promise<{ server: BrokerServer; addr: string; dataDir: string; stop: () => Promise<void> }> {
+  const tmp = dataDir ? undefined : tempDir("rmq-broker-");
+  const dir = dataDir ?? tmp!.dir;
+  const server = createBroker({
+    dataDir: dir,
+    port: 0,
+    listenHost: "127.0.0.1",
+    advertisedHost: "127.0.0.1",
+    store: {
+      segmentBytes: 8 * 1024 * 1024,
+      indexSlotNum: 1024,
+      indexMaxEntriesPerFile: 100_000,
+      readCacheBytes: 8 * 1024 * 1024,
+    },
+    ...overrides,
+  });
+  await server.start();
+  return {
+    server,
+    addr: `127.0.0.1:${server.port}`,
+    dataDir: dir,
+    stop: async () => {
+      await server.stop();
+      tmp?.cleanup();
+    },
+  };
+}
