@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The command line: `start` runs a NameServer and a broker in one process on embedded defaults; `start namesrv`
+// and `start broker --namesrv a:9876;b:9876` run the roles apart. SIGTERM/SIGINT stop cleanly (flush, checkpoint).
+import { Command, Option } from "commander";
+import { resolve } from "node:path";
+import { createNamesrv } from "../namesrv/namesrv.js";
+import { createBroker } from "../server/create-broker.js";
+import { createLogger } from "../server/logger.js";
+import { loadSettings } from "./settings.js";
+import type { Settings } from "./settings.js";
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option("--data-dir <dir>", "where the store and config files live (default ./data)")
+    .option("--namesrv-port <port>", "NameServer port (default 9876)")
+    .option("--broker-port <port>", "broker remoting port (default 10911)")
+    .option("--grpc-port <port>", "gRPC port, reserved (default 8081)")
+    .option("--http-port <port>", "HTTP port, reserved (default 8080)")
+    .option("--host <host>", "interface to listen on (default 0.0.0.0)")
+    .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
+    .option("--namesrv <addrs>", "NameServers for the broker, 'a:9876;b:9876'")
+    .option("--broker-name <name>")
+    .option("--cluster-name <name>")
+    .option("--broker-id <id>", "0 = master")
+    .addOption(new Option("--flush-mode <mode>", "commit log flush").choices(["async", "sync"]))
+    .option("--log-level <level>", "pino level (default info)")
+    .option("--config <file>", "JSON file of settings (overridden by ROCKETMQ_TS_* variables, then flags)");
+}
+
+function settingsFrom(opts: Record<string, unknown>): Settings {
+  return loadSettings(
+    {
+      dataDir: opts["dataDir"],
+      namesrvPort: opts["namesrvPort"],
+      brokerPort: opts["brokerPort"],
+      grpcPort: opts["grpcPort"],
+      httpPort: opts["httpPort"],
+      host: opts["host"],
+      advertisedHost: opts["advertisedHost"],
+      namesrv: opts["namesrv"],
+      brokerName: opts["brokerName"],
+      clusterName: opts["clusterName"],
+      brokerId: opts["brokerId"],
+      flushMode: opts["flushMode"],
+      logLevel: opts["logLevel"],
+    },
+    opts["config"] as string | undefined,
+    process.env,
+  );
+}
+
+async function runNamesrv(s: Settings, log: ReturnType<typeof createLogger>): Promise<Stoppable> {
+  const ns = createNamesrv({
+    host: s.host,
+    port: s.namesrvPort,
+    logger: log.child("namesrv"),
+    autoCreateQueueNums: 8,
+  });
+  await ns.start();
+  log.info({ port: ns.port }, `NameServer listening on ${s.host}:${ns.port}`);
+  return ns;
+}
+
+async function runBroker(
+  s: Settings,
+  namesrv: string[],
+  log: ReturnType<typeof createLogger>,
+): Promise<Stoppable> {
+  const b = createBroker(
+    {
+      dataDir: resolve(s.dataDir),
+      port: s.brokerPort,
+      listenHost: s.host,
+      advertisedHost: s.advertisedHost,
+      namesrvAddrs: namesrv,
+      brokerName: s.brokerName,
+      clusterName: s.clusterName,
+      brokerId: s.brokerId,
+      autoCreateTopicEnable: s.autoCreateTopic,
+      store: { flushMode: s.flushMode },
+    },
+    { logger: log.child("broker") },
+  );
+  await b.start();
+  const r = b.broker.store.recovery;
+  log.info({ recovery: { aborted: r.aborted, end: r.end, warnings: r.warnings.length } }, "store opened");
+  log.info({ port: b.port, namesrv }, `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting)`);
+  return b;
+}
+
+function stopOnSignals(parts: Stoppable[], log: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    for (const p of [...parts].reverse()) {
+      try {
+        await p.stop();
+      } catch (e) {
+        log.error({ err: (e as Error).message }, "stop failed");
+      }
+    }
+    log.info({}, "stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+async function main(): Promise<void> {
+  const program = new Command("rocketmq-ts").description("A RocketMQ-compatible message broker");
+  const start = commonOptions(
+    program.command("start").description("start a NameServer and a broker in one process"),
+  );
+  start.action(async (opts: Record<string, unknown>) => {
+    const s = settingsFrom(opts);
+    const log = createLogger(s.logLevel, "rocketmq-ts");
+    const ns = await runNamesrv(s, log);
+    const addr = `127.0.0.1:${(ns as unknown as { port: number }).port}`;
+    const b = await runBroker(s, [addr, ...s.namesrv], log);
+    stopOnSignals([ns, b], log);
+    log.info({}, `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}`);
+  });
+  commonOptions(start.command("namesrv").description("start a NameServer only")).action(
+    async (opts: Record<string, unknown>) => {
+      const s = settingsFrom({ ...start.opts(), ...opts });
+      const log = createLogger(s.logLevel, "rocketmq-ts");
+      stopOnSignals([await runNamesrv(s, log)], log);
+    },
+  );
+  commonOptions(start.command("broker").description("start a broker only")).action(
+    async (opts: Record<string, unknown>) => {
+      const s = settingsFrom({ ...start.opts(), ...opts });
+      const log = createLogger(s.logLevel, "rocketmq-ts");
+      if (s.namesrv.length === 0)
+        log.warn({}, "no --namesrv given: clients will not find this broker through a NameServer");
+      stopOnSignals([await runBroker(s, s.namesrv, log)], log);
+    },
+  );
+  await program.parseAsync(process.argv);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+// Start-up settings: defaults, overridden by a JSON config file, then by ROCKETMQ_TS_* environment variables,
+// then by command-line flags. Only the CLI reads these sources; it hands typed configs to the factories.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { FlushMode } from "../store/store-config.js";
+
+export interface Settings {
+  dataDir: string;
+  namesrvPort: number;
+  brokerPort: number;
+  /** Reserved for the gRPC endpoint. */
+  grpcPort: number;
+  /** Reserved for the HTTP endpoint. */
+  httpPort: number;
+  host: string;
+  advertisedHost: string;
+  namesrv: string[];
+  brokerName: string;
+  clusterName: string;
+  brokerId: number;
+  flushMode: FlushMode;
+  autoCreateTopic: boolean;
+  logLevel: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  dataDir: "./data",
+  namesrvPort: 9876,
+  brokerPort: 10911,
+  grpcPort: 8081,
+  httpPort: 8080,
+  host: "0.0.0.0",
+  advertisedHost: "127.0.0.1",
+  namesrv: [],
+  brokerName: "broker-a",
+  clusterName: "DefaultCluster",
+  brokerId: 0,
+  flushMode: "async",
+  autoCreateTopic: true,
+  logLevel: "info",
+};
+
+const ENV: Record<keyof Settings, string> = {
+  dataDir: "ROCKETMQ_TS_DATA_DIR",
+  namesrvPort: "ROCKETMQ_TS_NAMESRV_PORT",
+  brokerPort: "ROCKETMQ_TS_BROKER_PORT",
+  grpcPort: "ROCKETMQ_TS_GRPC_PORT",
+  httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  host: "ROCKETMQ_TS_HOST",
+  advertisedHost: "ROCKETMQ_TS_ADVERTISED_HOST",
+  namesrv: "ROCKETMQ_TS_NAMESRV",
+  brokerName: "ROCKETMQ_TS_BROKER_NAME",
+  clusterName: "ROCKETMQ_TS_CLUSTER_NAME",
+  brokerId: "ROCKETMQ_TS_BROKER_ID",
+  flushMode: "ROCKETMQ_TS_FLUSH_MODE",
+  autoCreateTopic: "ROCKETMQ_TS_AUTO_CREATE_TOPIC",
+  logLevel: "ROCKETMQ_TS_LOG_LEVEL",
+};
+
+/** Turns one raw value (string from env/flags, or JSON value from the file) into the field's type. */
+function coerce(key: keyof Settings, raw: unknown): Settings[keyof Settings] {
+  const def = DEFAULT_SETTINGS[key];
+  if (Array.isArray(def)) {
+    const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(/[;,]/);
+    return list.map((s) => s.trim()).filter(Boolean);
+  }
+  if (typeof def === "number") {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`setting ${key}: expected a non-negative integer, got ${String(raw)}`);
+    return n;
+  }
+  if (typeof def === "boolean") {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    throw new Error(`setting ${key}: expected true or false, got ${String(raw)}`);
+  }
+  if (key === "flushMode" && raw !== "async" && raw !== "sync") {
+    throw new Error(`setting flushMode: expected "async" or "sync", got ${String(raw)}`);
+  }
+  return String(raw);
+}
+
+export function loadSettings(
+  flags: Partial<Record<keyof Settings, unknown>>,
+  configFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Settings {
+  const s: Settings = { ...DEFAULT_SETTINGS };
+  const set = (k: keyof Settings, v: unknown) => {
+    (s as unknown as Record<string, unknown>)[k] = coerce(k, v);
+  };
+  if (configFile) {
+    let file: Record<string, unknown>;
+    try {
+      file = JSON.parse(readFileSync(resolve(configFile), "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`config file ${configFile}: ${(e as Error).message}`);
+    }
+    for (const [k, v] of Object.entries(file)) {
+      if (!(k in DEFAULT_SETTINGS)) throw new Error(`config file ${configFile}: unknown setting "${k}"`);
+      set(k as keyof Settings, v);
+    }
+  }
+  for (const [k, name] of Object.entries(ENV) as [keyof Settings, string][]) {
+    if (env[name] !== undefined && env[name] !== "") set(k, env[name]);
+  }
+  for (const [k, v] of Object.entries(flags) as [keyof Settings, unknown][]) {
+    if (v !== undefined) set(k, v);
+  }
+  return s;
+}
