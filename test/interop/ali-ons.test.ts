@@ -1,0 +1,170 @@
+// Interop with the real ali-ons 3.12.0 client (remoting), against our NameServer and broker in-process.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import type { OnsMessage } from "./ali-ons.js";
+import { FAST_DELAY_LEVELS, startCluster } from "../support/cluster-fixture.js";
+
+const require = createRequire(import.meta.url);
+const ons = require("ali-ons") as {
+  Producer: new (o: object) => OnsProducer;
+  Consumer: new (o: object) => OnsConsumer;
+  Message: new (topic: string, tag: string, body: string | Buffer) => OnsMessage;
+};
+
+interface OnsProducer {
+  ready(): Promise<void>;
+  send(m: OnsMessage): Promise<{ sendStatus: string; msgId: string; messageQueue: { queueId: number } }>;
+  close(): Promise<void>;
+}
+interface OnsConsumer {
+  ready(): Promise<void>;
+  subscribe(topic: string, expr: string, handler: (m: OnsMessage) => Promise<unknown>): void;
+  on(ev: "error", f: (e: Error) => void): void;
+  close(): Promise<void>;
+}
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+function common(namesrv: string) {
+  return {
+    httpclient: {},
+    nameSrv: namesrv,
+    logger: quiet,
+    rebalanceInterval: 500,
+    pollNameServerInteval: 500,
+    heartbeatBrokerInterval: 500,
+    persistConsumerOffsetInterval: 300,
+  };
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function consumer(namesrv: string, group: string, instanceName: string, extra: object = {}): OnsConsumer {
+  const c = new ons.Consumer({
+    ...common(namesrv),
+    consumerGroup: group,
+    instanceName,
+    consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+    ...extra,
+  });
+  c.on("error", () => undefined);
+  return c;
+}
+
+test("ali-ons: produce, 'TagA || TagB' filter, keys and properties, msgId, retry with reconsumeTimes 1", async (t) => {
+  const cluster = await startCluster({ messageDelayLevel: FAST_DELAY_LEVELS });
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_IT" });
+  const c = consumer(cluster.namesrvAddr, "GID_IT", "c1");
+  t.after(async () => {
+    await c.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await cluster.stop();
+  });
+  await producer.ready();
+  const got: OnsMessage[] = [];
+  let failed = false;
+  c.subscribe("TP_IT", "TagA || TagB", async (m) => {
+    got.push(m);
+    if (m.body.toString() === "fail" && !failed) {
+      failed = true;
+      throw new Error("listener failure");
+    }
+  });
+  await c.ready();
+  const sent = new Map<string, string>();
+  for (const [tag, body] of [
+    ["TagA", "a"],
+    ["TagB", "b"],
+    ["TagC", "c"],
+    ["TagA", "fail"],
+  ] as const) {
+    const m = new ons.Message("TP_IT", tag, body);
+    m.keys = [`key-${body}`];
+    m.properties["color"] = "绿";
+    const r = await producer.send(m);
+    assert.equal(r.sendStatus, "SEND_OK");
+    sent.set(body, r.msgId);
+  }
+  await until(
+    () => got.filter((m) => m.body.toString() === "fail").length >= 2,
+    15_000,
+    "the retried message",
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const firstPass = got.filter((m) => m.reconsumeTimes === 0);
+  assert.deepEqual(
+    firstPass.map((m) => m.body.toString()).sort(),
+    ["a", "b", "fail"],
+    "exactly the TagA and TagB messages",
+  );
+  for (const m of firstPass) {
+    assert.equal(m.msgId, sent.get(m.body.toString()), "the consumer sees the msgId the send returned");
+    assert.equal(m.properties["color"], "绿");
+    assert.equal(String(m.keys), `key-${m.body.toString()}`);
+  }
+  const retried = got.filter((m) => m.reconsumeTimes > 0);
+  assert.equal(retried.length, 1);
+  assert.equal(retried[0]!.body.toString(), "fail");
+  assert.equal(retried[0]!.reconsumeTimes, 1);
+  assert.equal(retried[0]!.topic, "TP_IT");
+});
+
+test("ali-ons: two clustering consumers share the queues and together get everything", async (t) => {
+  const cluster = await startCluster();
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_SHARE" });
+  const c1 = consumer(cluster.namesrvAddr, "GID_SHARE", "s1");
+  const c2 = consumer(cluster.namesrvAddr, "GID_SHARE", "s2");
+  t.after(async () => {
+    await c1.close().catch(() => undefined);
+    await c2.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await cluster.stop();
+  });
+  await producer.ready();
+  const by1: string[] = [];
+  const by2: string[] = [];
+  c1.subscribe("TP_SHARE", "*", async (m) => void by1.push(m.body.toString()));
+  c2.subscribe("TP_SHARE", "*", async (m) => void by2.push(m.body.toString()));
+  await Promise.all([c1.ready(), c2.ready()]);
+  // Let both see each other before sending, so the split is steady.
+  await until(
+    () => cluster.broker.server.broker.consumerIds("GID_SHARE").length === 2,
+    5000,
+    "both consumers",
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  const n = 80;
+  for (let i = 0; i < n; i++) await producer.send(new ons.Message("TP_SHARE", "T", `m${i}`));
+  await until(() => new Set([...by1, ...by2]).size === n, 15_000, "all messages");
+  assert.ok(by1.length > 0 && by2.length > 0, `both consumers got a share (${by1.length} / ${by2.length})`);
+  assert.equal(new Set([...by1, ...by2]).size, n);
+});
+
+test("ali-ons: two broadcasting consumers each get every message", async (t) => {
+  const cluster = await startCluster();
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_BC" });
+  const c1 = consumer(cluster.namesrvAddr, "GID_BC", "b1", { isBroadcast: true });
+  const c2 = consumer(cluster.namesrvAddr, "GID_BC", "b2", { isBroadcast: true });
+  t.after(async () => {
+    await c1.close().catch(() => undefined);
+    await c2.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await cluster.stop();
+  });
+  await producer.ready();
+  const by1 = new Set<string>();
+  const by2 = new Set<string>();
+  c1.subscribe("TP_BC", "*", async (m) => void by1.add(m.body.toString()));
+  c2.subscribe("TP_BC", "*", async (m) => void by2.add(m.body.toString()));
+  await Promise.all([c1.ready(), c2.ready()]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const n = 30;
+  for (let i = 0; i < n; i++) await producer.send(new ons.Message("TP_BC", "T", `b${i}`));
+  await until(() => by1.size === n && by2.size === n, 15_000, "both consumers to get everything");
+});
