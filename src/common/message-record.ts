@@ -114,7 +114,9 @@ export interface RecordInput {
   preparedTransactionOffset: number;
   body: Buffer;
   bodyCrc: number;
-  properties: Buffer;
+  /** Encoded properties; a string is written as UTF-8 and then `propertiesBytes` must be its byte length. */
+  properties: Buffer | string;
+  propertiesBytes?: number;
 }
 
 /** Host-width flags follow the addresses, whatever the caller put in sysFlag. */
@@ -128,7 +130,11 @@ export function sysFlagForHosts(sysFlag: number, born: HostAddress, store: HostA
 /** Writes one record at `pos`; returns its length. The caller has checked that `target` has room. */
 export function encodeRecord(r: RecordInput, target: Buffer, pos: number): number {
   const sysFlag = sysFlagForHosts(r.sysFlag, r.bornHost, r.storeHost);
-  const len = recordLength(r.topic.length, r.body.length, r.properties.length, sysFlag);
+  const propsLen =
+    typeof r.properties === "string"
+      ? (r.propertiesBytes ?? Buffer.byteLength(r.properties))
+      : r.properties.length;
+  const len = recordLength(r.topic.length, r.body.length, propsLen, sysFlag);
   const v2 = r.topic.length > 127;
   let p = pos;
   target.writeInt32BE(len, p);
@@ -160,9 +166,10 @@ export function encodeRecord(r: RecordInput, target: Buffer, pos: number): numbe
   }
   r.topic.copy(target, p);
   p += r.topic.length;
-  target.writeInt16BE(r.properties.length, p);
+  target.writeInt16BE(propsLen, p);
   p += 2;
-  r.properties.copy(target, p);
+  if (typeof r.properties === "string") target.write(r.properties, p, propsLen, "utf8");
+  else r.properties.copy(target, p);
   return len;
 }
 

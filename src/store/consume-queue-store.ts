@@ -66,8 +66,8 @@ export class ConsumeQueueStore {
     return [...this.topics.keys()];
   }
 
-  flush(sync: boolean): void {
-    for (const q of this.all()) q.flush(sync);
+  flush(sync: boolean, touched?: number[]): void {
+    for (const q of this.all()) q.flush(sync, touched);
   }
 
   maxOffsets(): Record<string, Record<string, number>> {

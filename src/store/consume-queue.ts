@@ -119,10 +119,13 @@ export class ConsumeQueue {
     this.tailUnits++;
   }
 
-  /** Writes the in-memory units to their files; with `sync`, also makes them durable. */
-  flush(sync: boolean): void {
+  /**
+   * Writes the in-memory units to their files; with `sync`, also makes them durable. With `touched`, the fds
+   * written are collected there instead, for the caller to fdatasync without blocking the event loop.
+   */
+  flush(sync: boolean, touched?: number[]): void {
     let done = 0;
-    const touched = new Set<QueueFile>();
+    const files = new Set<QueueFile>();
     while (done < this.tailUnits) {
       const offset = this.tailBase + done;
       const file = this.fileFor(offset, true)!;
@@ -130,13 +133,14 @@ export class ConsumeQueue {
       const n = Math.min(this.tailUnits - done, this.entriesPerFile - local);
       this.writeAll(file.fd, this.tail, done * UNIT, n * UNIT, local * UNIT);
       file.units = Math.max(file.units, local + n);
-      touched.add(file);
+      files.add(file);
       done += n;
     }
     this.tailBase += this.tailUnits;
     this.tailUnits = 0;
     if (this.tail.length > UNIT * 4096) this.tail = Buffer.allocUnsafe(UNIT * 64);
-    if (sync) for (const f of touched) this.io.fdatasyncSync(f.fd);
+    if (sync) for (const f of files) this.io.fdatasyncSync(f.fd);
+    else if (touched) for (const f of files) touched.push(f.fd);
   }
 
   private writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): void {

@@ -195,6 +195,11 @@ export class KeyIndex {
    * message share an offset). No syscalls: the entry is buffered until `flush`.
    */
   add(key: string, phyOffset: number, storeTimestamp: number): void {
+    this.addHashed(javaStringHashCode(key), phyOffset, storeTimestamp);
+  }
+
+  /** As add, given the Java hash code of the key (callers hash "topic#key" without building the string). */
+  addHashed(javaHash: number, phyOffset: number, storeTimestamp: number): void {
     if (this.closed) throw new Error("key index is closed");
     if (phyOffset < this._lastIndexedOffset || !(phyOffset >= 0)) {
       throw new RangeError(
@@ -208,7 +213,7 @@ export class KeyIndex {
       seg = this.roll(storeTimestamp);
       diff = 0;
     }
-    const h = keyIndexHash(key);
+    const h = javaHash === I32_MIN ? 0 : javaHash < 0 ? -javaHash : javaHash;
     const slot = h % seg.slotNum;
     const slots = seg.slots!;
     const prev = slots[slot]!;
@@ -230,7 +235,8 @@ export class KeyIndex {
   }
 
   /** Writes pending entries (one write per file touched); with `sync`, fdatasyncs them too. */
-  flush(sync: boolean): void {
+  /** With `touched`, the fds written are collected there for the caller to fdatasync asynchronously. */
+  flush(sync: boolean, touched?: number[]): void {
     if (this.closed) return;
     let createdFile = false;
     for (const seg of this.segments) {
@@ -248,6 +254,7 @@ export class KeyIndex {
       seg.diskCount = seg.count;
       seg.pendingLen = 0;
       if (sync) this.io.fdatasyncSync(seg.fd);
+      else touched?.push(seg.fd);
     }
     if (createdFile && sync) this.syncDir();
     for (const seg of this.segments) {

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
 import { readInt64BE } from "../common/int64.js";
-import { javaStringHashCode } from "../common/java-hash.js";
+import { javaHashContinue, javaStringHashCode } from "../common/java-hash.js";
 import { createOffsetMsgId, decodeOffsetMsgId } from "../common/message-id.js";
 import {
   MAX_PROPERTIES_BYTES,
@@ -17,7 +17,8 @@ import {
   sysFlagForHosts,
 } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
-import { Prop, getProperty } from "../common/properties.js";
+import { Prop, getProperty, readStoreKeyProps } from "../common/properties.js";
+import type { StoreKeyProps } from "../common/properties.js";
 import type { HostAddress } from "../common/socket-address.js";
 import { hostAddress } from "../common/socket-address.js";
 import { abortPath, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -106,6 +107,8 @@ export interface RecoveryReport {
 
 interface PendingPut {
   topic: string;
+  /** Java hash of "topic#", to hash index keys without building them. */
+  topicHash: number;
   queueId: number;
   queueOffset: number;
   phyOffset: number;
@@ -143,6 +146,8 @@ export class MessageStore {
   private cleanTimer: NodeJS.Timeout | undefined;
   private manualDeleteRequested = false;
   private readonly maxRecordBytes: number;
+  private readonly topicCache = new Map<string, { bytes: Buffer; indexHash: number }>();
+  private readonly keyProps: StoreKeyProps = { tags: undefined, keys: undefined, uniqKey: undefined };
 
   private constructor(config: StoreConfig, io: FileIO) {
     this.config = config;
@@ -313,21 +318,21 @@ export class MessageStore {
 
   private append(m: PutMessageInput): Promise<PutMessageResult> {
     if (this.closed) throw new BrokerError("STORE_CLOSED");
-    if (this.diskFull)
+    if (this.diskFull) {
       throw new BrokerError("DISK_FULL", `disk use above ${this.config.diskFullRatio * 100}%`);
+    }
     if (m.body.length > this.config.maxMessageBytes) {
       throw new BrokerError("MESSAGE_TOO_LARGE", `${m.body.length} > ${this.config.maxMessageBytes} bytes`);
     }
     const propsStr = m.properties ?? "";
-    const props = Buffer.from(propsStr, "utf8");
-    if (props.length > MAX_PROPERTIES_BYTES) {
-      throw new BrokerError("PROPERTIES_TOO_LARGE", `${props.length} > ${MAX_PROPERTIES_BYTES} bytes`);
+    const propsBytes = Buffer.byteLength(propsStr, "utf8");
+    if (propsBytes > MAX_PROPERTIES_BYTES) {
+      throw new BrokerError("PROPERTIES_TOO_LARGE", `${propsBytes} > ${MAX_PROPERTIES_BYTES} bytes`);
     }
-    const topic = Buffer.from(m.topic, "utf8");
-    if (topic.length === 0 || topic.length > 32767)
-      throw new BrokerError("ILLEGAL_TOPIC", m.topic.slice(0, 64));
-    if (!Number.isInteger(m.queueId) || m.queueId < 0)
+    const topic = this.topicInfo(m.topic);
+    if (!Number.isInteger(m.queueId) || m.queueId < 0) {
       throw new BrokerError("BAD_REQUEST", `queue id ${m.queueId}`);
+    }
 
     const bornHost = m.bornHost ?? LOCALHOST;
     const sysFlag = sysFlagForHosts(m.sysFlag ?? 0, bornHost, this.config.storeHost);
@@ -335,12 +340,12 @@ export class MessageStore {
     // Prepared and rolled-back transactional records take no queue offset and never enter a consume queue.
     const toQueue = txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK;
     const queueOffset = toQueue ? this.nextQueueOffset(m.topic, m.queueId) : 0;
-    const len = recordLength(topic.length, m.body.length, props.length, sysFlag);
+    const len = recordLength(topic.bytes.length, m.body.length, propsBytes, sysFlag);
     const { batch, pos, offset } = this.log.reserve(len);
     const now = Date.now();
     encodeRecord(
       {
-        topic,
+        topic: topic.bytes,
         queueId: m.queueId,
         flag: m.flag ?? 0,
         queueOffset,
@@ -354,29 +359,46 @@ export class MessageStore {
         preparedTransactionOffset: m.preparedTransactionOffset ?? 0,
         body: m.body,
         bodyCrc: bodyCrc(m.body),
-        properties: props,
+        properties: propsStr,
+        propertiesBytes: propsBytes,
       },
       batch.buf,
       pos,
     );
     if (toQueue) this.nextOffsets.get(m.topic)!.set(m.queueId, queueOffset + 1);
-    const tags = getProperty(propsStr, Prop.TAGS);
+    const kp = readStoreKeyProps(propsStr, this.keyProps);
+    const indexed = txType !== SysFlag.TRANSACTION_ROLLBACK;
     return new Promise<PutMessageResult>((resolve, reject) => {
       batch.items.push({
         topic: m.topic,
+        topicHash: topic.indexHash,
         queueId: m.queueId,
         queueOffset,
         phyOffset: offset,
         size: len,
-        tagsCode: tags ? javaStringHashCode(tags) : 0,
+        tagsCode: kp.tags ? javaStringHashCode(kp.tags) : 0,
         storeTimestamp: now,
         toQueue,
-        keys: txType === SysFlag.TRANSACTION_ROLLBACK ? undefined : getProperty(propsStr, Prop.KEYS),
-        uniqKey: txType === SysFlag.TRANSACTION_ROLLBACK ? undefined : getProperty(propsStr, Prop.UNIQ_KEY),
+        keys: indexed ? kp.keys : undefined,
+        uniqKey: indexed ? kp.uniqKey : undefined,
         resolve,
         reject,
       });
     });
+  }
+
+  /** Per-topic values the append path needs, computed once: the UTF-8 name and the hash of "topic#". */
+  private topicInfo(name: string): { bytes: Buffer; indexHash: number } {
+    let t = this.topicCache.get(name);
+    if (!t) {
+      const bytes = Buffer.from(name, "utf8");
+      if (bytes.length === 0 || bytes.length > 32767)
+        throw new BrokerError("ILLEGAL_TOPIC", name.slice(0, 64));
+      t = { bytes, indexHash: javaStringHashCode(`${name}#`) };
+      if (this.topicCache.size > 100_000) this.topicCache.clear();
+      this.topicCache.set(name, t);
+    }
+    return t;
   }
 
   private nextQueueOffset(topic: string, queueId: number): number {
@@ -406,17 +428,14 @@ export class MessageStore {
           lastQueue = it.queueId;
         }
       }
-      this.indexKeys(it.topic, it.uniqKey, it.keys, it.phyOffset, it.storeTimestamp);
+      if (it.uniqKey)
+        this.index.addHashed(javaHashContinue(it.topicHash, it.uniqKey), it.phyOffset, it.storeTimestamp);
+      if (it.keys) this.indexKeyList(it.topicHash, it.keys, it.phyOffset, it.storeTimestamp);
     }
     this.dispatchedOffset = Math.max(this.dispatchedOffset, this.log.writtenOffset);
+    const host = this.config.storeHost;
     for (const it of batch.items) {
-      it.resolve({
-        offsetMsgId: createOffsetMsgId(this.config.storeHost, it.phyOffset),
-        phyOffset: it.phyOffset,
-        size: it.size,
-        queueOffset: it.queueOffset,
-        storeTimestamp: it.storeTimestamp,
-      });
+      it.resolve(new StoredResult(host, it.phyOffset, it.size, it.queueOffset, it.storeTimestamp));
     }
     if (this.listeners.length > 0) {
       for (const it of arrived) {
@@ -441,6 +460,20 @@ export class MessageStore {
     }
   }
 
+  /** KEYS holds several keys separated by spaces; each is indexed as "topic#key". */
+  private indexKeyList(topicHash: number, keys: string, phy: number, storeTimestamp: number): void {
+    let start = 0;
+    while (start <= keys.length) {
+      let end = keys.indexOf(" ", start);
+      if (end < 0) end = keys.length;
+      if (end > start) {
+        const k = start === 0 && end === keys.length ? keys : keys.slice(start, end);
+        this.index.addHashed(javaHashContinue(topicHash, k), phy, storeTimestamp);
+      }
+      start = end + 1;
+    }
+  }
+
   private indexKeys(
     topic: string,
     uniqKey: string | undefined,
@@ -448,10 +481,9 @@ export class MessageStore {
     phy: number,
     storeTimestamp: number,
   ): void {
-    if (uniqKey) this.index.add(`${topic}#${uniqKey}`, phy, storeTimestamp);
-    if (keys) {
-      for (const k of keys.split(" ")) if (k) this.index.add(`${topic}#${k}`, phy, storeTimestamp);
-    }
+    const topicHash = this.topicInfo(topic).indexHash;
+    if (uniqKey) this.index.addHashed(javaHashContinue(topicHash, uniqKey), phy, storeTimestamp);
+    if (keys) this.indexKeyList(topicHash, keys, phy, storeTimestamp);
   }
 
   onMessageArrived(listener: ArrivalListener): void {
@@ -502,7 +534,11 @@ export class MessageStore {
     let scanned = 0;
     const scanLimit = Math.max(maxCount, MAX_FILTER_SCAN);
     while (messages.length < maxCount && next < max && scanned < scanLimit && bytes < maxBytes) {
-      const units = q.read(next, Math.min(scanLimit - scanned, 1024));
+      // Without a filter every unit is (nearly always) a message: read only what is asked for.
+      const want = filter
+        ? Math.min(scanLimit - scanned, 1024)
+        : Math.min(scanLimit - scanned, maxCount - messages.length + 8);
+      const units = q.read(next, want);
       if (units.length === 0) break;
       let i = 0;
       for (; i < units.length; i += UNIT) {
@@ -651,14 +687,22 @@ export class MessageStore {
     if (this.closed) return;
     await this.log.flush();
     if (this.closed) return;
-    const sync = this.config.flushMode === "sync";
-    this.queues.flush(sync);
-    this.index.flush(sync);
-    this.writeCheckpointNow();
+    // In sync mode the queues and index are made durable before the checkpoint claims them, with fdatasync on
+    // the thread pool so appends keep flowing meanwhile.
+    const touched: number[] = [];
+    const snapshot = this.checkpointSnapshot();
+    this.queues.flush(false, touched);
+    this.index.flush(false, touched);
+    if (this.config.flushMode === "sync") {
+      await Promise.all(touched.map((fd) => this.io.fdatasync(fd).catch(() => undefined)));
+      if (this.closed) return;
+    }
+    writeCheckpoint(this.io, this.config.dir, snapshot);
   }
 
-  private writeCheckpointNow(): void {
-    const c: Checkpoint = {
+  /** What a checkpoint written once the current queue and index tails are on disk may claim. */
+  private checkpointSnapshot(): Checkpoint {
+    return {
       version: 1,
       flushedOffset: this.log.flushedOffset,
       dispatchedOffset: this.dispatchedOffset,
@@ -666,7 +710,10 @@ export class MessageStore {
       queues: this.queues.maxOffsets(),
       writtenAt: Date.now(),
     };
-    writeCheckpoint(this.io, this.config.dir, c);
+  }
+
+  private writeCheckpointNow(): void {
+    writeCheckpoint(this.io, this.config.dir, this.checkpointSnapshot());
   }
 
   private refreshDiskState(): void {
@@ -763,6 +810,21 @@ export class MessageStore {
 }
 
 const LOCALHOST = hostAddress("127.0.0.1", 0);
+
+/** An append's outcome; the offset message id is built only when asked for (most callers never do). */
+class StoredResult implements PutMessageResult {
+  constructor(
+    private readonly host: HostAddress,
+    readonly phyOffset: number,
+    readonly size: number,
+    readonly queueOffset: number,
+    readonly storeTimestamp: number,
+  ) {}
+
+  get offsetMsgId(): string {
+    return createOffsetMsgId(this.host, this.phyOffset);
+  }
+}
 
 function processAlive(pid: number): boolean {
   try {

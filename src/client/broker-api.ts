@@ -1,0 +1,325 @@
+// The broker requests the SDK makes, one function each, with the header fields RocketMQ's Java client sends
+// (all values as strings). Each resolves with the typed answer or rejects with MQClientError (a refusal) or the
+// transport's RemotingError (no answer).
+//
+// SEND_MESSAGE_V2 (310): a producerGroup, b topic, c defaultTopic, d defaultTopicQueueNums, e queueId, f sysFlag,
+//   g bornTimestamp, h flag, i properties, j reconsumeTimes, k unitMode, l maxReconsumeTimes → msgId, queueId,
+//   queueOffset. PULL_MESSAGE (11): see pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
+//   UPDATE_CONSUMER_OFFSET (15). GET_MAX_OFFSET (30), SEARCH_OFFSET_BY_TIMESTAMP (29) → offset.
+//   GET_CONSUMER_LIST_BY_GROUP (38) → {"consumerIdList":[...]}. CONSUMER_SEND_MSG_BACK (36). HEART_BEAT (34),
+//   UNREGISTER_CLIENT (35).
+import type { RemotingClient } from "../protocol/remoting/client.js";
+import { createRequest } from "../protocol/remoting/command.js";
+import type { RemotingCommand } from "../protocol/remoting/command.js";
+import { RequestCode, requestCodeName } from "../protocol/remoting/request-code.js";
+import { ResponseCode } from "../protocol/remoting/response-code.js";
+import { MQClientError } from "./errors.js";
+
+/** PullSysFlag bits. */
+export const PullSysFlag = {
+  COMMIT_OFFSET: 0x1,
+  SUSPEND: 0x2,
+  SUBSCRIPTION: 0x4,
+  CLASS_FILTER: 0x8,
+} as const;
+
+function check(addr: string, req: RemotingCommand, res: RemotingCommand, ...ok: number[]): void {
+  if (!(ok.length === 0 ? res.code === ResponseCode.SUCCESS : ok.includes(res.code))) {
+    throw MQClientError.fromResponse(requestCodeName(req.code), addr, res.code, res.remark);
+  }
+}
+
+function num(res: RemotingCommand, field: string): number {
+  const v = Number(res.extFields[field]);
+  return Number.isFinite(v) ? v : NaN;
+}
+
+export interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes?: number;
+  maxReconsumeTimes?: number;
+}
+
+function sendCommand(h: SendHeader, body: Buffer): RemotingCommand {
+  const ext: Record<string, string> = {
+    a: h.producerGroup,
+    b: h.topic,
+    c: "TBW102",
+    d: "4",
+    e: String(h.queueId),
+    f: String(h.sysFlag),
+    g: String(h.bornTimestamp),
+    h: String(h.flag),
+    i: h.properties,
+    j: String(h.reconsumeTimes ?? 0),
+    k: "false",
+  };
+  if (h.maxReconsumeTimes !== undefined) ext["l"] = String(h.maxReconsumeTimes);
+  return createRequest(RequestCode.SEND_MESSAGE_V2, ext, body);
+}
+
+export interface SendReply {
+  /** SUCCESS, or a flush/slave code: the message was stored but not as durably as asked. */
+  status: "SEND_OK" | "FLUSH_DISK_TIMEOUT" | "FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE";
+  offsetMsgId: string;
+  queueId: number;
+  queueOffset: number;
+}
+
+const SEND_STATUS: Record<number, SendReply["status"]> = {
+  [ResponseCode.SUCCESS]: "SEND_OK",
+  [ResponseCode.FLUSH_DISK_TIMEOUT]: "FLUSH_DISK_TIMEOUT",
+  [ResponseCode.FLUSH_SLAVE_TIMEOUT]: "FLUSH_SLAVE_TIMEOUT",
+  [ResponseCode.SLAVE_NOT_AVAILABLE]: "SLAVE_NOT_AVAILABLE",
+};
+
+export async function sendMessage(
+  rc: RemotingClient,
+  addr: string,
+  h: SendHeader,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<SendReply> {
+  const req = sendCommand(h, body);
+  const res = await rc.invoke(addr, req, timeoutMs);
+  const status = SEND_STATUS[res.code];
+  if (status === undefined) throw MQClientError.fromResponse("SEND_MESSAGE_V2", addr, res.code, res.remark);
+  return {
+    status,
+    offsetMsgId: res.extFields["msgId"] ?? "",
+    queueId: Number(res.extFields["queueId"] ?? h.queueId),
+    queueOffset: Number(res.extFields["queueOffset"] ?? -1),
+  };
+}
+
+export async function sendMessageOneway(
+  rc: RemotingClient,
+  addr: string,
+  h: SendHeader,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<void> {
+  await rc.invokeOneway(addr, sendCommand(h, body), timeoutMs);
+}
+
+export interface PullHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: number;
+  suspendTimeoutMillis: number;
+  subscription: string;
+  subVersion: number;
+  expressionType: string;
+}
+
+export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
+
+export interface PullReply {
+  status: PullStatus;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  suggestWhichBrokerId: number;
+  body: Buffer | undefined;
+}
+
+const PULL_STATUS: Record<number, PullStatus> = {
+  [ResponseCode.SUCCESS]: "FOUND",
+  [ResponseCode.PULL_NOT_FOUND]: "NO_NEW_MSG",
+  [ResponseCode.PULL_RETRY_IMMEDIATELY]: "NO_MATCHED_MSG",
+  [ResponseCode.PULL_OFFSET_MOVED]: "OFFSET_ILLEGAL",
+};
+
+export async function pullMessage(
+  rc: RemotingClient,
+  addr: string,
+  h: PullHeader,
+  timeoutMs: number,
+): Promise<PullReply> {
+  const req = createRequest(RequestCode.PULL_MESSAGE, {
+    consumerGroup: h.consumerGroup,
+    topic: h.topic,
+    queueId: String(h.queueId),
+    queueOffset: String(h.queueOffset),
+    maxMsgNums: String(h.maxMsgNums),
+    sysFlag: String(h.sysFlag),
+    commitOffset: String(h.commitOffset),
+    suspendTimeoutMillis: String(h.suspendTimeoutMillis),
+    subscription: h.subscription,
+    subVersion: String(h.subVersion),
+    expressionType: h.expressionType,
+  });
+  const res = await rc.invoke(addr, req, timeoutMs);
+  const status = PULL_STATUS[res.code];
+  if (status === undefined) throw MQClientError.fromResponse("PULL_MESSAGE", addr, res.code, res.remark);
+  const next = num(res, "nextBeginOffset");
+  if (Number.isNaN(next)) {
+    throw new MQClientError("BROKER_ERROR", `PULL_MESSAGE reply from ${addr} has no nextBeginOffset`);
+  }
+  return {
+    status,
+    nextBeginOffset: next,
+    minOffset: num(res, "minOffset"),
+    maxOffset: num(res, "maxOffset"),
+    suggestWhichBrokerId: num(res, "suggestWhichBrokerId") || 0,
+    body: res.body,
+  };
+}
+
+/** The group's committed offset, or undefined when the broker has none (QUERY_NOT_FOUND). */
+export async function queryConsumerOffset(
+  rc: RemotingClient,
+  addr: string,
+  group: string,
+  topic: string,
+  queueId: number,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const req = createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+    consumerGroup: group,
+    topic,
+    queueId: String(queueId),
+  });
+  const res = await rc.invoke(addr, req, timeoutMs);
+  if (res.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
+  check(addr, req, res);
+  const off = num(res, "offset");
+  return Number.isNaN(off) || off < 0 ? undefined : off;
+}
+
+export async function updateConsumerOffset(
+  rc: RemotingClient,
+  addr: string,
+  group: string,
+  topic: string,
+  queueId: number,
+  offset: number,
+  timeoutMs: number,
+): Promise<void> {
+  const req = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
+    consumerGroup: group,
+    topic,
+    queueId: String(queueId),
+    commitOffset: String(offset),
+  });
+  check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}
+
+async function offsetCall(
+  rc: RemotingClient,
+  addr: string,
+  code: number,
+  ext: Record<string, string>,
+  timeoutMs: number,
+): Promise<number> {
+  const req = createRequest(code, ext);
+  const res = await rc.invoke(addr, req, timeoutMs);
+  check(addr, req, res);
+  const off = num(res, "offset");
+  if (Number.isNaN(off))
+    throw new MQClientError("BROKER_ERROR", `${requestCodeName(code)} reply has no offset`);
+  return off;
+}
+
+export function getMaxOffset(
+  rc: RemotingClient,
+  addr: string,
+  topic: string,
+  queueId: number,
+  timeoutMs: number,
+): Promise<number> {
+  return offsetCall(rc, addr, RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId) }, timeoutMs);
+}
+
+export function searchOffsetByTimestamp(
+  rc: RemotingClient,
+  addr: string,
+  topic: string,
+  queueId: number,
+  timestamp: number,
+  timeoutMs: number,
+): Promise<number> {
+  return offsetCall(
+    rc,
+    addr,
+    RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
+    { topic, queueId: String(queueId), timestamp: String(timestamp) },
+    timeoutMs,
+  );
+}
+
+export async function getConsumerIdList(
+  rc: RemotingClient,
+  addr: string,
+  group: string,
+  timeoutMs: number,
+): Promise<string[]> {
+  const req = createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group });
+  const res = await rc.invoke(addr, req, timeoutMs);
+  check(addr, req, res);
+  if (!res.body || res.body.length === 0) return [];
+  const parsed = JSON.parse(res.body.toString("utf8")) as { consumerIdList?: unknown };
+  const list = Array.isArray(parsed.consumerIdList) ? parsed.consumerIdList : [];
+  return list.filter((x): x is string => typeof x === "string");
+}
+
+export interface SendBackHeader {
+  offset: number;
+  group: string;
+  delayLevel: number;
+  originMsgId: string;
+  originTopic: string;
+  maxReconsumeTimes: number;
+}
+
+export async function consumerSendMsgBack(
+  rc: RemotingClient,
+  addr: string,
+  h: SendBackHeader,
+  timeoutMs: number,
+): Promise<void> {
+  const req = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+    offset: String(h.offset),
+    group: h.group,
+    delayLevel: String(h.delayLevel),
+    originMsgId: h.originMsgId,
+    originTopic: h.originTopic,
+    unitMode: "false",
+    maxReconsumeTimes: String(h.maxReconsumeTimes),
+  });
+  check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}
+
+export async function sendHeartbeat(
+  rc: RemotingClient,
+  addr: string,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<void> {
+  const req = createRequest(RequestCode.HEART_BEAT, {}, body);
+  check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}
+
+export async function unregisterClient(
+  rc: RemotingClient,
+  addr: string,
+  clientId: string,
+  group: { producerGroup?: string; consumerGroup?: string },
+  timeoutMs: number,
+): Promise<void> {
+  const ext: Record<string, string> = { clientID: clientId };
+  if (group.producerGroup) ext["producerGroup"] = group.producerGroup;
+  if (group.consumerGroup) ext["consumerGroup"] = group.consumerGroup;
+  const req = createRequest(RequestCode.UNREGISTER_CLIENT, ext);
+  check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}

@@ -1,0 +1,216 @@
+// Messages as the SDK user sees them: `Message` to send, `ReceivedMessage` handed to a listener. Encoding to the
+// SEND_MESSAGE_V2 properties string and decoding pulled records (RocketMQ MessageDecoder v1/v2 layout, via
+// src/common/message-record.ts) live here so producer and consumer agree on which properties are the user's.
+import { inflateSync } from "node:zlib";
+import { createOffsetMsgId } from "../common/message-id.js";
+import { SysFlag, decodeRecord } from "../common/message-record.js";
+import type { MessageRecord } from "../common/message-record.js";
+import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop, decodeProperties } from "../common/properties.js";
+import type { Properties } from "../common/properties.js";
+import { formatHost } from "../common/socket-address.js";
+import { RETRY_PREFIX } from "../common/topic.js";
+import { MQClientError } from "./errors.js";
+
+/** Java MessageConst.KEY_SEPARATOR: KEYS holds the keys joined by a space. */
+export const KEY_SEPARATOR = " ";
+
+/** Property keys the client or broker own; a user property may not use them (Java MessageConst.STRING_HASH_SET). */
+export const SYSTEM_PROPERTY_KEYS: ReadonlySet<string> = new Set<string>([
+  ...Object.values(Prop),
+  "RECONSUME_TIME",
+  "BUYER_ID",
+  "CORRECTION_FLAG",
+  "MQ2_FLAG",
+  "TRANSFER_FLAG",
+  "INSTANCE_ID",
+  "CLUSTER",
+  "__transactionId__",
+  "UNIQ_KEY",
+  "__SHARDING_KEY",
+]);
+
+export type UserProperties = Map<string, string> | Record<string, string>;
+
+/** A message to send. `tag` and `keys` become the TAGS and KEYS properties; `properties` are the user's own. */
+export class Message {
+  topic: string;
+  tag: string | undefined;
+  body: Buffer;
+  keys: string[] = [];
+  properties: UserProperties = new Map();
+  /** Messages with the same sharding key go to the same queue (see Producer.send). */
+  shardingKey: string | undefined;
+  /** RocketMQ delay level (1 = first entry of the broker's messageDelayLevel); 0 or unset = none. */
+  delayTimeLevel = 0;
+  /** Deliver at this epoch-ms time (Aliyun ONS __STARTDELIVERTIME); unset = now. */
+  startDeliverTime: number | undefined;
+  /** The user int flag stored with the message (SEND_MESSAGE_V2 header `h`). */
+  flag = 0;
+
+  constructor(topic: string, tag?: string, body: Buffer | string = Buffer.alloc(0)) {
+    this.topic = topic;
+    this.tag = tag === undefined || tag === "" ? undefined : tag;
+    this.body = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  }
+
+  putUserProperty(key: string, value: string): this {
+    if (this.properties instanceof Map) this.properties.set(key, value);
+    else this.properties[key] = value;
+    return this;
+  }
+
+  getUserProperty(key: string): string | undefined {
+    return this.properties instanceof Map ? this.properties.get(key) : this.properties[key];
+  }
+}
+
+function checkPropertyText(s: string, what: string): void {
+  if (s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR)) {
+    throw new MQClientError("MESSAGE_ILLEGAL", `${what} contains the reserved characters \\u0001 or \\u0002`);
+  }
+}
+
+/**
+ * The properties string for the send header: TAGS, KEYS, the unique id, sharding key, delay, then the user's.
+ * Throws MQClientError(MESSAGE_ILLEGAL) when a user property uses a system key or a separator character.
+ */
+export function encodeMessageProperties(msg: Message, uniqKey: string, extra?: Properties): string {
+  const out = new Map<string, string>();
+  if (msg.tag !== undefined) {
+    checkPropertyText(msg.tag, "tag");
+    out.set(Prop.TAGS, msg.tag);
+  }
+  const keys = msg.keys.filter((k) => k.length > 0);
+  if (keys.length > 0) {
+    for (const k of keys) checkPropertyText(k, "key");
+    out.set(Prop.KEYS, keys.join(KEY_SEPARATOR));
+  }
+  out.set(Prop.UNIQ_KEY, uniqKey);
+  if (msg.shardingKey !== undefined && msg.shardingKey !== "") {
+    checkPropertyText(msg.shardingKey, "sharding key");
+    out.set(Prop.SHARDING_KEY, msg.shardingKey);
+  }
+  if (msg.delayTimeLevel > 0) out.set(Prop.DELAY, String(Math.floor(msg.delayTimeLevel)));
+  if (msg.startDeliverTime !== undefined) out.set(Prop.START_DELIVER_TIME, String(msg.startDeliverTime));
+  const user = msg.properties instanceof Map ? msg.properties.entries() : Object.entries(msg.properties);
+  for (const [k, v] of user) {
+    if (SYSTEM_PROPERTY_KEYS.has(k)) {
+      throw new MQClientError("MESSAGE_ILLEGAL", `user property "${k}" is a reserved system property`);
+    }
+    if (k === "") throw new MQClientError("MESSAGE_ILLEGAL", "user property key is empty");
+    checkPropertyText(k, `property key "${k}"`);
+    checkPropertyText(String(v), `property "${k}"`);
+    out.set(k, String(v));
+  }
+  if (extra) for (const [k, v] of extra) out.set(k, v);
+  let s = "";
+  for (const [k, v] of out) s += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+  return s;
+}
+
+/** A message handed to a listener. */
+export interface ReceivedMessage {
+  /** The topic the message was sent to (for a retried message: its original topic, not %RETRY%group). */
+  topic: string;
+  tag: string | undefined;
+  keys: string[];
+  /** Inflated when it was sent compressed. */
+  body: Buffer;
+  /** The user's properties only. */
+  properties: Map<string, string>;
+  /** Every property as stored, system ones included. */
+  systemProperties: Map<string, string>;
+  /** The producer's unique id (UNIQ_KEY) when it set one, else offsetMsgId. */
+  messageId: string;
+  /** Store host + commit log offset: where this copy of the message is stored. */
+  offsetMsgId: string;
+  /** The queue it was pulled from (for a retried message: a %RETRY% queue). */
+  pulledTopic: string;
+  brokerName: string;
+  queueId: number;
+  queueOffset: number;
+  /** Commit log offset (CONSUMER_SEND_MSG_BACK looks the message up by it). */
+  commitLogOffset: number;
+  reconsumeTimes: number;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  bornHost: string;
+  storeHost: string;
+  shardingKey: string | undefined;
+  /** For a retried message, the id of the message that first failed. */
+  originMessageId: string | undefined;
+  sysFlag: number;
+  flag: number;
+}
+
+function userProperties(all: Properties): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of all) if (!SYSTEM_PROPERTY_KEYS.has(k)) m.set(k, v);
+  return m;
+}
+
+/** Builds the listener's view of a pulled record. */
+export function toReceivedMessage(rec: MessageRecord, brokerName: string): ReceivedMessage {
+  const props = decodeProperties(rec.properties);
+  let body: Buffer = rec.body;
+  if (rec.sysFlag & SysFlag.COMPRESSED) {
+    try {
+      body = inflateSync(rec.body);
+    } catch {
+      // Leave it as stored: the listener still sees the bytes rather than losing the message.
+      body = rec.body;
+    }
+  }
+  const offsetMsgId = createOffsetMsgId(rec.storeHost, rec.physicalOffset);
+  const retryTopic = props.get(Prop.RETRY_TOPIC);
+  const topic =
+    retryTopic !== undefined && rec.topic.startsWith(RETRY_PREFIX) && retryTopic !== ""
+      ? retryTopic
+      : rec.topic;
+  const keys = props.get(Prop.KEYS);
+  return {
+    topic,
+    tag: props.get(Prop.TAGS),
+    keys: keys ? keys.split(KEY_SEPARATOR).filter((k) => k.length > 0) : [],
+    body,
+    properties: userProperties(props),
+    systemProperties: props,
+    messageId: props.get(Prop.UNIQ_KEY) ?? offsetMsgId,
+    offsetMsgId,
+    pulledTopic: rec.topic,
+    brokerName,
+    queueId: rec.queueId,
+    queueOffset: rec.queueOffset,
+    commitLogOffset: rec.physicalOffset,
+    reconsumeTimes: rec.reconsumeTimes,
+    bornTimestamp: rec.bornTimestamp,
+    storeTimestamp: rec.storeTimestamp,
+    bornHost: formatHost(rec.bornHost),
+    storeHost: formatHost(rec.storeHost),
+    shardingKey: props.get(Prop.SHARDING_KEY),
+    originMessageId: props.get(Prop.ORIGIN_MESSAGE_ID),
+    sysFlag: rec.sysFlag,
+    flag: rec.flag,
+  };
+}
+
+/**
+ * Splits a PULL_MESSAGE body into records. A record that does not decode ends the batch (the rest are skipped;
+ * their offsets are still passed by nextBeginOffset, as the Java client does when decoding fails).
+ */
+export function decodePullBody(body: Buffer | undefined, brokerName: string): ReceivedMessage[] {
+  const out: ReceivedMessage[] = [];
+  if (!body) return out;
+  let p = 0;
+  while (p + 4 <= body.length) {
+    let rec: MessageRecord;
+    try {
+      rec = decodeRecord(body, p);
+    } catch {
+      break;
+    }
+    out.push(toReceivedMessage(rec, brokerName));
+    p += body.readInt32BE(p);
+  }
+  return out;
+}

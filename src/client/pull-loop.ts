@@ -1,0 +1,205 @@
+// One allocated queue of a push consumer: its in-flight set (RocketMQ ProcessQueue) and the loop that
+// long-polls the broker for it (PullMessageService + DefaultMQPushConsumerImpl.pullMessage).
+//
+// Offsets: the offset to commit is the lowest in-flight offset, or, when nothing is in flight, the offset the
+// last pull said to continue from (so messages filtered out by tag are passed too). Messages of one queue are
+// pulled in offset order, so the in-flight set is an ordered array with a moving head.
+//
+// The loop never dies on one bad reply: errors back off 1-3 s and retry at the same offset; PULL_OFFSET_MOVED
+// adopts the broker's nextBeginOffset.
+import { setTimeout as delay } from "node:timers/promises";
+import type { RemotingLogger } from "../protocol/remoting/logger.js";
+import { PullSysFlag, pullMessage } from "./broker-api.js";
+import { errorMessage } from "./errors.js";
+import type { ReceivedMessage } from "./message.js";
+import { decodePullBody } from "./message.js";
+import type { MQClient, SubscriptionData } from "./mq-client.js";
+import type { OffsetStore } from "./offset-store.js";
+import type { MessageQueue } from "./route-cache.js";
+import { mqKey } from "./route-cache.js";
+
+export class ProcessQueue {
+  readonly key: string;
+  dropped = false;
+  /** Offset the next pull starts at. */
+  nextOffset: number;
+  suggestedBrokerId = 0;
+  lastPullTimestamp = Date.now();
+  /** Bumped when the offsets are reset (PULL_OFFSET_MOVED): completions of older messages are then ignored. */
+  generation = 0;
+  private offsets: number[] = [];
+  private head = 0;
+  private readonly done = new Set<number>();
+  private pulledUpTo: number;
+
+  constructor(
+    readonly mq: MessageQueue,
+    startOffset: number,
+  ) {
+    this.key = mqKey(mq);
+    this.nextOffset = startOffset;
+    this.pulledUpTo = startOffset;
+  }
+
+  get inFlight(): number {
+    return this.offsets.length - this.head - this.done.size;
+  }
+
+  /** Records a pull: `msgs` (in offset order) are now in flight, and everything before `next` is accounted for. */
+  addPulled(msgs: readonly ReceivedMessage[], next: number): void {
+    for (const m of msgs) this.offsets.push(m.queueOffset);
+    if (next > this.pulledUpTo) this.pulledUpTo = next;
+    this.nextOffset = next;
+  }
+
+  /** Marks one message finished; returns the offset now safe to commit. */
+  finish(offset: number, generation: number): number | undefined {
+    if (generation !== this.generation) return undefined;
+    this.done.add(offset);
+    while (this.head < this.offsets.length && this.done.delete(this.offsets[this.head]!)) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.head = 0;
+    }
+    return this.committable();
+  }
+
+  /** Lowest unfinished offset, else where the last pull said to continue. */
+  committable(): number {
+    return this.head < this.offsets.length ? this.offsets[this.head]! : this.pulledUpTo;
+  }
+
+  /** Forgets what is in flight and continues at `offset`. */
+  reset(offset: number): void {
+    this.generation++;
+    this.offsets = [];
+    this.head = 0;
+    this.done.clear();
+    this.pulledUpTo = offset;
+    this.nextOffset = offset;
+  }
+}
+
+/** What the loop needs of its consumer. */
+export interface PullContext {
+  readonly group: string;
+  readonly client: MQClient;
+  readonly clustering: boolean;
+  readonly offsetStore: OffsetStore;
+  readonly pullBatchSize: number;
+  readonly suspendTimeoutMs: number;
+  readonly pullTimeoutMs: number;
+  /** Stop pulling a queue while this many of its messages are in flight. */
+  readonly pullThresholdForQueue: number;
+  readonly logger: RemotingLogger;
+  readonly signal: AbortSignal;
+  subscription(topic: string): SubscriptionData | undefined;
+  /** Hands pulled messages to the consume service. */
+  deliver(pq: ProcessQueue, msgs: ReceivedMessage[]): void;
+}
+
+/** Resolves after `ms`, or at once when the consumer stops. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    // aborted: the caller re-checks its state
+  }
+}
+
+function errorBackoff(): number {
+  return 1000 + Math.floor(Math.random() * 2000);
+}
+
+/** Keeps `subscription`'s tag set: no tag set means "*"; messages without a tag never match a tag set. */
+function matchesTags(sub: SubscriptionData, msg: ReceivedMessage): boolean {
+  return sub.tagsSet.length === 0 || (msg.tag !== undefined && sub.tagsSet.includes(msg.tag));
+}
+
+export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<void> {
+  const { mq } = pq;
+  const routes = ctx.client.routes;
+  while (!pq.dropped && !ctx.signal.aborted) {
+    if (pq.inFlight >= ctx.pullThresholdForQueue) {
+      // Flow control (Java: 50 ms): the listener is behind on this queue.
+      await pause(50, ctx.signal);
+      continue;
+    }
+    const sub = ctx.subscription(mq.topic);
+    if (!sub) {
+      await pause(1000, ctx.signal);
+      continue;
+    }
+    const addr = routes.pullAddress(mq.brokerName, pq.suggestedBrokerId);
+    if (!addr) {
+      await routes.update(mq.topic).catch(() => {});
+      if (!routes.pullAddress(mq.brokerName, pq.suggestedBrokerId)) await pause(errorBackoff(), ctx.signal);
+      continue;
+    }
+    const commit = ctx.clustering ? ctx.offsetStore.read(mq) : undefined;
+    const master = routes.masterAddress(mq.brokerName) === addr;
+    let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
+    if (commit !== undefined && commit > 0 && master) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+    let reply;
+    try {
+      reply = await pullMessage(
+        ctx.client.remoting,
+        addr,
+        {
+          consumerGroup: ctx.group,
+          topic: mq.topic,
+          queueId: mq.queueId,
+          queueOffset: pq.nextOffset,
+          maxMsgNums: ctx.pullBatchSize,
+          sysFlag,
+          commitOffset: commit ?? 0,
+          suspendTimeoutMillis: ctx.suspendTimeoutMs,
+          subscription: sub.subString,
+          subVersion: sub.subVersion,
+          expressionType: sub.expressionType,
+        },
+        ctx.pullTimeoutMs,
+      );
+    } catch (e) {
+      if (pq.dropped || ctx.signal.aborted) break;
+      ctx.logger.warn({ mq: pq.key, offset: pq.nextOffset, err: errorMessage(e) }, "pull failed; retrying");
+      pq.suggestedBrokerId = 0;
+      await pause(errorBackoff(), ctx.signal);
+      continue;
+    }
+    if (pq.dropped || ctx.signal.aborted) break;
+    pq.lastPullTimestamp = Date.now();
+    pq.suggestedBrokerId = reply.suggestWhichBrokerId;
+    try {
+      switch (reply.status) {
+        case "FOUND": {
+          const all = decodePullBody(reply.body, mq.brokerName);
+          const mine = all.filter((m) => matchesTags(sub, m));
+          pq.addPulled(mine, reply.nextBeginOffset);
+          if (mine.length > 0) ctx.deliver(pq, mine);
+          else ctx.offsetStore.update(mq, pq.committable(), true);
+          break;
+        }
+        case "NO_NEW_MSG":
+        case "NO_MATCHED_MSG":
+          pq.addPulled([], reply.nextBeginOffset);
+          if (pq.inFlight === 0) ctx.offsetStore.update(mq, pq.committable(), true);
+          break;
+        case "OFFSET_ILLEGAL":
+          ctx.logger.warn(
+            { mq: pq.key, offset: pq.nextOffset, next: reply.nextBeginOffset },
+            "pull offset illegal; moving to the broker's offset",
+          );
+          pq.reset(reply.nextBeginOffset);
+          ctx.offsetStore.update(mq, reply.nextBeginOffset, false);
+          await ctx.offsetStore.persist([mq]);
+          break;
+      }
+    } catch (e) {
+      // A reply we could not process (a bug, or a listener hook threw): never end the loop for it.
+      ctx.logger.error({ mq: pq.key, err: errorMessage(e) }, "pull reply handling failed");
+      await pause(errorBackoff(), ctx.signal);
+    }
+  }
+}
