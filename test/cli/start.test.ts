@@ -1,0 +1,107 @@
+// `start` as a user runs it: a child process on free ports that prints its addresses when ready, serves a real
+// client, and stops cleanly on SIGTERM (the store's abort marker is gone afterwards).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RemotingClient } from "../../src/protocol/remoting/client.js";
+import { createRequest } from "../../src/protocol/remoting/command.js";
+import { RequestCode } from "../../src/protocol/remoting/request-code.js";
+import { ResponseCode } from "../../src/protocol/remoting/response-code.js";
+import { getRouteInfoByTopic } from "../../src/protocol/remoting/namesrv/namesrv-client.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+test("start: ready line, a working broker behind the NameServer, clean stop on SIGTERM", async (t) => {
+  const { dir, cleanup } = tempDir("rmq-cli-");
+  t.after(cleanup);
+  const [nsPort, brokerPort] = [await freePort(), await freePort()];
+  // Settings come from a file, then the environment, then flags: the flag's port must win over the file's.
+  const config = join(dir, "settings.json");
+  writeFileSync(config, JSON.stringify({ namesrvPort: 1, logLevel: "info", flushMode: "sync" }));
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      "start",
+      "--config",
+      config,
+      "--data-dir",
+      join(dir, "data"),
+      "--namesrv-port",
+      String(nsPort),
+      "--host",
+      "127.0.0.1",
+    ],
+    {
+      env: { ...process.env, ROCKETMQ_TS_BROKER_PORT: String(brokerPort) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  t.after(() => child.kill("SIGKILL"));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes("ready")) {
+    if (Date.now() > deadline) assert.fail(`no ready line:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(out, new RegExp(`NameServer 127\\.0\\.0\\.1:${nsPort}`));
+  assert.match(out, new RegExp(`127\\.0\\.0\\.1:${brokerPort}`));
+  assert.ok(existsSync(join(dir, "data", "store", "abort")), "the store is open");
+
+  const client = new RemotingClient();
+  try {
+    const brokerAddr = `127.0.0.1:${brokerPort}`;
+    const sent = await client.invoke(
+      brokerAddr,
+      createRequest(
+        RequestCode.SEND_MESSAGE_V2,
+        { a: "P", b: "CliTopic", e: "0", f: "0", g: "0", h: "0", i: "", j: "0" },
+        Buffer.from("hi"),
+      ),
+      3000,
+    );
+    assert.equal(sent.code, ResponseCode.SUCCESS, sent.remark);
+    let route;
+    for (let i = 0; i < 40 && !route?.queueDatas.length; i++) {
+      route = await getRouteInfoByTopic(client, `127.0.0.1:${nsPort}`, "CliTopic");
+      if (!route?.queueDatas.length) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(route?.brokerDatas[0]?.brokerAddrs["0"], brokerAddr);
+    assert.equal(route?.queueDatas[0]?.writeQueueNums, 8, "topics get 8 queues by default");
+  } finally {
+    client.close();
+  }
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0);
+  assert.match(out, /stopped/);
+  assert.ok(!existsSync(join(dir, "data", "store", "abort")), "a clean stop removes the abort marker");
+});
+
+test("start: a bad setting is refused with a message naming it", async () => {
+  const child = spawn(process.execPath, [main, "start", "--flush-mode", "sometimes"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  assert.notEqual(code, 0);
+  assert.match(err, /flush-mode/);
+});
