@@ -31,6 +31,7 @@ import { DelayService } from "./delay-service.js";
 import { GroupManager } from "./group-manager.js";
 import { OffsetManager } from "./offset-manager.js";
 import { PullHold } from "./pull-hold.js";
+import { QueueLockManager } from "./queue-lock-manager.js";
 import { buildSubscription, tagFilter } from "./subscription.js";
 import type { SubscriptionData } from "./subscription.js";
 import { TopicManager } from "./topic-manager.js";
@@ -129,6 +130,7 @@ export class Broker {
   readonly offsets: OffsetManager;
   readonly clients: ClientManager;
   readonly delay: DelayService;
+  readonly locks = new QueueLockManager();
   readonly storeHost: HostAddress;
   private readonly hold = new PullHold();
   private timers: NodeJS.Timeout[] = [];
@@ -195,7 +197,7 @@ export class Broker {
       const g = this.groups.getOrCreate(group);
       tc = this.topics.getOrCreateSystem(req.topic, g.retryQueueNums);
       const max = req.maxReconsumeTimes ?? g.retryMaxTimes;
-      if ((req.reconsumeTimes ?? 0) > max) {
+      if ((req.reconsumeTimes ?? 0) >= max) {
         tc = this.topics.getOrCreateSystem(dlqTopic(group), 1);
         input = this.toInput({ ...req, topic: tc.topicName, queueId: 0 });
         return this.put(input, tc);

@@ -21,6 +21,7 @@ import {
   handleUpdateConsumerOffset,
 } from "./offsets.js";
 import { handlePullMessage } from "./pull-message.js";
+import { handleLockBatch, handleUnlockBatch } from "./queue-locks.js";
 import { handleQueryMessage, handleViewMessageById } from "./query-message.js";
 import { handleSendBack } from "./send-back.js";
 import { handleSendMessage } from "./send-message.js";
@@ -56,7 +57,9 @@ export function registerBrokerHandlers(server: RemotingServer, broker: Broker): 
     .registerHandler(RequestCode.GET_CONSUME_STATS, (req) => handleConsumeStats(broker, req))
     .registerHandler(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) =>
       handleConsumerConnectionList(broker, req),
-    );
+    )
+    .registerHandler(RequestCode.LOCK_BATCH_MQ, (req) => handleLockBatch(broker, req))
+    .registerHandler(RequestCode.UNLOCK_BATCH_MQ, (req) => handleUnlockBatch(broker, req));
 
   server.on("connectionClose", (conn) => {
     const ch = existingChannel(conn);
