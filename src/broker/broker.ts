@@ -35,6 +35,8 @@ import { QueueLockManager } from "./queue-lock-manager.js";
 import { buildSubscription, tagFilter } from "./subscription.js";
 import type { SubscriptionData } from "./subscription.js";
 import { TopicManager } from "./topic-manager.js";
+import { TransactionService } from "./transaction-service.js";
+import type { TransactionResolution } from "./transaction-service.js";
 
 export interface SendRequest {
   producerGroup: string;
@@ -61,6 +63,8 @@ export interface SendResult {
   phyOffset: number;
   /** The unique id the client gave (UNIQ_KEY), if any. */
   uniqKey: string | undefined;
+  /** For a half message: the id END_TRANSACTION and checks refer to. */
+  transactionId?: string;
 }
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -131,6 +135,7 @@ export class Broker {
   readonly clients: ClientManager;
   readonly delay: DelayService;
   readonly locks = new QueueLockManager();
+  readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
   private readonly hold = new PullHold();
   private timers: NodeJS.Timeout[] = [];
@@ -150,6 +155,12 @@ export class Broker {
     this.offsets = new OffsetManager(io, configDir);
     this.clients = new ClientManager(c.clientExpireMs);
     this.delay = new DelayService(this.store, io, configDir, parseDelayLevels(c.messageDelayLevel));
+    this.transactions = new TransactionService(this.store, this.clients, {
+      firstCheckMs: c.transactionTimeoutMs,
+      checkIntervalMs: c.transactionCheckIntervalMs,
+      maxChecks: c.transactionCheckMax,
+      tickMs: Math.min(500, c.transactionCheckIntervalMs),
+    });
     this.store.onMessageArrived((topic, queueId, max) => this.hold.arrived(topic, queueId, max));
   }
 
@@ -170,6 +181,7 @@ export class Broker {
 
   start(): void {
     this.delay.start();
+    this.transactions.start();
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
       t.unref();
@@ -213,6 +225,18 @@ export class Broker {
     else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
     input = this.toInput({ ...req, queueId });
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
+    if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
+      const r = await this.store.putMessage(this.transactions.prepare(input, req.producerGroup));
+      return {
+        msgId: r.offsetMsgId,
+        topic: req.topic,
+        queueId,
+        queueOffset: r.queueOffset,
+        phyOffset: r.phyOffset,
+        uniqKey: getProperty(req.properties, Prop.UNIQ_KEY),
+        transactionId: getProperty(req.properties, Prop.UNIQ_KEY) ?? r.offsetMsgId,
+      };
+    }
     const level = Number(getProperty(req.properties, Prop.DELAY) ?? 0);
     if (level > 0 && txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK) {
       const scheduled = this.delay.schedule(input, level);
@@ -469,6 +493,19 @@ export class Broker {
     };
   }
 
+  // ---- transactions ---------------------------------------------------------------------------------------
+
+  /** END_TRANSACTION: `halfQueueOffset` and `commitLogOffset` locate the half message. Unknown is a no-op. */
+  async endTransaction(
+    producerGroup: string,
+    halfQueueOffset: number,
+    commitLogOffset: number,
+    decision: TransactionResolution | "unknown",
+  ): Promise<void> {
+    if (decision === "unknown") return;
+    await this.transactions.end(producerGroup, halfQueueOffset, commitLogOffset, decision);
+  }
+
   // ---- lookup ---------------------------------------------------------------------------------------------
 
   queryMessageByKey(topic: string, key: string, maxNum: number, begin: number, end: number): MessageRecord[] {
@@ -544,6 +581,7 @@ export class Broker {
     this.timers = [];
     this.hold.wakeAll();
     this.delay.stop();
+    await this.transactions.stop();
     this.offsets.flush(true);
     this.topics.persist();
     await this.store.close();

@@ -2,6 +2,7 @@
 // latest subscription to a topic wins. Clients whose channel closes, or that stay silent for clientExpireMs, are
 // dropped; consumer-group membership changes are announced so protocols can tell the members to rebalance.
 import type { SubscriptionData } from "./subscription.js";
+import type { TransactionCheck } from "./transaction-service.js";
 
 /** What the broker needs of a client connection; each protocol implements it. */
 export interface ClientChannel {
@@ -9,6 +10,8 @@ export interface ClientChannel {
   readonly remoteAddress: string;
   /** Tells a consumer its group changed (NOTIFY_CONSUMER_IDS_CHANGED); optional per protocol. */
   notifyConsumerIdsChanged?(group: string): void;
+  /** Asks a producer how a transaction ended (CHECK_TRANSACTION_STATE); it answers with END_TRANSACTION. */
+  checkTransactionState?(check: TransactionCheck): void;
 }
 
 export type MessageModel = "CLUSTERING" | "BROADCASTING";

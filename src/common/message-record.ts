@@ -266,3 +266,19 @@ export function decodeRecord(buf: Buffer, pos = 0): MessageRecord {
     properties,
   };
 }
+
+/** Encodes a decoded record back into its stored bytes (after changing, say, its topic). */
+export function encodeMessageRecord(r: MessageRecord): Buffer {
+  const topic = Buffer.from(r.topic);
+  const props = Buffer.from(r.properties);
+  const buf = Buffer.allocUnsafe(
+    recordLength(
+      topic.length,
+      r.body.length,
+      props.length,
+      sysFlagForHosts(r.sysFlag, r.bornHost, r.storeHost),
+    ),
+  );
+  encodeRecord({ ...r, topic, properties: props }, buf, 0);
+  return buf;
+}

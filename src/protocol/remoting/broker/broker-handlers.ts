@@ -20,6 +20,7 @@ import {
   handleSearchOffsetByTimestamp,
   handleUpdateConsumerOffset,
 } from "./offsets.js";
+import { handleEndTransaction } from "./end-transaction.js";
 import { handlePullMessage } from "./pull-message.js";
 import { handleLockBatch, handleUnlockBatch } from "./queue-locks.js";
 import { handleQueryMessage, handleViewMessageById } from "./query-message.js";
@@ -59,7 +60,8 @@ export function registerBrokerHandlers(server: RemotingServer, broker: Broker): 
       handleConsumerConnectionList(broker, req),
     )
     .registerHandler(RequestCode.LOCK_BATCH_MQ, (req) => handleLockBatch(broker, req))
-    .registerHandler(RequestCode.UNLOCK_BATCH_MQ, (req) => handleUnlockBatch(broker, req));
+    .registerHandler(RequestCode.UNLOCK_BATCH_MQ, (req) => handleUnlockBatch(broker, req))
+    .registerHandler(RequestCode.END_TRANSACTION, (req) => handleEndTransaction(broker, req));
 
   server.on("connectionClose", (conn) => {
     const ch = existingChannel(conn);

@@ -3,20 +3,11 @@
 // VIEW_MESSAGE_BY_ID (33): header offset (commit log offset) → body: the stored record.
 import type { Broker } from "../../../broker/broker.js";
 import { BrokerError } from "../../../common/errors.js";
-import { encodeRecord, recordLength } from "../../../common/message-record.js";
-import type { MessageRecord } from "../../../common/message-record.js";
+import { encodeMessageRecord } from "../../../common/message-record.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
 import { fields, optInt, reqInt, reqStr } from "./ext-fields.js";
-
-function reencode(r: MessageRecord): Buffer {
-  const topic = Buffer.from(r.topic);
-  const props = Buffer.from(r.properties);
-  const buf = Buffer.allocUnsafe(recordLength(topic.length, r.body.length, props.length, r.sysFlag));
-  encodeRecord({ ...r, topic, properties: props }, buf, 0);
-  return buf;
-}
 
 export function handleQueryMessage(broker: Broker, req: RemotingCommand): RemotingCommand {
   const h = req.extFields;
@@ -34,7 +25,7 @@ export function handleQueryMessage(broker: Broker, req: RemotingCommand): Remoti
     ResponseCode.SUCCESS,
     undefined,
     fields({ indexLastUpdateTimestamp: last.storeTimestamp, indexLastUpdatePhyoffset: last.physicalOffset }),
-    Buffer.concat(found.map(reencode)),
+    Buffer.concat(found.map(encodeMessageRecord)),
   );
 }
 

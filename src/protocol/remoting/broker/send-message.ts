@@ -96,6 +96,7 @@ export async function handleSendMessage(
       msgId: r.msgId,
       queueId: r.queueId,
       queueOffset: r.queueOffset,
+      transactionId: r.transactionId,
       MSG_REGION: "DefaultRegion",
       TRACE_ON: "true",
     }),
