@@ -506,6 +506,50 @@ export class Broker {
     await this.transactions.end(producerGroup, halfQueueOffset, commitLogOffset, decision);
   }
 
+  // ---- dead letters ---------------------------------------------------------------------------------------
+
+  /** Dead-letter messages of a group, oldest first, from `offset` (the admin CLI and console list them). */
+  listDeadLetters(group: string, offset = 0, max = 32): { offset: number; record: MessageRecord }[] {
+    const topic = dlqTopic(group);
+    const out: { offset: number; record: MessageRecord }[] = [];
+    let off = Math.max(offset, this.store.getMinOffset(topic, 0));
+    while (out.length < max) {
+      const r = this.store.getMessages(topic, 0, off, Math.min(32, max - out.length));
+      if (r.status !== "FOUND") break;
+      r.messages.forEach((m, i) => out.push({ offset: r.offsets[i]!, record: decodeRecord(m) }));
+      off = r.nextBeginOffset;
+    }
+    return out;
+  }
+
+  /**
+   * Sends a dead-letter message back to the topic it first failed on (its RETRY_TOPIC), with a fresh
+   * reconsume count, so the group consumes it again.
+   */
+  async resendDeadLetter(group: string, dlqOffset: number): Promise<SendResult> {
+    const topic = dlqTopic(group);
+    const r = this.store.getMessages(topic, 0, dlqOffset, 1);
+    const raw = r.status === "FOUND" && r.offsets[0] === dlqOffset ? r.messages[0] : undefined;
+    if (!raw) throw new BrokerError("MESSAGE_NOT_FOUND", `no dead letter at offset ${dlqOffset} of ${topic}`);
+    const rec = decodeRecord(raw);
+    const props = decodeProperties(rec.properties);
+    const original = props.get(Prop.RETRY_TOPIC);
+    if (!original) throw new BrokerError("BAD_REQUEST", "the dead letter does not say which topic it came from");
+    props.delete(Prop.DELAY);
+    return this.sendMessage({
+      producerGroup: "",
+      topic: original,
+      queueId: -1,
+      body: Buffer.from(rec.body),
+      properties: encodeProperties(props),
+      flag: rec.flag,
+      sysFlag: rec.sysFlag & ~SysFlag.TRANSACTION_MASK,
+      bornTimestamp: rec.bornTimestamp,
+      bornHost: rec.bornHost,
+      reconsumeTimes: 0,
+    });
+  }
+
   // ---- lookup ---------------------------------------------------------------------------------------------
 
   queryMessageByKey(topic: string, key: string, maxNum: number, begin: number, end: number): MessageRecord[] {

@@ -14,6 +14,7 @@ import type { RemotingCommand } from "../protocol/remoting/command.js";
 import { RequestCode, requestCodeName } from "../protocol/remoting/request-code.js";
 import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { MQClientError } from "./errors.js";
+import { DEFAULT_TOPIC_QUEUE_NUMS } from "./route-cache.js";
 
 /** PullSysFlag bits. */
 export const PullSysFlag = {
@@ -51,7 +52,7 @@ function sendCommand(h: SendHeader, body: Buffer): RemotingCommand {
     a: h.producerGroup,
     b: h.topic,
     c: "TBW102",
-    d: "4",
+    d: String(DEFAULT_TOPIC_QUEUE_NUMS),
     e: String(h.queueId),
     f: String(h.sysFlag),
     g: String(h.bornTimestamp),

@@ -11,16 +11,10 @@
 // throw, a rejected promise) asks for a retry. The offset committed for a queue is its lowest unfinished one.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { Prop, encodeProperties } from "../common/properties.js";
+import type { RemotingLogger } from "../protocol/remoting/logger.js";
+import { silentLogger } from "../protocol/remoting/logger.js";
 import { RETRY_PREFIX, retryTopic, topicNameProblem } from "../common/topic.js";
-import {
-  consumerSendMsgBack,
-  getConsumerIdList,
-  getMaxOffset,
-  searchOffsetByTimestamp,
-  sendMessage,
-  unregisterClient,
-} from "./broker-api.js";
+import { getConsumerIdList, getMaxOffset, searchOffsetByTimestamp, unregisterClient } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { ConsumePool } from "./consume-pool.js";
@@ -35,6 +29,7 @@ import type { PullContext } from "./pull-loop.js";
 import { allocateAveragely } from "./rebalance.js";
 import type { MessageQueue } from "./route-cache.js";
 import { mqKey } from "./route-cache.js";
+import { sendBack } from "./send-back.js";
 import { buildSubscriptionData } from "./subscription.js";
 
 export const MessageModel = { CLUSTERING: "CLUSTERING", BROADCASTING: "BROADCASTING" } as const;
@@ -117,9 +112,13 @@ export class Consumer {
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private rebalanceRetryMs = 0;
+  private rebalanceRetryPending = false;
   private readonly member: ConsumerMember;
+  /** Its own logger: the shared client instance may have been created by another producer or consumer. */
+  private readonly logger: RemotingLogger;
 
   constructor(options: ConsumerOptions) {
+    this.logger = options.logger ?? silentLogger;
     checkGroup(options.groupId);
     this.options = { ...options };
     this.groupId = options.groupId;
@@ -231,12 +230,12 @@ export class Consumer {
     this.client = client;
     try {
       this.offsetStore = this.clustering
-        ? new RemoteOffsetStore(client, this.groupId)
+        ? new RemoteOffsetStore(client, this.groupId, this.logger)
         : new LocalFileOffsetStore(
             this.options.offsetStoreDir ?? join(homedir(), ".rocketmq-ts", "offsets"),
             client.clientId,
             this.groupId,
-            client,
+            this.logger,
           );
       await this.offsetStore.load();
     } catch (e) {
@@ -252,7 +251,7 @@ export class Consumer {
     await Promise.all(
       [...this.subs.keys()].map((t) =>
         client.routes.update(t).catch((e: unknown) => {
-          client.logger.warn({ topic: t, err: errorMessage(e) }, "no route yet");
+          this.logger.warn({ topic: t, err: errorMessage(e) }, "no route yet");
         }),
       ),
     );
@@ -295,13 +294,17 @@ export class Consumer {
           this.rebalanceAgain = false;
           const complete = await this.rebalanceAll();
           if (complete) this.rebalanceRetryMs = 0;
-          else if (!this.rebalanceAgain && this.state === "running") {
+          else if (!this.rebalanceAgain && !this.rebalanceRetryPending && this.state === "running") {
             // A topic had no route or the broker did not answer: try again soon, backing off.
             this.rebalanceRetryMs = Math.min(
               Math.max(this.rebalanceRetryMs * 2, 500),
               this.rebalanceIntervalMs,
             );
-            this.later(this.rebalanceRetryMs, () => this.requestRebalance());
+            this.rebalanceRetryPending = true;
+            this.later(this.rebalanceRetryMs, () => {
+              this.rebalanceRetryPending = false;
+              this.requestRebalance();
+            });
           }
         } while (this.rebalanceAgain && this.state === "running");
       } finally {
@@ -317,7 +320,7 @@ export class Consumer {
         if (!(await this.rebalanceTopic(topic))) complete = false;
       } catch (e) {
         complete = false;
-        this.client?.logger.warn({ topic, group: this.groupId, err: errorMessage(e) }, "rebalance failed");
+        this.logger.warn({ topic, group: this.groupId, err: errorMessage(e) }, "rebalance failed");
       }
     }
     // Queues of topics no longer subscribed.
@@ -368,11 +371,11 @@ export class Consumer {
             if (this.state !== "running" || this.pqs.has(mqKey(mq))) return;
             const pq = new ProcessQueue(mq, start);
             this.pqs.set(pq.key, pq);
-            this.client?.logger.info({ mq: pq.key, offset: start, group: this.groupId }, "queue assigned");
+            this.logger.info({ mq: pq.key, offset: start, group: this.groupId }, "queue assigned");
             void runPullLoop(pq, this.pullContext());
           } catch (e) {
             complete = false;
-            this.client?.logger.warn({ mq: mqKey(mq), err: errorMessage(e) }, "cannot start queue");
+            this.logger.warn({ mq: mqKey(mq), err: errorMessage(e) }, "cannot start queue");
           }
         }),
     );
@@ -382,7 +385,7 @@ export class Consumer {
   private dropQueue(pq: ProcessQueue): void {
     pq.dropped = true;
     this.pqs.delete(pq.key);
-    this.client?.logger.info({ mq: pq.key, group: this.groupId }, "queue released");
+    this.logger.info({ mq: pq.key, group: this.groupId }, "queue released");
     const store = this.offsetStore!;
     void store.persist([pq.mq]).then(() => {
       if (this.clustering && !this.pqs.has(pq.key)) store.remove(pq.mq);
@@ -420,7 +423,7 @@ export class Consumer {
       clustering: this.clustering,
       offsetStore: this.offsetStore!,
       ...this.pullSettings,
-      logger: this.client!.logger,
+      logger: this.logger,
       signal: this.abort.signal,
       subscription: (topic) => this.subs.get(topic)?.data,
       deliver: (pq, msgs) => {
@@ -443,21 +446,15 @@ export class Consumer {
         ok = (await sub.listener(msg)) === Action.CommitMessage;
       } catch (e) {
         ok = false;
-        this.client?.logger.warn(
-          { topic: msg.topic, msgId: msg.messageId, err: errorMessage(e) },
-          "listener threw",
-        );
+        this.logger.warn({ topic: msg.topic, msgId: msg.messageId, err: errorMessage(e) }, "listener threw");
       }
     }
     // As Java: a queue taken away meanwhile is the new owner's; do not move its offset or send anything back.
     if (pq.dropped) return;
     if (!ok) {
       if (!this.clustering) {
-        this.client?.logger.warn(
-          { topic: msg.topic, msgId: msg.messageId },
-          "broadcasting: failed message dropped",
-        );
-      } else if (!(await this.sendBack(msg))) {
+        this.logger.warn({ topic: msg.topic, msgId: msg.messageId }, "broadcasting: failed message dropped");
+      } else if (!(await sendBack(this.client!, this.groupId, this.maxReconsumeTimes, msg, this.logger))) {
         const again: ReceivedMessage = { ...msg, reconsumeTimes: msg.reconsumeTimes + 1 };
         this.later(this.localRetryDelayMs, () => {
           if (!pq.dropped && this.state === "running") this.pool.submit({ ...task, msg: again });
@@ -467,70 +464,6 @@ export class Consumer {
     }
     const commit = pq.finish(msg.queueOffset, task.generation);
     if (commit !== undefined) this.offsetStore?.update(pq.mq, commit, true);
-  }
-
-  /** CONSUMER_SEND_MSG_BACK, else a plain send to %RETRY%<group> as Java's fallback does. */
-  private async sendBack(msg: ReceivedMessage): Promise<boolean> {
-    const client = this.client;
-    if (!client || client.isClosed) return false;
-    try {
-      const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
-      await consumerSendMsgBack(
-        client.remoting,
-        addr,
-        {
-          offset: msg.commitLogOffset,
-          group: this.groupId,
-          delayLevel: 0,
-          originMsgId: msg.originMessageId ?? msg.messageId,
-          originTopic: msg.topic,
-          maxReconsumeTimes: this.maxReconsumeTimes,
-        },
-        client.requestTimeoutMs,
-      );
-      return true;
-    } catch (e) {
-      client.logger.warn(
-        { msgId: msg.messageId, err: errorMessage(e) },
-        "send back failed; sending to retry topic",
-      );
-    }
-    try {
-      const topic = retryTopic(this.groupId);
-      const queues = await client.routes.publishQueues(topic);
-      const mq = queues[Math.floor(Math.random() * queues.length)]!;
-      const addr = client.routes.masterAddress(mq.brokerName);
-      if (!addr) return false;
-      const props = new Map(msg.systemProperties);
-      props.set(Prop.RETRY_TOPIC, msg.topic);
-      props.set(Prop.ORIGIN_MESSAGE_ID, msg.originMessageId ?? msg.messageId);
-      props.set(Prop.DELAY, String(Math.min(3 + msg.reconsumeTimes, 18)));
-      props.delete(Prop.TRAN_MSG);
-      await sendMessage(
-        client.remoting,
-        addr,
-        {
-          producerGroup: "CLIENT_INNER_PRODUCER",
-          topic,
-          queueId: mq.queueId,
-          sysFlag: 0,
-          bornTimestamp: msg.bornTimestamp,
-          flag: msg.flag,
-          properties: encodeProperties(props),
-          reconsumeTimes: msg.reconsumeTimes + 1,
-          maxReconsumeTimes: this.maxReconsumeTimes,
-        },
-        msg.body,
-        client.requestTimeoutMs,
-      );
-      return true;
-    } catch (e) {
-      client.logger.warn(
-        { msgId: msg.messageId, err: errorMessage(e) },
-        "retry send failed; retrying locally",
-      );
-      return false;
-    }
   }
 
   /**

@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { queryConsumerOffset, updateConsumerOffset } from "./broker-api.js";
 import { MQClientError, errorMessage } from "./errors.js";
+import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import type { MQClient } from "./mq-client.js";
 import type { MessageQueue } from "./route-cache.js";
 import { mqKey } from "./route-cache.js";
@@ -53,6 +54,7 @@ export class RemoteOffsetStore extends MemoryTable implements OffsetStore {
   constructor(
     private readonly client: MQClient,
     private readonly group: string,
+    private readonly logger: RemotingLogger,
   ) {
     super();
   }
@@ -99,10 +101,7 @@ export class RemoteOffsetStore extends MemoryTable implements OffsetStore {
             this.client.requestTimeoutMs,
           );
         } catch (e) {
-          this.client.logger.warn(
-            { mq: mqKey(mq), offset: off, err: errorMessage(e) },
-            "offset commit failed",
-          );
+          this.logger.warn({ mq: mqKey(mq), offset: off, err: errorMessage(e) }, "offset commit failed");
         }
       }),
     );
@@ -120,7 +119,7 @@ export class LocalFileOffsetStore extends MemoryTable implements OffsetStore {
     dir: string,
     clientId: string,
     group: string,
-    private readonly client: MQClient,
+    private readonly logger: RemotingLogger,
   ) {
     super();
     // Client ids contain "@" and maybe ":" (IPv6); keep the path portable.
@@ -142,7 +141,7 @@ export class LocalFileOffsetStore extends MemoryTable implements OffsetStore {
       }
     } catch (e) {
       // A corrupt file is not fatal: the consumer starts as if it had none (from consumeFromWhere).
-      this.client.logger.error({ path: this.path, err: errorMessage(e) }, "offset file unreadable; ignored");
+      this.logger.error({ path: this.path, err: errorMessage(e) }, "offset file unreadable; ignored");
     }
   }
 
@@ -158,7 +157,7 @@ export class LocalFileOffsetStore extends MemoryTable implements OffsetStore {
     const next = this.writing.then(() => this.writeFile());
     this.writing = next.catch(() => {});
     return next.catch((e: unknown) => {
-      this.client.logger.error({ path: this.path, err: errorMessage(e) }, "cannot write offset file");
+      this.logger.error({ path: this.path, err: errorMessage(e) }, "cannot write offset file");
     });
   }
 

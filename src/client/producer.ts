@@ -12,6 +12,8 @@ import { javaStringHashCode } from "../common/java-hash.js";
 import { SysFlag } from "../common/message-record.js";
 import { Prop } from "../common/properties.js";
 import { topicNameProblem } from "../common/topic.js";
+import type { RemotingLogger } from "../protocol/remoting/logger.js";
+import { silentLogger } from "../protocol/remoting/logger.js";
 import type { SendHeader } from "./broker-api.js";
 import { sendMessage, sendMessageOneway, unregisterClient } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
@@ -79,8 +81,10 @@ export class Producer {
   private readonly roundRobin = new Map<string, number>();
   private state: "new" | "running" | "stopped" = "new";
   private readonly member: ProducerMember;
+  private readonly logger: RemotingLogger;
 
   constructor(options: ProducerOptions) {
+    this.logger = options.logger ?? silentLogger;
     checkGroup(options.groupId);
     this.options = { ...options };
     this.groupId = options.groupId;
@@ -186,17 +190,12 @@ export class Producer {
     avoidBroker?: string,
   ): Promise<{ mq: MessageQueue; addr: string }> {
     const topic = p.header.topic;
-    if (!this.topics.has(topic)) {
-      this.topics.add(topic);
-      const known = client.routes.allBrokers().length;
-      void client.routes.publishQueues(topic).then(
-        () => {
-          if (client.routes.allBrokers().length !== known) void client.heartbeatAll();
-        },
-        () => {},
-      );
-    }
+    const isNew = !this.topics.has(topic);
+    this.topics.add(topic);
+    const brokersBefore = client.routes.allBrokers().length;
     const queues = await client.routes.publishQueues(topic);
+    // A broker seen for the first time hears of this producer now rather than at the next heartbeat round.
+    if (isNew && client.routes.allBrokers().length !== brokersBefore) void client.heartbeatAll();
     const mq = this.selectQueue(topic, queues, p, avoidBroker);
     let addr = client.routes.masterAddress(mq.brokerName);
     if (!addr) {
@@ -243,7 +242,7 @@ export class Producer {
         const retriable = isTransportError(e) || (e instanceof MQClientError && e.retriable);
         if (!retriable) throw e;
         avoid = mq?.brokerName;
-        client.logger.warn(
+        this.logger.warn(
           { topic: p.header.topic, broker: mq?.brokerName, attempt, err: errorMessage(e) },
           "send failed; retrying",
         );

@@ -9,8 +9,9 @@
 // adopts the broker's nextBeginOffset.
 import { setTimeout as delay } from "node:timers/promises";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
+import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { PullSysFlag, pullMessage } from "./broker-api.js";
-import { errorMessage } from "./errors.js";
+import { MQClientError, errorMessage } from "./errors.js";
 import type { ReceivedMessage } from "./message.js";
 import { decodePullBody } from "./message.js";
 import type { MQClient, SubscriptionData } from "./mq-client.js";
@@ -25,6 +26,8 @@ export class ProcessQueue {
   nextOffset: number;
   suggestedBrokerId = 0;
   lastPullTimestamp = Date.now();
+  /** A pull said the topic does not exist: refresh its route after the next pull that works. */
+  routeSuspect = false;
   /** Bumped when the offsets are reset (PULL_OFFSET_MOVED): completions of older messages are then ignored. */
   generation = 0;
   private offsets: number[] = [];
@@ -165,12 +168,21 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
       if (pq.dropped || ctx.signal.aborted) break;
       ctx.logger.warn({ mq: pq.key, offset: pq.nextOffset, err: errorMessage(e) }, "pull failed; retrying");
       pq.suggestedBrokerId = 0;
+      // The route was a guess (a NameServer's route for a topic the broker creates only on its first send,
+      // maybe with other queue counts): fetch it again once the topic exists instead of at the next refresh.
+      if (e instanceof MQClientError && e.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+        pq.routeSuspect = true;
+      }
       await pause(errorBackoff(), ctx.signal);
       continue;
     }
     if (pq.dropped || ctx.signal.aborted) break;
     pq.lastPullTimestamp = Date.now();
     pq.suggestedBrokerId = reply.suggestWhichBrokerId;
+    if (pq.routeSuspect) {
+      pq.routeSuspect = false;
+      void routes.update(mq.topic).catch(() => {});
+    }
     try {
       switch (reply.status) {
         case "FOUND": {

@@ -13,8 +13,12 @@ const PERM_READ = 4;
 const PERM_WRITE = 2;
 const PERM_INHERIT = 1;
 const MASTER_ID = "0";
-/** Java's DefaultMQProducer.defaultTopicQueueNums: queues used on TBW102's route for an unknown topic. */
-const DEFAULT_TOPIC_QUEUE_NUMS = 4;
+/**
+ * Queues used on TBW102's route for an unknown topic (Java's DefaultMQProducer.defaultTopicQueueNums is 4). Ours
+ * is 8, the broker's default queue count for a new topic, so the route a producer guesses before the first send is
+ * the route the topic gets.
+ */
+export const DEFAULT_TOPIC_QUEUE_NUMS = 8;
 const DEFAULT_TOPIC = "TBW102";
 
 export interface MessageQueue {
@@ -41,6 +45,7 @@ interface TopicInfo {
   subscribe: MessageQueue[];
   /** Built from TBW102 because the topic itself has no route yet. */
   fromDefault: boolean;
+  storedAt: number;
 }
 
 function sameRoute(a: TopicRouteData, b: TopicRouteData): boolean {
@@ -154,7 +159,7 @@ export class RouteCache {
     }
     publish.sort(compareQueues);
     subscribe.sort(compareQueues);
-    this.topics.set(topic, { route, publish, subscribe, fromDefault });
+    this.topics.set(topic, { route, publish, subscribe, fromDefault, storedAt: Date.now() });
     if (!fromDefault) this.onRouteChanged(topic);
     return true;
   }
@@ -166,8 +171,14 @@ export class RouteCache {
    */
   async publishQueues(topic: string): Promise<MessageQueue[]> {
     let info = this.topics.get(topic);
-    if (!info || info.publish.length === 0 || info.fromDefault) {
-      await this.update(topic);
+    // A route borrowed from TBW102 is replaced by the topic's own once the broker registers it; ask again
+    // at most once a second meanwhile.
+    if (!info || info.publish.length === 0 || (info.fromDefault && Date.now() - info.storedAt > 1000)) {
+      try {
+        await this.update(topic);
+      } catch (e) {
+        if (!info || info.publish.length === 0) throw e;
+      }
       info = this.topics.get(topic);
     }
     if ((!info || info.publish.length === 0) && topic !== DEFAULT_TOPIC) {

@@ -326,3 +326,31 @@ test("bad requests get clear errors and the broker keeps serving", async (t) => 
   assert.equal(ok.code, ResponseCode.SUCCESS);
   assert.equal(ok.extFields.queueId, "1", "a queue id past the topic's queues wraps around");
 });
+
+test("dead letters can be listed and sent back to their topic", async (t) => {
+  const b = await startBroker();
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const broker = b.server.broker;
+  const s = await send(client, b.addr, "Orig", 0, "poison", { TAGS: "t", KEYS: "pk" });
+  const phy = parseInt((s.extFields.msgId ?? "").slice(16), 16);
+  await broker.consumerSendMsgBack({ group: "GD", offset: phy, delayLevel: -1 });
+  const dl = broker.listDeadLetters("GD");
+  assert.equal(dl.length, 1);
+  assert.equal(dl[0]!.record.body.toString(), "poison");
+  assert.equal(getProperty(dl[0]!.record.properties, "RETRY_TOPIC"), "Orig");
+  const before = broker.getMaxOffset("Orig", 0) + broker.getMaxOffset("Orig", 1);
+  const back = await broker.resendDeadLetter("GD", dl[0]!.offset);
+  assert.equal(back.topic, "Orig");
+  const q = back.queueId;
+  const again = b.server.broker.store.getMessages("Orig", q, back.queueOffset, 1);
+  const rec = decodeRecord(again.messages[0]!);
+  assert.equal(rec.body.toString(), "poison");
+  assert.equal(rec.reconsumeTimes, 0);
+  assert.equal(getProperty(rec.properties, "KEYS"), "pk");
+  assert.ok(broker.getMaxOffset("Orig", 0) + broker.getMaxOffset("Orig", 1) >= before);
+  await assert.rejects(broker.resendDeadLetter("GD", 5), /no dead letter/);
+});

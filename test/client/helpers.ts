@@ -98,7 +98,11 @@ export class Collector {
   }
 
   waitCount(n: number, timeoutMs = 10_000): Promise<void> {
-    return waitFor(() => this.messages.length >= n, timeoutMs, `${n} messages (have ${this.messages.length})`);
+    return waitFor(
+      () => this.messages.length >= n,
+      timeoutMs,
+      `${n} messages (have ${this.messages.length})`,
+    );
   }
 }
 

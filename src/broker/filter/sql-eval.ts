@@ -14,6 +14,7 @@
 //    string and for an operand that is missing or not a string.
 //  * A bare property used as a condition is NULL when missing and otherwise FALSE (its value is a string, never a
 //    boolean), as in RocketMQ.
+//  * Unary minus reads a string operand as a number (RocketMQ yields NULL for a negated string).
 import type { Literal, Node } from "./sql-parser.js";
 
 export type Value = Literal;
@@ -139,7 +140,13 @@ export function compileNode(n: Node): Evaluator {
       const l = compileNode(n.l);
       const r = compileNode(n.r);
       const test: (c: number) => boolean =
-        n.op === "<" ? (c) => c < 0 : n.op === "<=" ? (c) => c <= 0 : n.op === ">" ? (c) => c > 0 : (c) => c >= 0;
+        n.op === "<"
+          ? (c) => c < 0
+          : n.op === "<="
+            ? (c) => c <= 0
+            : n.op === ">"
+              ? (c) => c > 0
+              : (c) => c >= 0;
       return (get) => {
         const c = order(l(get), r(get));
         return c === null ? null : test(c);

@@ -16,6 +16,8 @@
 // One deliberate difference from RocketMQ's grammar: there, prefix NOT is a unary operator binding tighter than
 // comparisons, so `NOT a = 1` means `(NOT a) = 1` and `NOT a > 1` is rejected. Here NOT negates a whole
 // comparison, as in SQL. The two agree on every expression whose NOT operand is parenthesised or a boolean.
+// Also, RocketMQ's parser stops after the first complete expression and ignores what follows (`a = 1 b` and
+// `a = 1)` are accepted there); here trailing tokens are an error.
 import { type Keyword, type Punct, type Token, describeToken, syntaxError, tokenize } from "./sql-lexer.js";
 
 export type Literal = string | bigint | number | boolean | null;
@@ -217,8 +219,8 @@ class Parser {
       if (t.kind === "punct" && (t.p === "<" || t.p === "<=" || t.p === ">" || t.p === ">=")) {
         this.next();
         const r = this.parseUnary();
-        this.checkOrderOperand(l, t.p);
-        this.checkOrderOperand(r, t.p);
+        this.checkOrderOperand(l, `'${t.p}'`);
+        this.checkOrderOperand(r, `'${t.p}'`);
         l = mk({ k: "order", pos: l.pos, op: t.p, l, r }, l, r);
         continue;
       }

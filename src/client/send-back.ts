@@ -1,0 +1,78 @@
+// What a clustering consumer does with a message its listener did not consume (ConsumeMessageConcurrentlyService
+// .sendMessageBack): CONSUMER_SEND_MSG_BACK to the broker it came from, delay level 0 (the broker picks
+// 3 + reconsumeTimes, or the DLQ after maxReconsumeTimes); if that fails, a plain send to %RETRY%<group>
+// carrying RETRY_TOPIC, ORIGIN_MESSAGE_ID and the next delay level, as the Java client's fallback does. When
+// both fail the caller retries the message locally.
+import { Prop, encodeProperties } from "../common/properties.js";
+import { retryTopic } from "../common/topic.js";
+import type { RemotingLogger } from "../protocol/remoting/logger.js";
+import { consumerSendMsgBack, sendMessage } from "./broker-api.js";
+import { errorMessage } from "./errors.js";
+import type { ReceivedMessage } from "./message.js";
+import type { MQClient } from "./mq-client.js";
+
+/** Java's delay levels go up to 18. */
+const MAX_DELAY_LEVEL = 18;
+
+/** Resolves true when the broker took the message back. */
+export async function sendBack(
+  client: MQClient,
+  group: string,
+  maxReconsumeTimes: number,
+  msg: ReceivedMessage,
+  logger: RemotingLogger,
+): Promise<boolean> {
+  if (client.isClosed) return false;
+  try {
+    const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
+    await consumerSendMsgBack(
+      client.remoting,
+      addr,
+      {
+        offset: msg.commitLogOffset,
+        group,
+        delayLevel: 0,
+        originMsgId: msg.originMessageId ?? msg.messageId,
+        originTopic: msg.topic,
+        maxReconsumeTimes,
+      },
+      client.requestTimeoutMs,
+    );
+    return true;
+  } catch (e) {
+    logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "send back failed; sending to retry topic");
+  }
+  try {
+    const topic = retryTopic(group);
+    const queues = await client.routes.publishQueues(topic);
+    const mq = queues[Math.floor(Math.random() * queues.length)]!;
+    const addr = client.routes.masterAddress(mq.brokerName);
+    if (!addr) return false;
+    const props = new Map(msg.systemProperties);
+    props.set(Prop.RETRY_TOPIC, msg.topic);
+    props.set(Prop.ORIGIN_MESSAGE_ID, msg.originMessageId ?? msg.messageId);
+    props.set(Prop.DELAY, String(Math.min(3 + msg.reconsumeTimes, MAX_DELAY_LEVEL)));
+    props.delete(Prop.TRAN_MSG);
+    await sendMessage(
+      client.remoting,
+      addr,
+      {
+        producerGroup: "CLIENT_INNER_PRODUCER",
+        topic,
+        queueId: mq.queueId,
+        sysFlag: 0, // the body was inflated on receipt
+        bornTimestamp: msg.bornTimestamp,
+        flag: msg.flag,
+        properties: encodeProperties(props),
+        reconsumeTimes: msg.reconsumeTimes + 1,
+        maxReconsumeTimes,
+      },
+      msg.body,
+      client.requestTimeoutMs,
+    );
+    return true;
+  } catch (e) {
+    logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "retry send failed; retrying locally");
+    return false;
+  }
+}

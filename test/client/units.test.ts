@@ -1,0 +1,113 @@
+// Pure parts of the SDK: queue allocation, subscription parsing, in-flight offset tracking, message property
+// encoding and pull-body decoding, NameServer option parsing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeRecord, recordLength } from "../../src/common/message-record.js";
+import { decodeProperties } from "../../src/common/properties.js";
+import { parseNameServers } from "../../src/client/client-config.js";
+import { Message, encodeMessageProperties, decodePullBody } from "../../src/client/message.js";
+import { ProcessQueue } from "../../src/client/pull-loop.js";
+import { allocateAveragely } from "../../src/client/rebalance.js";
+import { buildSubscriptionData } from "../../src/client/subscription.js";
+import { shardingQueueIndex } from "../../src/client/producer.js";
+
+test("allocateAveragely matches RocketMQ's AllocateMessageQueueAveragely", () => {
+  const qs = Array.from({ length: 8 }, (_, i) => i);
+  const ids = ["a", "b", "c"];
+  assert.deepEqual(allocateAveragely(qs, ids, "a"), [0, 1, 2]);
+  assert.deepEqual(allocateAveragely(qs, ids, "b"), [3, 4, 5]);
+  assert.deepEqual(allocateAveragely(qs, ids, "c"), [6, 7]);
+  assert.deepEqual(allocateAveragely([0, 1], ids, "c"), [], "more consumers than queues");
+  assert.deepEqual(allocateAveragely([0, 1], ids, "b"), [1]);
+  assert.deepEqual(allocateAveragely(qs, ids, "zz"), [], "not a member");
+  for (let q = 0; q < 20; q++) {
+    for (let n = 1; n < 7; n++) {
+      const all = Array.from({ length: q }, (_, i) => i);
+      const members = Array.from({ length: n }, (_, i) => `c${i}`);
+      const got = members.flatMap((m) => allocateAveragely(all, members, m));
+      assert.deepEqual(got, all, `q=${q} n=${n}: every queue exactly once, in order`);
+    }
+  }
+});
+
+test("subscription expressions", () => {
+  assert.deepEqual(buildSubscriptionData("t", "*").tagsSet, []);
+  assert.equal(buildSubscriptionData("t", "").subString, "*");
+  const s = buildSubscriptionData("t", " TagA || TagB ||");
+  assert.deepEqual(s.tagsSet, ["TagA", "TagB"]);
+  assert.deepEqual(s.codeSet, [2598919, 2598920]);
+  assert.equal(s.subString, "TagA||TagB");
+});
+
+test("ProcessQueue commits the lowest unfinished offset", () => {
+  const pq = new ProcessQueue({ topic: "t", brokerName: "b", queueId: 0 }, 10);
+  assert.equal(pq.committable(), 10);
+  const msgs = [10, 11, 13].map((queueOffset) => ({ queueOffset }) as never);
+  pq.addPulled(msgs, 15);
+  assert.equal(pq.inFlight, 3);
+  assert.equal(pq.finish(11, 0), 10);
+  assert.equal(pq.finish(13, 0), 10);
+  assert.equal(pq.finish(10, 0), 15, "all done: where the pull said to continue (12, 14 were filtered)");
+  assert.equal(pq.inFlight, 0);
+  pq.addPulled([{ queueOffset: 15 } as never], 16);
+  pq.reset(100);
+  assert.equal(pq.finish(15, 0), undefined, "stale completion after reset is ignored");
+  assert.equal(pq.committable(), 100);
+});
+
+test("message properties round-trip through a pulled record", () => {
+  const m = new Message("TopicX", "TagZ", "body");
+  m.keys = ["k1", "k2"];
+  m.properties = { a: "1", "b c": "2" };
+  m.shardingKey = "sk";
+  const props = encodeMessageProperties(m, "UNIQ123");
+  const decoded = decodeProperties(props);
+  assert.equal(decoded.get("TAGS"), "TagZ");
+  assert.equal(decoded.get("KEYS"), "k1 k2");
+  assert.equal(decoded.get("UNIQ_CLIENT_MESSAGE_ID_KEYIDX"), "UNIQ123");
+  const host = { ip: Buffer.from([127, 0, 0, 1]), port: 10911 };
+  const rec = {
+    topic: Buffer.from("%RETRY%G"),
+    queueId: 0,
+    flag: 0,
+    queueOffset: 7,
+    physicalOffset: 4096,
+    sysFlag: 0,
+    bornTimestamp: 1,
+    bornHost: host,
+    storeTimestamp: 2,
+    storeHost: host,
+    reconsumeTimes: 1,
+    preparedTransactionOffset: 0,
+    body: Buffer.from("body"),
+    bodyCrc: 0,
+    properties: Buffer.from(props + "RETRY_TOPIC\u0001TopicX\u0002"),
+  };
+  const buf = Buffer.alloc(recordLength(rec.topic.length, rec.body.length, rec.properties.length, 0) * 2);
+  const n = encodeRecord(rec, buf, 0);
+  encodeRecord({ ...rec, queueOffset: 8 }, buf, n);
+  const got = decodePullBody(buf, "broker-a");
+  assert.equal(got.length, 2);
+  const r = got[0]!;
+  assert.equal(r.topic, "TopicX");
+  assert.equal(r.pulledTopic, "%RETRY%G");
+  assert.equal(r.messageId, "UNIQ123");
+  assert.equal(r.offsetMsgId, "7F00000100002A9F0000000000001000");
+  assert.deepEqual(r.keys, ["k1", "k2"]);
+  assert.deepEqual(Object.fromEntries(r.properties), { a: "1", "b c": "2" });
+  assert.equal(r.shardingKey, "sk");
+  assert.equal(got[1]!.queueOffset, 8);
+});
+
+test("sharding queue index is |String.hashCode| mod n", () => {
+  assert.equal(shardingQueueIndex("TagA", 4), 2598919 % 4);
+  // "polygenelubricants".hashCode() is Integer.MIN_VALUE in Java.
+  assert.equal(shardingQueueIndex("polygenelubricants", 7), 2147483648 % 7);
+});
+
+test("NameServer option forms", () => {
+  assert.deepEqual(parseNameServers("a:1;b:2"), ["a:1", "b:2"]);
+  assert.deepEqual(parseNameServers(["a:1", "b:2;c:3"]), ["a:1", "b:2", "c:3"]);
+  assert.throws(() => parseNameServers("nope"), { kind: "ILLEGAL_ARGUMENT" });
+  assert.throws(() => parseNameServers([]), { kind: "ILLEGAL_ARGUMENT" });
+});
