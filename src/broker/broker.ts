@@ -22,7 +22,7 @@ import type { TopicConfig } from "../common/topic.js";
 import type { FileIO } from "../store/file-io.js";
 import { nodeFileIO } from "../store/file-io.js";
 import { MessageStore } from "../store/message-store.js";
-import type { PutMessageInput } from "../store/message-store.js";
+import type { MessageFilter, PutMessageInput } from "../store/message-store.js";
 import { parseDelayLevels, resolveBrokerConfig } from "./broker-config.js";
 import type { BrokerConfig } from "./broker-config.js";
 import { ClientManager } from "./client-manager.js";
@@ -32,7 +32,7 @@ import { GroupManager } from "./group-manager.js";
 import { OffsetManager } from "./offset-manager.js";
 import { PullHold } from "./pull-hold.js";
 import { QueueLockManager } from "./queue-lock-manager.js";
-import { buildSubscription, tagFilter } from "./subscription.js";
+import { buildSubscription, subscriptionFilter } from "./subscription.js";
 import type { SubscriptionData } from "./subscription.js";
 import { TopicManager } from "./topic-manager.js";
 import { TransactionService } from "./transaction-service.js";
@@ -297,12 +297,6 @@ export class Broker {
     let sub: SubscriptionData | undefined;
     if (req.subscription) {
       sub = buildSubscription(req.topic, req.subscription.expression, req.subscription.type);
-      if (sub.expressionType !== "TAG") {
-        throw new BrokerError(
-          "SUBSCRIPTION_PARSE_FAILED",
-          `expression type ${sub.expressionType} is not supported yet`,
-        );
-      }
     } else {
       sub = this.clients.subscription(req.group, req.topic);
       if (!sub)
@@ -314,7 +308,7 @@ export class Broker {
     if (req.commitOffset !== undefined && req.commitOffset >= 0) {
       this.offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
     }
-    const filter = tagFilter(sub);
+    const filter = subscriptionFilter(sub);
     const max = Math.max(1, Math.min(req.maxMsgNums || 32, 1024));
     let r = this.pullOnce(req, max, filter);
     if (r.status === "NO_NEW_MSG" && req.suspendTimeoutMs > 0 && !this.stopped) {
@@ -329,7 +323,7 @@ export class Broker {
     return r;
   }
 
-  private pullOnce(req: PullRequest, max: number, filter: ReturnType<typeof tagFilter>): PullResult {
+  private pullOnce(req: PullRequest, max: number, filter: MessageFilter | undefined): PullResult {
     const r = this.store.getMessages(req.topic, req.queueId, req.offset, max, filter);
     const base = {
       messages: r.messages,
@@ -415,6 +409,8 @@ export class Broker {
       version: hb.version ?? 0,
     };
     for (const g of hb.producerGroups) this.clients.registerProducer(g, info);
+    // A malformed filter expression is refused here, when the consumer subscribes, with the parse error.
+    for (const c of hb.consumers) for (const s of c.subscriptions) subscriptionFilter(s);
     for (const c of hb.consumers) {
       const g = this.groups.getOrCreate(c.groupName);
       if ((c.messageModel ?? "CLUSTERING") === "CLUSTERING") {
@@ -534,7 +530,8 @@ export class Broker {
     const rec = decodeRecord(raw);
     const props = decodeProperties(rec.properties);
     const original = props.get(Prop.RETRY_TOPIC);
-    if (!original) throw new BrokerError("BAD_REQUEST", "the dead letter does not say which topic it came from");
+    if (!original)
+      throw new BrokerError("BAD_REQUEST", "the dead letter does not say which topic it came from");
     props.delete(Prop.DELAY);
     return this.sendMessage({
       producerGroup: "",

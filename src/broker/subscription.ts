@@ -5,6 +5,8 @@ import { javaStringHashCode } from "../common/java-hash.js";
 import { Prop, getProperty } from "../common/properties.js";
 import { decodeRecord } from "../common/message-record.js";
 import type { MessageFilter } from "../store/message-store.js";
+import { BrokerError } from "../common/errors.js";
+import { compileSql92, sql92MessageFilter } from "./filter/sql-filter.js";
 
 export interface SubscriptionData {
   topic: string;
@@ -67,4 +69,15 @@ export function tagFilter(s: SubscriptionData): MessageFilter | undefined {
       return tag !== undefined && tags.has(tag);
     },
   };
+}
+
+/**
+ * The store filter for any subscription: tags by hash then exact tag, or an SQL92 property expression (compiled
+ * once and cached). A malformed expression throws SUBSCRIPTION_PARSE_FAILED with the position of the error.
+ */
+export function subscriptionFilter(s: SubscriptionData): MessageFilter | undefined {
+  const type = s.expressionType.toUpperCase();
+  if (type === "TAG") return tagFilter(s);
+  if (type === "SQL92") return sql92MessageFilter(compileSql92(s.subString));
+  throw new BrokerError("SUBSCRIPTION_PARSE_FAILED", `expression type ${s.expressionType} is not supported`);
 }

@@ -354,3 +354,57 @@ test("dead letters can be listed and sent back to their topic", async (t) => {
   assert.ok(broker.getMaxOffset("Orig", 0) + broker.getMaxOffset("Orig", 1) >= before);
   await assert.rejects(broker.resendDeadLetter("GD", 5), /no dead letter/);
 });
+
+test("SQL92 property filters on pull; a malformed expression is refused at subscribe time", async (t) => {
+  const b = await startBroker();
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  await send(client, b.addr, "Sql", 0, "m1", { TAGS: "x", a: "7", region: "hz" });
+  await send(client, b.addr, "Sql", 0, "m2", { TAGS: "x", a: "3", region: "hz" });
+  await send(client, b.addr, "Sql", 0, "m3", { TAGS: "x", a: "9", region: "bj" });
+  await send(client, b.addr, "Sql", 0, "m4", { a: "10", region: "sh" });
+  const expr = "a > 5 AND region IN ('hz','sh') AND TAGS IS NOT NULL";
+  const p = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: "GS",
+      topic: "Sql",
+      queueId: "0",
+      queueOffset: "0",
+      maxMsgNums: "32",
+      sysFlag: "4",
+      subscription: expr,
+      expressionType: "SQL92",
+    }),
+    3000,
+  );
+  assert.equal(p.code, ResponseCode.SUCCESS, p.remark);
+  assert.deepEqual(bodies(p), ["m1"]);
+
+  const hb = (subString: string) => ({
+    clientID: "127.0.0.1@sql",
+    consumerDataSet: [
+      {
+        groupName: "GS",
+        messageModel: "CLUSTERING",
+        subscriptionDataSet: [{ topic: "Sql", subString, expressionType: "SQL92" }],
+      },
+    ],
+  });
+  const bad = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(hb("a > AND b")))),
+    3000,
+  );
+  assert.equal(bad.code, ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+  assert.match(bad.remark ?? "", /position/);
+  const good = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(hb(expr)))),
+    3000,
+  );
+  assert.equal(good.code, ResponseCode.SUCCESS);
+});
