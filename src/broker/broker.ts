@@ -212,7 +212,7 @@ export class Broker {
       if ((req.reconsumeTimes ?? 0) >= max) {
         tc = this.topics.getOrCreateSystem(dlqTopic(group), 1);
         input = this.toInput({ ...req, topic: tc.topicName, queueId: 0 });
-        return this.put(input, tc);
+        return this.put(input);
       }
     } else if (req.topic.startsWith(DLQ_PREFIX)) {
       tc = this.topics.getOrCreateSystem(req.topic, 1);
@@ -226,31 +226,14 @@ export class Broker {
     input = this.toInput({ ...req, queueId });
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
-      const r = await this.store.putMessage(this.transactions.prepare(input, req.producerGroup));
-      return {
-        msgId: r.offsetMsgId,
-        topic: req.topic,
-        queueId,
-        queueOffset: r.queueOffset,
-        phyOffset: r.phyOffset,
-        uniqKey: getProperty(req.properties, Prop.UNIQ_KEY),
-        transactionId: getProperty(req.properties, Prop.UNIQ_KEY) ?? r.offsetMsgId,
-      };
+      const res = await this.put(this.transactions.prepare(input, req.producerGroup), req.topic, queueId);
+      return { ...res, transactionId: res.uniqKey ?? res.msgId };
     }
     const level = Number(getProperty(req.properties, Prop.DELAY) ?? 0);
     if (level > 0 && txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK) {
-      const scheduled = this.delay.schedule(input, level);
-      const r = await this.store.putMessage(scheduled);
-      return {
-        msgId: r.offsetMsgId,
-        topic: req.topic,
-        queueId,
-        queueOffset: r.queueOffset,
-        phyOffset: r.phyOffset,
-        uniqKey: getProperty(req.properties, Prop.UNIQ_KEY),
-      };
+      return this.put(this.delay.schedule(input, level), req.topic, queueId);
     }
-    return this.put(input, tc);
+    return this.put(input);
   }
 
   private toInput(req: SendRequest): PutMessageInput {
@@ -267,15 +250,20 @@ export class Broker {
     };
   }
 
-  private async put(input: PutMessageInput, tc: TopicConfig): Promise<SendResult> {
-    const r = await this.store.putMessage(input);
+  /** Stores a message (maybe rewritten onto a system topic) and reports it as sent to `topic`/`queueId`. */
+  private async put(
+    stored: PutMessageInput,
+    topic = stored.topic,
+    queueId = stored.queueId,
+  ): Promise<SendResult> {
+    const r = await this.store.putMessage(stored);
     return {
       msgId: r.offsetMsgId,
-      topic: tc.topicName,
-      queueId: input.queueId,
+      topic,
+      queueId,
       queueOffset: r.queueOffset,
       phyOffset: r.phyOffset,
-      uniqKey: getProperty(input.properties ?? "", Prop.UNIQ_KEY),
+      uniqKey: getProperty(stored.properties ?? "", Prop.UNIQ_KEY),
     };
   }
 
@@ -469,7 +457,7 @@ export class Broker {
     };
     if (toDlq) {
       const tc = this.topics.getOrCreateSystem(dlqTopic(req.group), 1);
-      return this.put({ ...base, topic: tc.topicName, queueId: 0, properties: encodeProperties(props) }, tc);
+      return this.put({ ...base, topic: tc.topicName, queueId: 0, properties: encodeProperties(props) });
     }
     const tc = this.topics.getOrCreateSystem(retryTopic(req.group), g.retryQueueNums);
     const queueId = Math.floor(Math.random() * tc.writeQueueNums);
@@ -478,15 +466,7 @@ export class Broker {
       { ...base, topic: tc.topicName, queueId, properties: encodeProperties(props) },
       level,
     );
-    const r = await this.store.putMessage(input);
-    return {
-      msgId: r.offsetMsgId,
-      topic: tc.topicName,
-      queueId,
-      queueOffset: r.queueOffset,
-      phyOffset: r.phyOffset,
-      uniqKey: props.get(Prop.UNIQ_KEY),
-    };
+    return this.put(input, tc.topicName, queueId);
   }
 
   // ---- transactions ---------------------------------------------------------------------------------------
