@@ -22,5 +22,7 @@ if (files.length === 0) {
   console.error("no test files found under dist/test");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-force-exit", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-force-exit", ...files], {
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);
