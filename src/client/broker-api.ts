@@ -7,7 +7,8 @@
 //   queueOffset. PULL_MESSAGE (11): see pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
 //   UPDATE_CONSUMER_OFFSET (15). GET_MAX_OFFSET (30), SEARCH_OFFSET_BY_TIMESTAMP (29) → offset.
 //   GET_CONSUMER_LIST_BY_GROUP (38) → {"consumerIdList":[...]}. CONSUMER_SEND_MSG_BACK (36). HEART_BEAT (34),
-//   UNREGISTER_CLIENT (35).
+//   UNREGISTER_CLIENT (35). LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42): orderly consumers' queue leases.
+//   END_TRANSACTION (37), oneway: a transaction's outcome.
 import type { RemotingClient } from "../protocol/remoting/client.js";
 import { createRequest } from "../protocol/remoting/command.js";
 import type { RemotingCommand } from "../protocol/remoting/command.js";
@@ -15,6 +16,7 @@ import { RequestCode, requestCodeName } from "../protocol/remoting/request-code.
 import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { MQClientError } from "./errors.js";
 import { DEFAULT_TOPIC_QUEUE_NUMS } from "./route-cache.js";
+import type { MessageQueue } from "./route-cache.js";
 
 /** PullSysFlag bits. */
 export const PullSysFlag = {
@@ -323,4 +325,86 @@ export async function unregisterClient(
   if (group.consumerGroup) ext["consumerGroup"] = group.consumerGroup;
   const req = createRequest(RequestCode.UNREGISTER_CLIENT, ext);
   check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}
+
+/** LOCK_BATCH_MQ / UNLOCK_BATCH_MQ body (RocketMQ LockBatchRequestBody / UnlockBatchRequestBody). */
+function lockBody(group: string, clientId: string, mqs: readonly MessageQueue[]): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      consumerGroup: group,
+      clientId,
+      onlyThisBroker: false,
+      mqSet: mqs.map((q) => ({ topic: q.topic, brokerName: q.brokerName, queueId: q.queueId })),
+    }),
+  );
+}
+
+/**
+ * LOCK_BATCH_MQ (41): takes or renews the group's leases on `mqs` for `clientId`; resolves with the queues the
+ * client holds now (RocketMQ LockBatchResponseBody.lockOKMQSet).
+ */
+export async function lockBatchMQ(
+  rc: RemotingClient,
+  addr: string,
+  group: string,
+  clientId: string,
+  mqs: readonly MessageQueue[],
+  timeoutMs: number,
+): Promise<MessageQueue[]> {
+  const req = createRequest(RequestCode.LOCK_BATCH_MQ, {}, lockBody(group, clientId, mqs));
+  const res = await rc.invoke(addr, req, timeoutMs);
+  check(addr, req, res);
+  if (!res.body || res.body.length === 0) return [];
+  const parsed = JSON.parse(res.body.toString("utf8")) as { lockOKMQSet?: unknown };
+  const list = Array.isArray(parsed.lockOKMQSet) ? (parsed.lockOKMQSet as unknown[]) : [];
+  const out: MessageQueue[] = [];
+  for (const x of list) {
+    const q = x as Partial<MessageQueue> | null;
+    if (q && typeof q.topic === "string" && typeof q.brokerName === "string") {
+      const queueId = Number(q.queueId);
+      if (Number.isInteger(queueId)) out.push({ topic: q.topic, brokerName: q.brokerName, queueId });
+    }
+  }
+  return out;
+}
+
+/** UNLOCK_BATCH_MQ (42): gives the leases back so another member may take the queues at once. */
+export async function unlockBatchMQ(
+  rc: RemotingClient,
+  addr: string,
+  group: string,
+  clientId: string,
+  mqs: readonly MessageQueue[],
+  timeoutMs: number,
+): Promise<void> {
+  const req = createRequest(RequestCode.UNLOCK_BATCH_MQ, {}, lockBody(group, clientId, mqs));
+  check(addr, req, await rc.invoke(addr, req, timeoutMs));
+}
+
+export interface EndTransactionHeader {
+  producerGroup: string;
+  /** The half message's queue offset (the send result's queueOffset). */
+  tranStateTableOffset: number;
+  /** The half message's commit log offset (from its offset message id). */
+  commitLogOffset: number;
+  /** SysFlag TRANSACTION_COMMIT (8), TRANSACTION_ROLLBACK (12) or 0 (unknown). */
+  commitOrRollback: number;
+  fromTransactionCheck: boolean;
+  msgId: string;
+  transactionId: string;
+}
+
+/** The END_TRANSACTION (37) request; the Java client sends it oneway. */
+export function endTransactionCommand(h: EndTransactionHeader, remark?: string): RemotingCommand {
+  const req = createRequest(RequestCode.END_TRANSACTION, {
+    producerGroup: h.producerGroup,
+    tranStateTableOffset: String(h.tranStateTableOffset),
+    commitLogOffset: String(h.commitLogOffset),
+    commitOrRollback: String(h.commitOrRollback),
+    fromTransactionCheck: String(h.fromTransactionCheck),
+    msgId: h.msgId,
+    transactionId: h.transactionId,
+  });
+  if (remark !== undefined) req.remark = remark;
+  return req;
 }

@@ -1,4 +1,4 @@
-// Push consumer (RocketMQ DefaultMQPushConsumer, concurrent mode; Aliyun ONS API shape).
+// Push consumer (RocketMQ DefaultMQPushConsumer, concurrent or orderly; Aliyun ONS API shape).
 //
 // Clustering: the group's members split the queues of each subscribed topic by AllocateMessageQueueAveragely
 // over the sorted queue list and the sorted member ids from GET_CONSUMER_LIST_BY_GROUP; they rebalance every
@@ -9,12 +9,32 @@
 //
 // A listener returning Action.CommitMessage consumes the message; anything else (ReconsumeLater, nothing, a
 // throw, a rejected promise) asks for a retry. The offset committed for a queue is its lowest unfinished one.
+//
+// Orderly (ConsumerOptions.orderly = true, clustering only; RocketMQ MessageListenerOrderly, Aliyun ONS
+// OrderConsumer): every subscription of the consumer is consumed one message of a queue at a time, in offset
+// order (see orderly.ts). The consumer takes the broker's lease on a queue (LOCK_BATCH_MQ) before it pulls or
+// consumes it, renews its leases every 20 s, and when rebalance takes a queue away it waits for the running
+// listener call, commits the queue's offset and only then gives the lease back (UNLOCK_BATCH_MQ); the new
+// owner retries LOCK_BATCH_MQ (every 500 ms) until it gets the queue, then reads the committed offset. So two
+// members never consume one queue at once and order holds across rebalances. Failures are retried in place
+// (the queue waits) every suspendTimeMillis, up to maxReconsumeTimes (default unbounded), then the message
+// goes to the dead-letter queue. At shutdown the leases are given back after the offsets are committed.
+//
+// Subscriptions are tag expressions or SQL92 (see subscription.ts); the broker refuses a malformed SQL92
+// expression and start() (or subscribeAsync() on a running consumer) rejects with that error.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import { RETRY_PREFIX, retryTopic, topicNameProblem } from "../common/topic.js";
-import { getConsumerIdList, getMaxOffset, searchOffsetByTimestamp, unregisterClient } from "./broker-api.js";
+import {
+  getConsumerIdList,
+  getMaxOffset,
+  lockBatchMQ,
+  searchOffsetByTimestamp,
+  unlockBatchMQ,
+  unregisterClient,
+} from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { ConsumePool } from "./consume-pool.js";
@@ -24,13 +44,15 @@ import { MQClient } from "./mq-client.js";
 import type { ConsumerData, ConsumerMember, SubscriptionData } from "./mq-client.js";
 import { LocalFileOffsetStore, RemoteOffsetStore } from "./offset-store.js";
 import type { OffsetStore } from "./offset-store.js";
+import { LOCK_RENEW_INTERVAL_MS, OrderlyConsumeService, leaseValid } from "./orderly.js";
 import { ProcessQueue, pause, runPullLoop } from "./pull-loop.js";
 import type { PullContext } from "./pull-loop.js";
 import { allocateAveragely } from "./rebalance.js";
 import type { MessageQueue } from "./route-cache.js";
 import { mqKey } from "./route-cache.js";
 import { sendBack } from "./send-back.js";
-import { buildSubscriptionData } from "./subscription.js";
+import { buildSubscriptionData, readExpression } from "./subscription.js";
+import type { SubscriptionExpression } from "./subscription.js";
 
 export const MessageModel = { CLUSTERING: "CLUSTERING", BROADCASTING: "BROADCASTING" } as const;
 export type MessageModel = (typeof MessageModel)[keyof typeof MessageModel];
@@ -45,8 +67,18 @@ export type ConsumeFromWhere = "LAST" | "FIRST" | { timestamp: number };
 
 export interface ConsumerOptions extends ClientOptions {
   messageModel?: MessageModel;
-  /** Retries before the broker moves a message to %DLQ%<group>. Default 16. */
+  /**
+   * Consume every subscription of this consumer orderly: one message of a queue at a time, in queue order,
+   * under the broker's lease on the queue (see the file comment). Clustering only. Default false.
+   */
+  orderly?: boolean;
+  /**
+   * Retries before a message goes to %DLQ%<group>. Default 16; for an orderly consumer unbounded
+   * (2147483647, as Java), so a failing message blocks its queue until it succeeds.
+   */
   maxReconsumeTimes?: number;
+  /** Orderly: how long a queue waits before its failed message is given again. Default 1000. */
+  suspendTimeMillis?: number;
   /** Listener calls running at once. Default 20. */
   consumeThreadNums?: number;
   /** Default "LAST". (A new clustering group still reads a young queue from 0: the broker's rule.) */
@@ -82,6 +114,11 @@ interface Task {
   generation: number;
 }
 
+/** Java Integer.MAX_VALUE: an orderly consumer's default maxReconsumeTimes. */
+const ORDERLY_MAX_RECONSUME_TIMES = 2147483647;
+/** A queue whose lease another member still holds is asked for again this soon (Java rebalanceLater(500)). */
+const LOCK_RETRY_MS = 500;
+
 const CONSUME_FROM: Record<string, string> = {
   LAST: "CONSUME_FROM_LAST_OFFSET",
   FIRST: "CONSUME_FROM_FIRST_OFFSET",
@@ -90,6 +127,13 @@ const CONSUME_FROM: Record<string, string> = {
 export class Consumer {
   readonly groupId: string;
   readonly messageModel: MessageModel;
+  readonly orderly: boolean;
+  private readonly suspendTimeMillis: number;
+  private orderlyService: OrderlyConsumeService | undefined;
+  /** Orderly queues being handed back (waiting for their listener, committing, unlocking). */
+  private readonly releasing = new Map<string, Promise<void>>();
+  /** The last rebalance left a queue unlocked because another member still holds it. */
+  private lockPending = false;
   private readonly options: ConsumerOptions;
   private readonly maxReconsumeTimes: number;
   private readonly consumeFromWhere: ConsumeFromWhere;
@@ -104,6 +148,7 @@ export class Consumer {
   private readonly subs = new Map<string, Subscription>();
   private readonly pqs = new Map<string, ProcessQueue>();
   private readonly pool: ConsumePool<Task>;
+  private readonly consumeThreads: number;
   private readonly abort = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
   private client: MQClient | undefined;
@@ -126,7 +171,13 @@ export class Consumer {
     if (this.messageModel !== "CLUSTERING" && this.messageModel !== "BROADCASTING") {
       throw new MQClientError("ILLEGAL_ARGUMENT", `messageModel must be CLUSTERING or BROADCASTING`);
     }
-    this.maxReconsumeTimes = nonNegative(options.maxReconsumeTimes, "maxReconsumeTimes", 16);
+    this.orderly = options.orderly === true;
+    this.maxReconsumeTimes = nonNegative(
+      options.maxReconsumeTimes,
+      "maxReconsumeTimes",
+      this.orderly ? ORDERLY_MAX_RECONSUME_TIMES : 16,
+    );
+    this.suspendTimeMillis = positive(options.suspendTimeMillis, "suspendTimeMillis", 1000);
     this.consumeFromWhere = options.consumeFromWhere ?? "LAST";
     const cfw = this.consumeFromWhere;
     if (typeof cfw === "object" ? !Number.isFinite(cfw.timestamp) : cfw !== "LAST" && cfw !== "FIRST") {
@@ -150,9 +201,8 @@ export class Consumer {
       pullTimeoutMs: pullTimeout,
       pullThresholdForQueue: positive(options.pullThresholdForQueue, "pullThresholdForQueue", 1000),
     };
-    this.pool = new ConsumePool(positive(options.consumeThreadNums, "consumeThreadNums", 20), (t) =>
-      this.consumeOne(t),
-    );
+    this.consumeThreads = positive(options.consumeThreadNums, "consumeThreadNums", 20);
+    this.pool = new ConsumePool(this.consumeThreads, (t) => this.consumeOne(t));
     this.member = {
       group: this.groupId,
       heartbeatData: () => this.heartbeatData(),
@@ -176,31 +226,90 @@ export class Consumer {
     return [...this.pqs.values()].map((pq) => ({ ...pq.mq }));
   }
 
+  private refuseOrderlyBroadcasting(): void {
+    if (this.orderly && !this.clustering) {
+      throw new MQClientError(
+        "ILLEGAL_ARGUMENT",
+        "orderly consumption needs CLUSTERING: a BROADCASTING consumer cannot be orderly",
+      );
+    }
+  }
+
   /**
-   * Subscribes `topic` with a tag expression ("*", "TagA", "TagA||TagB"). A later subscribe to the same topic
-   * replaces the earlier one. When already started, the brokers hear of it at once and queues are rebalanced.
+   * Subscribes `topic` with a tag expression ("*", "TagA", "TagA||TagB"), an SQL92 expression over the message
+   * properties (`{ sql: "a > 5" }` or MessageSelector.bySql("a > 5")), or a MessageSelector. A later subscribe
+   * to the same topic replaces the earlier one. When already started, the brokers hear of it at once and queues
+   * are rebalanced; a subscription the broker refuses is then dropped again and logged (subscribeAsync reports
+   * it instead).
    */
-  subscribe(topic: string, expression: string, listener: MessageListener): this {
+  subscribe(topic: string, expression: SubscriptionExpression, listener: MessageListener): this {
+    const prev = this.addSubscription(topic, expression, listener);
+    if (this.state === "running") {
+      this.applySubscription(topic, prev).catch((e: unknown) => {
+        this.logger.error({ topic, group: this.groupId, err: errorMessage(e) }, "subscription refused");
+      });
+    }
+    return this;
+  }
+
+  /**
+   * As subscribe; on a running consumer, resolves once the brokers accepted the subscription and rejects (after
+   * dropping it again) when a broker refused it, e.g. a malformed SQL92 expression (SUBSCRIPTION_PARSE_FAILED).
+   */
+  async subscribeAsync(
+    topic: string,
+    expression: SubscriptionExpression,
+    listener: MessageListener,
+  ): Promise<void> {
+    const prev = this.addSubscription(topic, expression, listener);
+    if (this.state === "running") await this.applySubscription(topic, prev);
+  }
+
+  private addSubscription(
+    topic: string,
+    expression: SubscriptionExpression,
+    listener: MessageListener,
+  ): Subscription | undefined {
+    this.refuseOrderlyBroadcasting();
     const problem = topicNameProblem(topic);
     if (problem) throw new MQClientError("ILLEGAL_ARGUMENT", problem);
     if (topic.startsWith(RETRY_PREFIX))
       throw new MQClientError("ILLEGAL_ARGUMENT", "retry topics are subscribed automatically");
     if (typeof listener !== "function")
       throw new MQClientError("ILLEGAL_ARGUMENT", "listener must be a function");
-    this.subs.set(topic, { data: buildSubscriptionData(topic, expression), listener });
-    if (this.state === "running") void this.subscriptionsChanged(topic);
-    return this;
+    const { type, expr } = readExpression(expression);
+    const prev = this.subs.get(topic);
+    this.subs.set(topic, { data: buildSubscriptionData(topic, expr, type), listener });
+    return prev;
+  }
+
+  /** A running consumer's new subscription: checked with the brokers, undone when refused. */
+  private async applySubscription(topic: string, prev: Subscription | undefined): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const mine = this.subs.get(topic);
+    await client.routes.update(topic).catch(() => {});
+    try {
+      await client.probeConsumer(this.heartbeatData());
+    } catch (e) {
+      if (this.subs.get(topic) === mine) {
+        if (prev) this.subs.set(topic, prev);
+        else this.subs.delete(topic);
+      }
+      throw e;
+    }
+    await client.heartbeatAll();
+    this.requestRebalance();
   }
 
   unsubscribe(topic: string): this {
-    if (this.subs.delete(topic) && this.state === "running") void this.subscriptionsChanged(undefined);
+    if (this.subs.delete(topic) && this.state === "running") void this.subscriptionsChanged();
     return this;
   }
 
-  private async subscriptionsChanged(topic: string | undefined): Promise<void> {
+  private async subscriptionsChanged(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    if (topic !== undefined) await client.routes.update(topic).catch(() => {});
     await client.heartbeatAll();
     this.requestRebalance();
   }
@@ -220,6 +329,7 @@ export class Consumer {
   async start(): Promise<void> {
     if (this.state !== "new")
       throw new MQClientError("ILLEGAL_ARGUMENT", `consumer is ${this.state}; create a new one`);
+    this.refuseOrderlyBroadcasting();
     this.state = "starting";
     const client = MQClient.acquire(
       this.options,
@@ -247,7 +357,6 @@ export class Consumer {
       const rt = retryTopic(this.groupId);
       this.subs.set(rt, { data: buildSubscriptionData(rt, "*"), listener: undefined });
     }
-    client.registerConsumer(this.member);
     await Promise.all(
       [...this.subs.keys()].map((t) =>
         client.routes.update(t).catch((e: unknown) => {
@@ -255,10 +364,36 @@ export class Consumer {
         }),
       ),
     );
+    try {
+      // The brokers check the subscriptions (a malformed SQL92 expression is refused) before the consumer
+      // joins the heartbeat it shares with the other members of its client.
+      await client.probeConsumer(this.heartbeatData());
+    } catch (e) {
+      this.state = "stopped";
+      await client.release();
+      throw e;
+    }
+    if (this.orderly) {
+      this.orderlyService = new OrderlyConsumeService(
+        {
+          group: this.groupId,
+          client,
+          offsetStore: this.offsetStore!,
+          logger: this.logger,
+          maxReconsumeTimes: this.maxReconsumeTimes,
+          suspendTimeMillis: this.suspendTimeMillis,
+          listener: (topic) => this.subs.get(topic)?.listener,
+          relock: (pq) => this.relock(pq),
+        },
+        this.consumeThreads,
+      );
+    }
+    client.registerConsumer(this.member);
     await client.heartbeatAll();
     this.state = "running";
     this.every(this.rebalanceIntervalMs, () => this.requestRebalance());
     this.every(this.persistIntervalMs, () => void this.persistOffsets());
+    if (this.orderly) this.every(LOCK_RENEW_INTERVAL_MS, () => void this.lockAll());
     this.requestRebalance();
     await this.rebalancing;
   }
@@ -295,11 +430,11 @@ export class Consumer {
           const complete = await this.rebalanceAll();
           if (complete) this.rebalanceRetryMs = 0;
           else if (!this.rebalanceAgain && !this.rebalanceRetryPending && this.state === "running") {
-            // A topic had no route or the broker did not answer: try again soon, backing off.
-            this.rebalanceRetryMs = Math.min(
-              Math.max(this.rebalanceRetryMs * 2, 500),
-              this.rebalanceIntervalMs,
-            );
+            // A topic had no route or the broker did not answer: try again soon, backing off. A queue whose
+            // lease another member still holds is asked for again at a steady pace until it is released.
+            this.rebalanceRetryMs = this.lockPending
+              ? LOCK_RETRY_MS
+              : Math.min(Math.max(this.rebalanceRetryMs * 2, 500), this.rebalanceIntervalMs);
             this.rebalanceRetryPending = true;
             this.later(this.rebalanceRetryMs, () => {
               this.rebalanceRetryPending = false;
@@ -315,6 +450,7 @@ export class Consumer {
 
   private async rebalanceAll(): Promise<boolean> {
     let complete = true;
+    this.lockPending = false;
     for (const topic of [...this.subs.keys()]) {
       try {
         if (!(await this.rebalanceTopic(topic))) complete = false;
@@ -356,36 +492,177 @@ export class Consumer {
   }
 
   private async updateQueues(topic: string, mine: MessageQueue[]): Promise<boolean> {
-    const wanted = new Set(mine.map(mqKey));
+    const keep = new Set(mine.map(mqKey));
     for (const pq of [...this.pqs.values()]) {
-      if (pq.mq.topic === topic && !wanted.has(pq.key)) this.dropQueue(pq);
+      if (pq.mq.topic === topic && !keep.has(pq.key)) this.dropQueue(pq);
     }
     let complete = true;
+    const wanted = mine.filter((mq) => !this.pqs.has(mqKey(mq)));
+    let fresh = wanted;
+    let lockedAt = 0;
+    if (this.orderly && wanted.length > 0) {
+      // Only queues whose lease we get; a queue we are still handing back is taken again once that is done.
+      const free = wanted.filter((mq) => !this.releasing.has(mqKey(mq)));
+      lockedAt = Date.now();
+      const held = await this.lockQueues(free);
+      fresh = free.filter((mq) => held.has(mqKey(mq)));
+      if (fresh.length < wanted.length) {
+        complete = false;
+        this.lockPending = true;
+        this.logger.info(
+          { topic, group: this.groupId, waiting: wanted.length - fresh.length },
+          "orderly: queues still locked by another member; retrying",
+        );
+      }
+      if (this.state !== "running") {
+        await this.unlockQueues(fresh);
+        return complete;
+      }
+    }
     await Promise.all(
-      mine
-        .filter((mq) => !this.pqs.has(mqKey(mq)))
-        .map(async (mq) => {
-          try {
-            this.offsetStore!.remove(mq);
-            const start = await this.startOffset(mq);
-            if (this.state !== "running" || this.pqs.has(mqKey(mq))) return;
-            const pq = new ProcessQueue(mq, start);
-            this.pqs.set(pq.key, pq);
-            this.logger.info({ mq: pq.key, offset: start, group: this.groupId }, "queue assigned");
-            void runPullLoop(pq, this.pullContext());
-          } catch (e) {
-            complete = false;
-            this.logger.warn({ mq: mqKey(mq), err: errorMessage(e) }, "cannot start queue");
+      fresh.map(async (mq) => {
+        try {
+          this.offsetStore!.remove(mq);
+          // For an orderly queue this reads the offset the previous owner committed before unlocking.
+          const start = await this.startOffset(mq);
+          if (this.state !== "running" || this.pqs.has(mqKey(mq))) {
+            if (this.orderly && !this.pqs.has(mqKey(mq))) await this.unlockQueues([mq]);
+            return;
           }
-        }),
+          const pq = new ProcessQueue(mq, start);
+          if (this.orderly) {
+            pq.locked = true;
+            pq.lastLockTimestamp = lockedAt;
+          }
+          this.pqs.set(pq.key, pq);
+          this.logger.info({ mq: pq.key, offset: start, group: this.groupId }, "queue assigned");
+          void runPullLoop(pq, this.pullContext());
+        } catch (e) {
+          complete = false;
+          this.logger.warn({ mq: mqKey(mq), err: errorMessage(e) }, "cannot start queue");
+          // Do not sit on a lease we cannot use: another member may be given the queue.
+          if (this.orderly) await this.unlockQueues([mq]);
+        }
+      }),
     );
     return complete;
+  }
+
+  // ---- orderly leases -------------------------------------------------------------------------------------
+
+  /** LOCK_BATCH_MQ per broker; resolves with the keys of the queues held now. Failures count as not held. */
+  private async lockQueues(mqs: readonly MessageQueue[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    const client = this.client;
+    if (!client || mqs.length === 0) return held;
+    await Promise.all(
+      [...groupByBroker(mqs)].map(async ([brokerName, list]) => {
+        const addr = client.routes.masterAddress(brokerName);
+        if (!addr) return;
+        try {
+          const got = await lockBatchMQ(
+            client.remoting,
+            addr,
+            this.groupId,
+            client.clientId,
+            list,
+            client.requestTimeoutMs,
+          );
+          for (const q of got) held.add(mqKey(q));
+        } catch (e) {
+          this.logger.warn({ broker: addr, group: this.groupId, err: errorMessage(e) }, "queue lock failed");
+        }
+      }),
+    );
+    return held;
+  }
+
+  /** UNLOCK_BATCH_MQ per broker, best effort (an unreleased lease expires on the broker after 60 s). */
+  private async unlockQueues(mqs: readonly MessageQueue[]): Promise<void> {
+    const client = this.client;
+    if (!client || mqs.length === 0) return;
+    await Promise.all(
+      [...groupByBroker(mqs)].map(async ([brokerName, list]) => {
+        const addr = client.routes.masterAddress(brokerName);
+        if (!addr) return;
+        await unlockBatchMQ(client.remoting, addr, this.groupId, client.clientId, list, 1000).catch(
+          (e: unknown) => {
+            this.logger.warn(
+              { broker: addr, group: this.groupId, err: errorMessage(e) },
+              "queue unlock failed",
+            );
+          },
+        );
+      }),
+    );
+  }
+
+  /** Renews every lease (every 20 s): a queue the broker no longer gives us stops being consumed. */
+  private async lockAll(): Promise<void> {
+    if (this.state !== "running") return;
+    const pqs = [...this.pqs.values()];
+    const now = Date.now();
+    const held = await this.lockQueues(pqs.map((pq) => pq.mq));
+    for (const pq of pqs) {
+      if (held.has(pq.key)) {
+        pq.locked = true;
+        pq.lastLockTimestamp = now;
+      } else if (pq.locked) {
+        pq.locked = false;
+        this.logger.warn({ mq: pq.key, group: this.groupId }, "orderly: queue lease lost");
+      }
+    }
+  }
+
+  /** Takes one queue's lease again (the consume path, after it was lost). */
+  private async relock(pq: ProcessQueue): Promise<boolean> {
+    if (pq.dropped || this.state !== "running") return false;
+    const now = Date.now();
+    const held = await this.lockQueues([pq.mq]);
+    if (!held.has(pq.key)) return false;
+    pq.locked = true;
+    pq.lastLockTimestamp = now;
+    return true;
+  }
+
+  /**
+   * Hands an orderly queue back: waits for its running listener call, commits its offset, then unlocks it so
+   * the next owner starts where this one stopped. When the wait outlived the lease (another member may own
+   * the queue by now), the offset is left alone.
+   */
+  private releaseOrderly(pq: ProcessQueue): void {
+    const store = this.offsetStore!;
+    const p = (async () => {
+      await this.orderlyService?.release(pq);
+      if (leaseValid(pq)) {
+        await store.persist([pq.mq]);
+        store.remove(pq.mq);
+        await this.unlockQueues([pq.mq]);
+      } else {
+        store.remove(pq.mq);
+        this.logger.warn(
+          { mq: pq.key, group: this.groupId },
+          "orderly: lease lost before release; offset not committed",
+        );
+      }
+    })()
+      .catch((e: unknown) => {
+        this.logger.warn({ mq: pq.key, err: errorMessage(e) }, "orderly queue release failed");
+      })
+      .finally(() => {
+        if (this.releasing.get(pq.key) === p) this.releasing.delete(pq.key);
+      });
+    this.releasing.set(pq.key, p);
   }
 
   private dropQueue(pq: ProcessQueue): void {
     pq.dropped = true;
     this.pqs.delete(pq.key);
     this.logger.info({ mq: pq.key, group: this.groupId }, "queue released");
+    if (this.orderly) {
+      this.releaseOrderly(pq);
+      return;
+    }
     const store = this.offsetStore!;
     void store.persist([pq.mq]).then(() => {
       if (this.clustering && !this.pqs.has(pq.key)) store.remove(pq.mq);
@@ -427,8 +704,10 @@ export class Consumer {
       signal: this.abort.signal,
       subscription: (topic) => this.subs.get(topic)?.data,
       deliver: (pq, msgs) => {
-        for (const msg of msgs) this.pool.submit({ pq, msg, generation: pq.generation });
+        if (this.orderlyService) this.orderlyService.deliver(pq, msgs);
+        else for (const msg of msgs) this.pool.submit({ pq, msg, generation: pq.generation });
       },
+      ...(this.orderly ? { canPull: (pq: ProcessQueue) => pq.locked } : {}),
     };
   }
 
@@ -484,9 +763,29 @@ export class Consumer {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.pool.discard(() => false);
-    await this.pool.idle(this.shutdownTimeoutMs);
+    this.orderlyService?.stop();
+    await Promise.all([
+      this.pool.idle(this.shutdownTimeoutMs),
+      this.orderlyService?.idle(this.shutdownTimeoutMs),
+    ]);
     await this.rebalancing;
+    if (this.releasing.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.releasing.values()),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.shutdownTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
     await this.persistOffsets();
+    if (this.orderlyService) {
+      // Leases go back after the offsets are committed; a queue whose listener is still running keeps its
+      // lease until it expires on the broker, so nobody else consumes it meanwhile.
+      const svc = this.orderlyService;
+      await this.unlockQueues(
+        [...this.pqs.values()].filter((pq) => pq.locked && !svc.isConsuming(pq)).map((pq) => pq.mq),
+      );
+    }
     for (const pq of this.pqs.values()) pq.dropped = true;
     this.pqs.clear();
     this.state = "stopped";
@@ -506,4 +805,14 @@ export class Consumer {
     );
     await client.release();
   }
+}
+
+function groupByBroker(mqs: readonly MessageQueue[]): Map<string, MessageQueue[]> {
+  const out = new Map<string, MessageQueue[]>();
+  for (const mq of mqs) {
+    const list = out.get(mq.brokerName);
+    if (list) list.push(mq);
+    else out.set(mq.brokerName, [mq]);
+  }
+  return out;
 }

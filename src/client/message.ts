@@ -11,6 +11,9 @@ import { formatHost } from "../common/socket-address.js";
 import { RETRY_PREFIX } from "../common/topic.js";
 import { MQClientError } from "./errors.js";
 
+/** Java MessageConst.PROPERTY_TRANSACTION_ID: the half message's transaction id. */
+export const TRANSACTION_ID_PROPERTY = "__transactionId__";
+
 /** Java MessageConst.KEY_SEPARATOR: KEYS holds the keys joined by a space. */
 export const KEY_SEPARATOR = " ";
 
@@ -40,10 +43,18 @@ export class Message {
   properties: UserProperties = new Map();
   /** Messages with the same sharding key go to the same queue (see Producer.send). */
   shardingKey: string | undefined;
-  /** RocketMQ delay level (1 = first entry of the broker's messageDelayLevel); 0 or unset = none. */
+  /**
+   * RocketMQ delay level (1 = first entry of the broker's messageDelayLevel); 0 or unset = none. Sent as the
+   * DELAY property; the broker clamps it to its last level.
+   */
   delayTimeLevel = 0;
-  /** Deliver at this epoch-ms time (Aliyun ONS __STARTDELIVERTIME); unset = now. */
+  /** Deliver at this epoch-ms time (Aliyun ONS __STARTDELIVERTIME property); unset = now. */
   startDeliverTime: number | undefined;
+  /**
+   * Set by TransactionProducer.sendMessageInTransaction before the executor runs: the id the broker's checks
+   * carry (the checker sees it as message.transactionId and message.messageId).
+   */
+  transactionId: string | undefined;
   /** The user int flag stored with the message (SEND_MESSAGE_V2 header `h`). */
   flag = 0;
 
@@ -90,8 +101,19 @@ export function encodeMessageProperties(msg: Message, uniqKey: string, extra?: P
     checkPropertyText(msg.shardingKey, "sharding key");
     out.set(Prop.SHARDING_KEY, msg.shardingKey);
   }
-  if (msg.delayTimeLevel > 0) out.set(Prop.DELAY, String(Math.floor(msg.delayTimeLevel)));
-  if (msg.startDeliverTime !== undefined) out.set(Prop.START_DELIVER_TIME, String(msg.startDeliverTime));
+  if (!Number.isFinite(msg.delayTimeLevel) || msg.delayTimeLevel < 0) {
+    throw new MQClientError("MESSAGE_ILLEGAL", `delayTimeLevel must be >= 0, got ${msg.delayTimeLevel}`);
+  }
+  if (msg.delayTimeLevel >= 1) out.set(Prop.DELAY, String(Math.floor(msg.delayTimeLevel)));
+  if (msg.startDeliverTime !== undefined) {
+    if (!Number.isFinite(msg.startDeliverTime) || msg.startDeliverTime < 0) {
+      throw new MQClientError(
+        "MESSAGE_ILLEGAL",
+        `startDeliverTime must be an epoch-ms time, got ${msg.startDeliverTime}`,
+      );
+    }
+    out.set(Prop.START_DELIVER_TIME, String(Math.floor(msg.startDeliverTime)));
+  }
   const user = msg.properties instanceof Map ? msg.properties.entries() : Object.entries(msg.properties);
   for (const [k, v] of user) {
     if (SYSTEM_PROPERTY_KEYS.has(k)) {
@@ -139,6 +161,8 @@ export interface ReceivedMessage {
   shardingKey: string | undefined;
   /** For a retried message, the id of the message that first failed. */
   originMessageId: string | undefined;
+  /** For a transaction check (TransactionProducer's checker): the transaction's id (__transactionId__). */
+  transactionId?: string | undefined;
   sysFlag: number;
   flag: number;
 }
@@ -189,6 +213,7 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
     storeHost: formatHost(rec.storeHost),
     shardingKey: props.get(Prop.SHARDING_KEY),
     originMessageId: props.get(Prop.ORIGIN_MESSAGE_ID),
+    transactionId: props.get(TRANSACTION_ID_PROPERTY),
     sysFlag: rec.sysFlag,
     flag: rec.flag,
   };

@@ -1,25 +1,33 @@
 // The per-process client instance (RocketMQ MQClientInstance): one per client id, shared by the producers and
 // consumers that use it. It owns the remoting connections, the route cache, and the timers that refresh
 // routes (every pollNameServerIntervalMs) and heartbeat every broker (every heartbeatIntervalMs); it routes
-// NOTIFY_CONSUMER_IDS_CHANGED (40) from brokers to the consumer of that group. It closes when its last user
-// releases it.
+// NOTIFY_CONSUMER_IDS_CHANGED (40) from brokers to the consumer of that group, and CHECK_TRANSACTION_STATE (39)
+// to the transaction producer of the half message's group (its PGROUP property, as Java's MQClientInstance
+// does). It closes when its last user releases it.
 import { isIPv4 } from "node:net";
 import { UniqueIdGenerator } from "../common/message-id.js";
 import { RemotingClient } from "../protocol/remoting/client.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
+import { decodeRecord } from "../common/message-record.js";
+import { Prop } from "../common/properties.js";
+import type { RemotingCommand } from "../protocol/remoting/command.js";
+import type { RemotingConnection } from "../protocol/remoting/connection.js";
 import { RequestCode } from "../protocol/remoting/request-code.js";
+import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { sendHeartbeat } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { localIPv4, parseNameServers, positive } from "./client-config.js";
-import { MQClientError, errorMessage } from "./errors.js";
+import { MQClientError, errorMessage, isTransportError } from "./errors.js";
+import type { ReceivedMessage } from "./message.js";
+import { toReceivedMessage } from "./message.js";
 import { RouteCache } from "./route-cache.js";
 
 /** One subscription as heartbeats carry it (RocketMQ SubscriptionData). */
 export interface SubscriptionData {
   topic: string;
   subString: string;
-  expressionType: "TAG";
+  expressionType: "TAG" | "SQL92";
   tagsSet: string[];
   codeSet: number[];
   subVersion: number;
@@ -35,9 +43,27 @@ export interface ConsumerData {
   unitMode: false;
 }
 
+/** CHECK_TRANSACTION_STATE's header, as the broker sends it. */
+export interface TransactionCheckHeader {
+  tranStateTableOffset: number;
+  commitLogOffset: number;
+  msgId: string;
+  transactionId: string;
+  offsetMsgId: string;
+}
+
 export interface ProducerMember {
   readonly group: string;
   publishedTopics(): Iterable<string>;
+  /**
+   * Transaction producers only: the broker asks for the outcome of a half message of this group. `reply` sends
+   * the END_TRANSACTION answer back to the broker that asked.
+   */
+  checkTransactionState?(
+    msg: ReceivedMessage,
+    header: TransactionCheckHeader,
+    reply: (cmd: RemotingCommand) => Promise<void>,
+  ): void;
 }
 
 export interface ConsumerMember {
@@ -88,6 +114,11 @@ export class MQClient {
       if (group !== undefined) this.consumers.get(group)?.onConsumerIdsChanged();
       return undefined;
     });
+    // Oneway from the broker: answered later with a oneway END_TRANSACTION on the same connection.
+    this.remoting.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => {
+      this.transactionCheck(req, conn);
+      return undefined;
+    });
     this.remoting.on("connectionClose", (addr) => this.brokerConnectionLost(addr));
     const every = (ms: number, f: () => void) => this.timers.push(setInterval(f, ms));
     every(positive(opts.pollNameServerIntervalMs, "pollNameServerIntervalMs", 30_000), () => {
@@ -136,6 +167,47 @@ export class MQClient {
 
   private hasMember(role: "producer" | "consumer", group: string): boolean {
     return role === "producer" ? this.producers.has(group) : this.consumers.has(group);
+  }
+
+  private transactionCheck(req: RemotingCommand, conn: RemotingConnection): void {
+    const h = req.extFields;
+    let msg: ReceivedMessage;
+    try {
+      if (!req.body) throw new Error("no message body");
+      const brokerName = this.routes.allBrokers().find((b) => b.addr === conn.remoteAddress)?.brokerName;
+      msg = toReceivedMessage(decodeRecord(req.body), brokerName ?? "");
+    } catch (e) {
+      this.logger.warn({ broker: conn.remoteAddress, err: errorMessage(e) }, "bad transaction check ignored");
+      return;
+    }
+    const group = msg.systemProperties.get(Prop.PRODUCER_GROUP) ?? "";
+    const producer = this.producers.get(group);
+    if (!producer?.checkTransactionState) {
+      this.logger.warn(
+        { group, msgId: msg.messageId },
+        "transaction check for a group with no transaction producer here",
+      );
+      return;
+    }
+    const header: TransactionCheckHeader = {
+      tranStateTableOffset: Number(h["tranStateTableOffset"]),
+      commitLogOffset: Number(h["commitLogOffset"]),
+      msgId: h["msgId"] ?? "",
+      transactionId: h["transactionId"] ?? "",
+      offsetMsgId: h["offsetMsgId"] ?? "",
+    };
+    if (!Number.isInteger(header.tranStateTableOffset) || !Number.isInteger(header.commitLogOffset)) {
+      this.logger.warn(
+        { broker: conn.remoteAddress, header: h },
+        "transaction check without offsets ignored",
+      );
+      return;
+    }
+    producer.checkTransactionState(msg, header, async (cmd) => {
+      if (conn.oneway(cmd)) return;
+      // The connection dropped meanwhile: the broker is the same address.
+      await this.remoting.invokeOneway(conn.remoteAddress, cmd, this.requestTimeoutMs);
+    });
   }
 
   registerProducer(p: ProducerMember): void {
@@ -192,6 +264,35 @@ export class MQClient {
     return { body: Buffer.from(JSON.stringify(hb)), hasConsumers: this.consumers.size > 0 };
   }
 
+  /**
+   * Heartbeats one consumer's data alone to every known broker, before it joins the shared heartbeat, so a
+   * subscription the broker cannot parse (SUBSCRIPTION_PARSE_FAILED, e.g. a malformed SQL92 expression) is
+   * reported to its owner instead of failing every heartbeat of this client. Rejects with the first such
+   * refusal; brokers that do not answer are only logged (the regular heartbeat reaches them later).
+   */
+  async probeConsumer(data: ConsumerData): Promise<void> {
+    const body = Buffer.from(
+      JSON.stringify({ clientID: this.clientId, producerDataSet: [], consumerDataSet: [data] }),
+    );
+    let refused: unknown;
+    await Promise.all(
+      this.routes.allBrokers().map((b) =>
+        sendHeartbeat(this.remoting, b.addr, body, this.requestTimeoutMs).catch((e: unknown) => {
+          if (
+            e instanceof MQClientError &&
+            !isTransportError(e) &&
+            e.responseCode === ResponseCode.SUBSCRIPTION_PARSE_FAILED
+          ) {
+            refused ??= e;
+          } else {
+            this.logger.warn({ broker: b.addr, err: errorMessage(e) }, "heartbeat failed");
+          }
+        }),
+      ),
+    );
+    if (refused !== undefined) throw refused;
+  }
+
   /** Heartbeats to `addr`; rejects when it fails. */
   async heartbeatTo(addr: string): Promise<void> {
     const hb = this.heartbeatBody();
@@ -223,7 +324,9 @@ export class MQClient {
   private brokerConnectionLost(addr: string): void {
     if (this.closed || this.reconnecting.has(addr)) return;
     if (!this.routes.allBrokers().some((b) => b.addr === addr)) return;
-    if (this.consumers.size === 0) return;
+    // Consumers must be seen for rebalancing, transaction producers for check-backs.
+    const txProducer = [...this.producers.values()].some((p) => p.checkTransactionState !== undefined);
+    if (this.consumers.size === 0 && !txProducer) return;
     this.reconnecting.add(addr);
     let delay = 1000;
     const attempt = (): void => {

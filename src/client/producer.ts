@@ -7,22 +7,33 @@
 // A sync or async send is tried up to 1 + retryTimesWhenSendFailed times within sendTimeoutMs, after transport
 // errors and the response codes Java retries on; a oneway send is tried once and not confirmed.
 // Every message gets a unique id (UNIQ_KEY) here: SendResult.messageId, and ReceivedMessage.messageId later.
+//
+// TransactionProducer (RocketMQ TransactionMQProducer): sendMessageInTransaction sends a half message
+// (TRAN_MSG=true, PGROUP, sysFlag TRANSACTION_PREPARED) that consumers cannot see, runs the local transaction
+// executor, then tells the same broker the outcome with a oneway END_TRANSACTION (commit 8, rollback 12,
+// unknown 0) naming the half message by its queue offset (tranStateTableOffset) and commit log offset (from its
+// offset message id). The broker asks about unresolved ones later with CHECK_TRANSACTION_STATE; the checker
+// answers and the reply is another END_TRANSACTION with fromTransactionCheck=true. A producer group used by a
+// transaction producer in this process cannot also be used by a Producer or OrderProducer, and back.
 import { deflateSync } from "node:zlib";
 import { javaStringHashCode } from "../common/java-hash.js";
+import { decodeOffsetMsgId } from "../common/message-id.js";
 import { SysFlag } from "../common/message-record.js";
 import { Prop } from "../common/properties.js";
+import type { Properties } from "../common/properties.js";
+import type { RemotingCommand } from "../protocol/remoting/command.js";
 import { topicNameProblem } from "../common/topic.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import type { SendHeader } from "./broker-api.js";
-import { sendMessage, sendMessageOneway, unregisterClient } from "./broker-api.js";
+import { endTransactionCommand, sendMessage, sendMessageOneway, unregisterClient } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { MQClientError, errorMessage, isTransportError } from "./errors.js";
-import type { Message } from "./message.js";
+import type { Message, ReceivedMessage } from "./message.js";
 import { encodeMessageProperties } from "./message.js";
 import { MQClient } from "./mq-client.js";
-import type { ProducerMember } from "./mq-client.js";
+import type { ProducerMember, TransactionCheckHeader } from "./mq-client.js";
 import type { MessageQueue } from "./route-cache.js";
 
 export interface ProducerOptions extends ClientOptions {
@@ -64,6 +75,32 @@ interface Prepared {
   shardingKey: string | undefined;
 }
 
+/**
+ * Producer groups in use by running producers of this process, by kind: a transaction group may not be shared
+ * with plain or order producers (a check-back would reach a producer that cannot answer it).
+ */
+const groupsInUse = new Map<string, { kind: ProducerKind; count: number }>();
+
+type ProducerKind = "normal" | "transaction";
+
+function claimGroup(group: string, kind: ProducerKind): void {
+  const cur = groupsInUse.get(group);
+  if (cur && cur.kind !== kind) {
+    const other = cur.kind === "transaction" ? "a TransactionProducer" : "a Producer or OrderProducer";
+    throw new MQClientError(
+      "ILLEGAL_ARGUMENT",
+      `producer group ${group} is already used by ${other} in this process; a transaction group cannot be shared with other producer types`,
+    );
+  }
+  if (cur) cur.count++;
+  else groupsInUse.set(group, { kind, count: 1 });
+}
+
+function releaseGroup(group: string): void {
+  const cur = groupsInUse.get(group);
+  if (cur && --cur.count <= 0) groupsInUse.delete(group);
+}
+
 /** The queue for a sharding key: |hashCode| mod the number of queues (see the file comment). */
 export function shardingQueueIndex(key: string, queueCount: number): number {
   return Math.abs(javaStringHashCode(key)) % queueCount;
@@ -76,12 +113,12 @@ export class Producer {
   private readonly retryTimes: number;
   private readonly compressOver: number;
   private readonly maxMessageSize: number;
-  private client: MQClient | undefined;
+  protected client: MQClient | undefined;
   private readonly topics = new Set<string>();
   private readonly roundRobin = new Map<string, number>();
-  private state: "new" | "running" | "stopped" = "new";
-  private readonly member: ProducerMember;
-  private readonly logger: RemotingLogger;
+  protected state: "new" | "running" | "stopped" = "new";
+  protected readonly member: ProducerMember;
+  protected readonly logger: RemotingLogger;
 
   constructor(options: ProducerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -100,15 +137,26 @@ export class Producer {
     return this.client?.clientId;
   }
 
+  /** Which producers may share this one's group in this process. */
+  protected get kind(): ProducerKind {
+    return "normal";
+  }
+
   async start(): Promise<void> {
     if (this.state !== "new")
       throw new MQClientError("ILLEGAL_ARGUMENT", `producer is ${this.state}; create a new one`);
-    this.client = MQClient.acquire(this.options, "producer", this.groupId, String(process.pid));
+    claimGroup(this.groupId, this.kind);
+    try {
+      this.client = MQClient.acquire(this.options, "producer", this.groupId, String(process.pid));
+    } catch (e) {
+      releaseGroup(this.groupId);
+      throw e;
+    }
     this.client.registerProducer(this.member);
     this.state = "running";
   }
 
-  private running(): MQClient {
+  protected running(): MQClient {
     if (this.state !== "running" || !this.client || this.client.isClosed) {
       throw new MQClientError(
         this.state === "stopped" ? "SHUTDOWN" : "NOT_STARTED",
@@ -118,7 +166,16 @@ export class Producer {
     return this.client;
   }
 
-  private prepare(client: MQClient, msg: Message, opts: SendOptions | undefined): Prepared {
+  /**
+   * Validates and encodes `msg`. A transactional half message gets TRAN_MSG and PGROUP and the prepared
+   * sysFlag, and no delay (as Java, which clears the delay level of a transactional message).
+   */
+  private prepare(
+    client: MQClient,
+    msg: Message,
+    opts: SendOptions | undefined,
+    transactional = false,
+  ): Prepared {
     const problem = topicNameProblem(msg.topic);
     if (problem) throw new MQClientError("MESSAGE_ILLEGAL", problem);
     if (msg.body.length === 0) throw new MQClientError("MESSAGE_ILLEGAL", "message body is empty");
@@ -130,13 +187,24 @@ export class Producer {
     }
     const shardingKey = opts?.shardingKey ?? msg.shardingKey;
     const uniqKey = client.uniqIds.next();
-    const saved = msg.shardingKey;
+    const saved = { shardingKey: msg.shardingKey, delay: msg.delayTimeLevel, start: msg.startDeliverTime };
     msg.shardingKey = shardingKey;
+    let extra: Properties | undefined;
+    if (transactional) {
+      msg.delayTimeLevel = 0;
+      msg.startDeliverTime = undefined;
+      extra = new Map([
+        [Prop.TRAN_MSG, "true"],
+        [Prop.PRODUCER_GROUP, this.groupId],
+      ]);
+    }
     let properties: string;
     try {
-      properties = encodeMessageProperties(msg, uniqKey);
+      properties = encodeMessageProperties(msg, uniqKey, extra);
     } finally {
-      msg.shardingKey = saved;
+      msg.shardingKey = saved.shardingKey;
+      msg.delayTimeLevel = saved.delay;
+      msg.startDeliverTime = saved.start;
     }
     if (Buffer.byteLength(properties) > MAX_PROPERTIES_BYTES) {
       throw new MQClientError("MESSAGE_ILLEGAL", `message properties exceed ${MAX_PROPERTIES_BYTES} bytes`);
@@ -150,7 +218,7 @@ export class Producer {
         sysFlag |= SysFlag.COMPRESSED;
       }
     }
-    if (msg.getUserProperty(Prop.TRAN_MSG) === "true") sysFlag |= SysFlag.TRANSACTION_PREPARED;
+    if (transactional) sysFlag |= SysFlag.TRANSACTION_PREPARED;
     return {
       uniqKey,
       body,
@@ -209,7 +277,15 @@ export class Producer {
   /** Sends and waits for the broker's answer. Rejects with MQClientError or a transport error. */
   async send(msg: Message, opts?: SendOptions): Promise<SendResult> {
     const client = this.running();
-    const p = this.prepare(client, msg, opts);
+    return this.sendPrepared(client, this.prepare(client, msg, opts));
+  }
+
+  /** A synchronous send of a half message (TransactionProducer). */
+  protected sendHalf(client: MQClient, msg: Message): Promise<SendResult> {
+    return this.sendPrepared(client, this.prepare(client, msg, undefined, true));
+  }
+
+  private async sendPrepared(client: MQClient, p: Prepared): Promise<SendResult> {
     const started = Date.now();
     let lastErr: unknown;
     let avoid: string | undefined;
@@ -300,6 +376,7 @@ export class Producer {
       return;
     }
     this.state = "stopped";
+    releaseGroup(this.groupId);
     const client = this.client;
     client.unregisterProducer(this.member);
     await Promise.all(
@@ -334,5 +411,190 @@ export class OrderProducer extends Producer {
       return Promise.reject(new MQClientError("ILLEGAL_ARGUMENT", "OrderProducer.send needs a sharding key"));
     }
     return super.send(msg, { shardingKey: key });
+  }
+}
+
+/** A local transaction's outcome (Aliyun ONS TransactionStatus). */
+export const TransactionStatus = {
+  CommitTransaction: "CommitTransaction",
+  RollbackTransaction: "RollbackTransaction",
+  Unknow: "Unknow",
+} as const;
+export type TransactionStatus = (typeof TransactionStatus)[keyof typeof TransactionStatus];
+
+/**
+ * Answers the broker's check of an unresolved transaction. It gets the half message as sent (its topic, body,
+ * properties; messageId and transactionId are the id sendMessageInTransaction reported). Anything other than
+ * CommitTransaction or RollbackTransaction, or a throw, leaves it unresolved: the broker asks again later.
+ */
+export type LocalTransactionChecker = (
+  msg: ReceivedMessage,
+) => TransactionStatus | undefined | Promise<TransactionStatus | undefined>;
+
+/** Runs the local transaction after the half message was stored. A throw counts as Unknow. */
+export type LocalTransactionExecutor<A = unknown> = (
+  msg: Message,
+  arg: A,
+) => TransactionStatus | undefined | Promise<TransactionStatus | undefined>;
+
+export interface TransactionProducerOptions extends ProducerOptions {
+  checker: LocalTransactionChecker;
+}
+
+export interface TransactionSendResult extends SendResult {
+  /** What the executor decided (RollbackTransaction, without running it, when the half was not stored SEND_OK). */
+  transactionStatus: TransactionStatus;
+  /** The id checks carry (the half message's unique id). */
+  transactionId: string;
+}
+
+function commitOrRollback(s: TransactionStatus): number {
+  return s === TransactionStatus.CommitTransaction
+    ? SysFlag.TRANSACTION_COMMIT
+    : s === TransactionStatus.RollbackTransaction
+      ? SysFlag.TRANSACTION_ROLLBACK
+      : 0;
+}
+
+function asStatus(v: unknown): TransactionStatus {
+  return v === TransactionStatus.CommitTransaction || v === TransactionStatus.RollbackTransaction
+    ? v
+    : TransactionStatus.Unknow;
+}
+
+/**
+ * A producer of transactional messages (RocketMQ TransactionMQProducer, Aliyun ONS TransactionProducer). Plain
+ * send/sendAsync/sendOneway also work and are not transactional.
+ */
+export class TransactionProducer extends Producer {
+  private readonly checker: LocalTransactionChecker;
+  /** Brokers that have had a heartbeat naming this group since start (so they can check back). */
+  private readonly introduced = new Set<string>();
+  private readonly forgetBroker = (addr: string): void => {
+    this.introduced.delete(addr);
+  };
+
+  constructor(options: TransactionProducerOptions) {
+    super(options);
+    if (typeof options?.checker !== "function") {
+      throw new MQClientError("ILLEGAL_ARGUMENT", "a TransactionProducer needs a checker function");
+    }
+    this.checker = options.checker;
+    this.member.checkTransactionState = (msg, header, reply) => this.onCheck(msg, header, reply);
+  }
+
+  protected override get kind(): ProducerKind {
+    return "transaction";
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    this.client!.remoting.on("connectionClose", this.forgetBroker);
+  }
+
+  /**
+   * Sends `msg` as a half message, runs `executor(msg, arg)` and sends its outcome to the broker. Resolves with
+   * the send result and the outcome; rejects only when the half message could not be sent (then the executor
+   * did not run). When the outcome cannot be delivered, the broker's check-back settles it.
+   */
+  async sendMessageInTransaction<A = unknown>(
+    msg: Message,
+    executor: LocalTransactionExecutor<A>,
+    arg?: A,
+  ): Promise<TransactionSendResult> {
+    if (typeof executor !== "function") {
+      throw new MQClientError("ILLEGAL_ARGUMENT", "sendMessageInTransaction needs an executor function");
+    }
+    const client = this.running();
+    const sent = await this.sendHalf(client, msg);
+    const addr = client.routes.masterAddress(sent.brokerName);
+    if (addr && !this.introduced.has(addr)) {
+      // The broker checks back only with producers whose heartbeat named the group.
+      await client.heartbeatTo(addr).then(
+        () => this.introduced.add(addr),
+        (e: unknown) => this.logger.warn({ broker: addr, err: errorMessage(e) }, "heartbeat failed"),
+      );
+    }
+    let status: TransactionStatus;
+    let remark: string | undefined;
+    if (sent.sendStatus !== "SEND_OK") {
+      status = TransactionStatus.RollbackTransaction;
+    } else {
+      msg.transactionId = sent.messageId;
+      try {
+        status = asStatus(await executor(msg, arg as A));
+      } catch (e) {
+        status = TransactionStatus.Unknow;
+        remark = `executeLocalTransactionBranch exception: ${errorMessage(e)}`;
+        this.logger.warn({ msgId: sent.messageId, err: errorMessage(e) }, "transaction executor threw");
+      }
+    }
+    const phy = decodeOffsetMsgId(sent.offsetMsgId)?.phyOffset;
+    if (!addr || phy === undefined) {
+      this.logger.warn(
+        { msgId: sent.messageId, broker: sent.brokerName },
+        "cannot end transaction; the broker will check back",
+      );
+    } else {
+      const cmd = endTransactionCommand(
+        {
+          producerGroup: this.groupId,
+          tranStateTableOffset: sent.queueOffset,
+          commitLogOffset: phy,
+          commitOrRollback: commitOrRollback(status),
+          fromTransactionCheck: false,
+          msgId: sent.messageId,
+          transactionId: sent.messageId,
+        },
+        remark,
+      );
+      await client.remoting.invokeOneway(addr, cmd, client.requestTimeoutMs).catch((e: unknown) => {
+        this.logger.warn(
+          { msgId: sent.messageId, err: errorMessage(e) },
+          "END_TRANSACTION failed; the broker will check back",
+        );
+      });
+    }
+    return { ...sent, transactionStatus: status, transactionId: sent.messageId };
+  }
+
+  private onCheck(
+    msg: ReceivedMessage,
+    header: TransactionCheckHeader,
+    reply: (cmd: RemotingCommand) => Promise<void>,
+  ): void {
+    if (this.state !== "running") return;
+    void (async () => {
+      let status: TransactionStatus;
+      let remark: string | undefined;
+      try {
+        status = asStatus(await this.checker(msg));
+      } catch (e) {
+        status = TransactionStatus.Unknow;
+        remark = `checkLocalTransactionState exception: ${errorMessage(e)}`;
+        this.logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "transaction checker threw");
+      }
+      if (this.state !== "running") return;
+      const cmd = endTransactionCommand(
+        {
+          producerGroup: this.groupId,
+          tranStateTableOffset: header.tranStateTableOffset,
+          commitLogOffset: header.commitLogOffset,
+          commitOrRollback: commitOrRollback(status),
+          fromTransactionCheck: true,
+          msgId: msg.messageId || header.msgId,
+          transactionId: header.transactionId || msg.transactionId || msg.messageId,
+        },
+        remark,
+      );
+      await reply(cmd);
+    })().catch((e: unknown) => {
+      this.logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "cannot answer transaction check");
+    });
+  }
+
+  override async shutdown(): Promise<void> {
+    this.client?.remoting.off("connectionClose", this.forgetBroker);
+    await super.shutdown();
   }
 }

@@ -30,6 +30,9 @@ export class ProcessQueue {
   routeSuspect = false;
   /** Bumped when the offsets are reset (PULL_OFFSET_MOVED): completions of older messages are then ignored. */
   generation = 0;
+  /** Orderly consumers: the broker lease on this queue is held (LOCK_BATCH_MQ said so at lastLockTimestamp). */
+  locked = false;
+  lastLockTimestamp = 0;
   private offsets: number[] = [];
   private head = 0;
   private readonly done = new Set<number>();
@@ -99,6 +102,8 @@ export interface PullContext {
   subscription(topic: string): SubscriptionData | undefined;
   /** Hands pulled messages to the consume service. */
   deliver(pq: ProcessQueue, msgs: ReceivedMessage[]): void;
+  /** When given and false, the queue is not pulled now (an orderly queue without its lease). */
+  canPull?(pq: ProcessQueue): boolean;
 }
 
 /** Resolves after `ms`, or at once when the consumer stops. */
@@ -127,6 +132,11 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
     if (pq.inFlight >= ctx.pullThresholdForQueue) {
       // Flow control (Java: 50 ms): the listener is behind on this queue.
       await pause(50, ctx.signal);
+      continue;
+    }
+    if (ctx.canPull && !ctx.canPull(pq)) {
+      // Java: an orderly queue that lost its lock is pulled again 3 s later.
+      await pause(1000, ctx.signal);
       continue;
     }
     const sub = ctx.subscription(mq.topic);

@@ -3,6 +3,9 @@
 // 3 + reconsumeTimes, or the DLQ after maxReconsumeTimes); if that fails, a plain send to %RETRY%<group>
 // carrying RETRY_TOPIC, ORIGIN_MESSAGE_ID and the next delay level, as the Java client's fallback does. When
 // both fail the caller retries the message locally.
+// Orderly consumers send a message that failed maxReconsumeTimes times straight to the dead-letter queue
+// (sendToDeadLetter): CONSUMER_SEND_MSG_BACK with delay level -1, else a send to %RETRY%<group> whose
+// reconsumeTimes has reached maxReconsumeTimes (the broker routes that to %DLQ%<group> too).
 import { Prop, encodeProperties } from "../common/properties.js";
 import { retryTopic } from "../common/topic.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
@@ -42,6 +45,65 @@ export async function sendBack(
   } catch (e) {
     logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "send back failed; sending to retry topic");
   }
+  if (await sendToRetryTopic(client, group, msg, msg.reconsumeTimes + 1, maxReconsumeTimes, logger))
+    return true;
+  logger.warn({ msgId: msg.messageId }, "retry send failed; retrying locally");
+  return false;
+}
+
+/** Resolves true when the broker took the message for the dead-letter queue. */
+export async function sendToDeadLetter(
+  client: MQClient,
+  group: string,
+  maxReconsumeTimes: number,
+  msg: ReceivedMessage,
+  logger: RemotingLogger,
+): Promise<boolean> {
+  if (client.isClosed) return false;
+  try {
+    const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
+    await consumerSendMsgBack(
+      client.remoting,
+      addr,
+      {
+        offset: msg.commitLogOffset,
+        group,
+        delayLevel: -1,
+        originMsgId: msg.originMessageId ?? msg.messageId,
+        originTopic: msg.topic,
+        maxReconsumeTimes,
+      },
+      client.requestTimeoutMs,
+    );
+    return true;
+  } catch (e) {
+    logger.warn(
+      { msgId: msg.messageId, err: errorMessage(e) },
+      "dead-letter send back failed; sending to retry topic",
+    );
+  }
+  return sendToRetryTopic(
+    client,
+    group,
+    msg,
+    Math.max(msg.reconsumeTimes, maxReconsumeTimes),
+    maxReconsumeTimes,
+    logger,
+  );
+}
+
+/**
+ * A plain send of `msg` to %RETRY%<group> with `reconsumeTimes`; the broker puts it in the dead-letter queue
+ * when that reaches `maxReconsumeTimes`, else delays it by the next level.
+ */
+async function sendToRetryTopic(
+  client: MQClient,
+  group: string,
+  msg: ReceivedMessage,
+  reconsumeTimes: number,
+  maxReconsumeTimes: number,
+  logger: RemotingLogger,
+): Promise<boolean> {
   try {
     const topic = retryTopic(group);
     const queues = await client.routes.publishQueues(topic);
@@ -64,7 +126,7 @@ export async function sendBack(
         bornTimestamp: msg.bornTimestamp,
         flag: msg.flag,
         properties: encodeProperties(props),
-        reconsumeTimes: msg.reconsumeTimes + 1,
+        reconsumeTimes,
         maxReconsumeTimes,
       },
       msg.body,
@@ -72,7 +134,10 @@ export async function sendBack(
     );
     return true;
   } catch (e) {
-    logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "retry send failed; retrying locally");
+    logger.warn(
+      { msgId: msg.messageId, topic: retryTopic(group), err: errorMessage(e) },
+      "retry topic send failed",
+    );
     return false;
   }
 }

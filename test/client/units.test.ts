@@ -8,7 +8,7 @@ import { parseNameServers } from "../../src/client/client-config.js";
 import { Message, encodeMessageProperties, decodePullBody } from "../../src/client/message.js";
 import { ProcessQueue } from "../../src/client/pull-loop.js";
 import { allocateAveragely } from "../../src/client/rebalance.js";
-import { buildSubscriptionData } from "../../src/client/subscription.js";
+import { MessageSelector, buildSubscriptionData, readExpression } from "../../src/client/subscription.js";
 import { shardingQueueIndex } from "../../src/client/producer.js";
 
 test("allocateAveragely matches RocketMQ's AllocateMessageQueueAveragely", () => {
@@ -110,4 +110,36 @@ test("NameServer option forms", () => {
   assert.deepEqual(parseNameServers(["a:1", "b:2;c:3"]), ["a:1", "b:2", "c:3"]);
   assert.throws(() => parseNameServers("nope"), { kind: "ILLEGAL_ARGUMENT" });
   assert.throws(() => parseNameServers([]), { kind: "ILLEGAL_ARGUMENT" });
+});
+
+test("delay level and start deliver time become the DELAY and __STARTDELIVERTIME properties", () => {
+  const m = new Message("t", "a", "b");
+  m.delayTimeLevel = 3;
+  m.startDeliverTime = 1_700_000_000_123;
+  const props = decodeProperties(encodeMessageProperties(m, "U1"));
+  assert.equal(props.get("DELAY"), "3");
+  assert.equal(props.get("__STARTDELIVERTIME"), "1700000000123");
+  const plain = decodeProperties(encodeMessageProperties(new Message("t", "a", "b"), "U2"));
+  assert.equal(plain.has("DELAY"), false);
+  assert.equal(plain.has("__STARTDELIVERTIME"), false);
+  const bad = new Message("t", "a", "b");
+  bad.delayTimeLevel = -1;
+  assert.throws(() => encodeMessageProperties(bad, "U3"), /delayTimeLevel/);
+  const badTime = new Message("t", "a", "b");
+  badTime.startDeliverTime = Number.NaN;
+  assert.throws(() => encodeMessageProperties(badTime, "U4"), /startDeliverTime/);
+});
+
+test("SQL92 subscriptions go to the broker as expression type SQL92", () => {
+  const s = buildSubscriptionData("t", "  a > 5 AND region IN ('hz','sh') ", "SQL92");
+  assert.equal(s.expressionType, "SQL92");
+  assert.equal(s.subString, "a > 5 AND region IN ('hz','sh')");
+  assert.deepEqual(s.tagsSet, []);
+  assert.deepEqual(s.codeSet, []);
+  assert.deepEqual(readExpression({ sql: "a = 1" }), { type: "SQL92", expr: "a = 1" });
+  assert.deepEqual(readExpression(MessageSelector.bySql("b = 2")), { type: "SQL92", expr: "b = 2" });
+  assert.deepEqual(readExpression(MessageSelector.byTag("A || B")), { type: "TAG", expr: "A || B" });
+  assert.deepEqual(readExpression("TagA"), { type: "TAG", expr: "TagA" });
+  assert.throws(() => readExpression({ sql: "" }), /needs an expression/);
+  assert.throws(() => readExpression(42 as unknown as string), /must be a string/);
 });
