@@ -33,6 +33,8 @@ export interface BrokerConfig {
   messageDelayLevel: string;
   /** Retries before a message goes to the dead-letter queue, unless the group or the client says otherwise. */
   maxReconsumeTimes: number;
+  /** Lease of an orderly consumer's queue lock; renewed by the owner, taken over only after it lapses (60 s). */
+  orderLockLeaseMs: number;
   /** A half message is first checked this long after it was stored, unless it asks for more (6 s). */
   transactionTimeoutMs: number;
   /** Then it is checked again every this long (5 s). */
@@ -63,6 +65,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     clientExpireMs: 120_000,
     messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
     maxReconsumeTimes: 16,
+    orderLockLeaseMs: 60_000,
     transactionTimeoutMs: 6000,
     transactionCheckIntervalMs: 5000,
     transactionCheckMax: 15,

@@ -134,7 +134,7 @@ export class Broker {
   readonly offsets: OffsetManager;
   readonly clients: ClientManager;
   readonly delay: DelayService;
-  readonly locks = new QueueLockManager();
+  readonly locks: QueueLockManager;
   readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
   private readonly hold = new PullHold();
@@ -155,6 +155,7 @@ export class Broker {
     this.offsets = new OffsetManager(io, configDir);
     this.clients = new ClientManager(c.clientExpireMs);
     this.delay = new DelayService(this.store, io, configDir, parseDelayLevels(c.messageDelayLevel));
+    this.locks = new QueueLockManager(c.orderLockLeaseMs);
     this.transactions = new TransactionService(this.store, this.clients, {
       firstCheckMs: c.transactionTimeoutMs,
       checkIntervalMs: c.transactionCheckIntervalMs,
