@@ -8,4 +8,8 @@ export interface OnsMessage {
   reconsumeTimes: number;
   properties: Record<string, string>;
   queueOffset: number;
+  delayTimeLevel: number;
+  storeTimestamp: number;
+  bornTimestamp: number;
+  setStartDeliverTime(ms: number): void;
 }

@@ -168,3 +168,34 @@ test("ali-ons: two broadcasting consumers each get every message", async (t) => 
   for (let i = 0; i < n; i++) await producer.send(new ons.Message("TP_BC", "T", `b${i}`));
   await until(() => by1.size === n && by2.size === n, 15_000, "both consumers to get everything");
 });
+
+test("ali-ons: a DELAY level message is invisible until its delay has passed, then arrives on its topic", async (t) => {
+  // Level 2 waits 600 ms here (the schedule is shortened through the broker's messageDelayLevel).
+  const cluster = await startCluster({
+    messageDelayLevel: "100ms 600ms 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s",
+  });
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_DELAY" });
+  const c = consumer(cluster.namesrvAddr, "GID_DELAY", "d1");
+  t.after(async () => {
+    await c.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await cluster.stop();
+  });
+  await producer.ready();
+  const got: { body: string; at: number; topic: string }[] = [];
+  c.subscribe(
+    "TP_DELAY",
+    "*",
+    async (m) => void got.push({ body: m.body.toString(), at: Date.now(), topic: m.topic }),
+  );
+  await c.ready();
+  const m = new ons.Message("TP_DELAY", "T", "later");
+  m.delayTimeLevel = 2;
+  const sentAt = Date.now();
+  const r = await producer.send(m);
+  assert.equal(r.sendStatus, "SEND_OK");
+  await until(() => got.length === 1, 10_000, "the delayed message");
+  assert.equal(got[0]!.body, "later");
+  assert.equal(got[0]!.topic, "TP_DELAY");
+  assert.ok(got[0]!.at - sentAt >= 600, `arrived ${got[0]!.at - sentAt} ms after the send`);
+});
