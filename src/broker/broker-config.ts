@@ -33,6 +33,8 @@ export interface BrokerConfig {
   messageDelayLevel: string;
   /** Retries before a message goes to the dead-letter queue, unless the group or the client says otherwise. */
   maxReconsumeTimes: number;
+  /** Latest delivery time a timed message may ask for, from now (40 days). */
+  timerMaxDelayMs: number;
   /** Lease of an orderly consumer's queue lock; renewed by the owner, taken over only after it lapses (60 s). */
   orderLockLeaseMs: number;
   /** A half message is first checked this long after it was stored, unless it asks for more (6 s). */
@@ -66,6 +68,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
     maxReconsumeTimes: 16,
     orderLockLeaseMs: 60_000,
+    timerMaxDelayMs: 40 * 86_400_000,
     transactionTimeoutMs: 6000,
     transactionCheckIntervalMs: 5000,
     transactionCheckMax: 15,

@@ -34,6 +34,7 @@ import { PullHold } from "./pull-hold.js";
 import { QueueLockManager } from "./queue-lock-manager.js";
 import { buildSubscription, subscriptionFilter } from "./subscription.js";
 import type { SubscriptionData } from "./subscription.js";
+import { TimerService } from "./timer-service.js";
 import { TopicManager } from "./topic-manager.js";
 import { TransactionService } from "./transaction-service.js";
 import type { TransactionResolution } from "./transaction-service.js";
@@ -134,6 +135,7 @@ export class Broker {
   readonly offsets: OffsetManager;
   readonly clients: ClientManager;
   readonly delay: DelayService;
+  readonly timer: TimerService;
   readonly locks: QueueLockManager;
   readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
@@ -155,6 +157,7 @@ export class Broker {
     this.offsets = new OffsetManager(io, configDir);
     this.clients = new ClientManager(c.clientExpireMs);
     this.delay = new DelayService(this.store, io, configDir, parseDelayLevels(c.messageDelayLevel));
+    this.timer = new TimerService(this.store, io, configDir, { maxDelayMs: c.timerMaxDelayMs });
     this.locks = new QueueLockManager(c.orderLockLeaseMs);
     this.transactions = new TransactionService(this.store, this.clients, {
       firstCheckMs: c.transactionTimeoutMs,
@@ -182,6 +185,7 @@ export class Broker {
 
   start(): void {
     this.delay.start();
+    this.timer.start();
     this.transactions.start();
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
@@ -229,6 +233,12 @@ export class Broker {
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
       const res = await this.put(this.transactions.prepare(input, req.producerGroup), req.topic, queueId);
       return { ...res, transactionId: res.uniqKey ?? res.msgId };
+    }
+    // Timed messages (__STARTDELIVERTIME, TIMER_DELIVER_MS, TIMER_DELAY_SEC/MS) wait in the timer store; the send
+    // is acknowledged once the message is in the commit log.
+    const deliverMs = this.timer.deliverTime(req.properties);
+    if (deliverMs !== undefined && txType !== SysFlag.TRANSACTION_ROLLBACK) {
+      return this.put(this.timer.toTimerMessage(input, deliverMs), req.topic, queueId);
     }
     const level = Number(getProperty(req.properties, Prop.DELAY) ?? 0);
     if (level > 0 && txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK) {
@@ -604,6 +614,7 @@ export class Broker {
     this.hold.wakeAll();
     this.delay.stop();
     await this.transactions.stop();
+    await this.timer.stop();
     this.offsets.flush(true);
     this.topics.persist();
     await this.store.close();

@@ -7,9 +7,11 @@
 // This service reads the timer topic's consume queue (so only durably stored messages become timers), places
 // each in the on-disk timer (src/store/timer), and when one is due re-puts the stored message into its real
 // topic and queue with everything it was sent with (body, id, keys, tags, properties, born time and host, flag,
-// reconsume times) minus the timer bookkeeping. Timers beyond the wheel's window are "rolled": the message is
+// reconsume times) minus the routing bookkeeping (REAL_TOPIC, REAL_QID, TIMER_ROLL_TIMES); TIMER_OUT_MS stays,
+// as in RocketMQ, so a delivered message re-sent with its properties is not timed again. Timers beyond the wheel's window are "rolled": the message is
 // re-put to the timer topic (so its commit-log copy stays younger than retention) and placed again, nearer.
 // After a crash a timer may fire twice, never zero times.
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BrokerError } from "../common/errors.js";
 import { readInt64BE } from "../common/int64.js";
@@ -61,20 +63,27 @@ export interface TimerServiceStats extends TimerStoreStats {
   /** Timers whose message could not be read back (deleted by retention) or was not a timer message. */
   lost: number;
   retries: number;
+  /** Ticks that failed on an I/O error of the timer files (retried at the next tick). */
+  errors: number;
+  lastError?: string;
 }
 
 const DIGITS = /^-?\d{1,16}$/;
 
 function parseMs(name: string, v: string): number {
   const s = v.trim();
-  if (!DIGITS.test(s)) throw new BrokerError("BAD_REQUEST", `${name} must be an integer, got "${v.slice(0, 32)}"`);
+  if (!DIGITS.test(s))
+    throw new BrokerError("BAD_REQUEST", `${name} must be an integer, got "${v.slice(0, 32)}"`);
   return Number(s);
 }
 
 /**
- * When a message asks to be delivered, from its properties: TIMER_DELIVER_MS or __STARTDELIVERTIME (absolute
- * epoch ms), else TIMER_DELAY_SEC or TIMER_DELAY_MS (relative to `now`). Undefined when it asks for nothing or
- * for a time not after `now` (deliver at once). Throws BAD_REQUEST for a malformed value or a time more than
+ * When a message asks to be delivered, from its properties, in RocketMQ's order (HookUtils.transformTimerMessage):
+ * TIMER_DELAY_SEC or TIMER_DELAY_MS (relative to `now`), else TIMER_DELIVER_MS or Aliyun's __STARTDELIVERTIME
+ * (absolute epoch ms). Undefined when it asks for nothing, for a time not after `now` (deliver at once), when it
+ * has a positive DELAY level (delay levels win, as in HookUtils.checkIfTimerMessage), or when it carries
+ * TIMER_OUT_MS (it was timed once already: a consumer re-sending a delivered message keeps its properties, and
+ * its relative delay must not start again). Throws BAD_REQUEST for a malformed value or a time more than
  * `maxDelayMs` ahead.
  */
 export function timerDeliverTime(
@@ -83,24 +92,25 @@ export function timerDeliverTime(
   maxDelayMs = DEFAULT_TIMER_MAX_DELAY_MS,
 ): number | undefined {
   if (props.indexOf("TIMER_") < 0 && props.indexOf(Prop.START_DELIVER_TIME) < 0) return undefined;
-  let name: string = Prop.TIMER_DELIVER_MS;
-  let v = getProperty(props, name);
+  if (getProperty(props, TimerProp.OUT_MS) !== undefined) return undefined;
+  const level = getProperty(props, Prop.DELAY);
+  if (level !== undefined && Number(level) > 0) return undefined;
   let at: number | undefined;
-  if (v === undefined) {
-    name = Prop.START_DELIVER_TIME;
+  let name: string = Prop.TIMER_DELAY_SEC;
+  let v = getProperty(props, name);
+  if (v !== undefined) at = now + parseMs(name, v) * 1000;
+  else {
+    name = Prop.TIMER_DELAY_MS;
     v = getProperty(props, name);
-  }
-  if (v !== undefined) {
-    at = parseMs(name, v);
-  } else {
-    name = Prop.TIMER_DELAY_SEC;
-    v = getProperty(props, name);
-    if (v !== undefined) {
-      at = now + parseMs(name, v) * 1000;
-    } else {
-      name = Prop.TIMER_DELAY_MS;
+    if (v !== undefined) at = now + parseMs(name, v);
+    else {
+      name = Prop.TIMER_DELIVER_MS;
       v = getProperty(props, name);
-      if (v !== undefined) at = now + parseMs(name, v);
+      if (v === undefined) {
+        name = Prop.START_DELIVER_TIME;
+        v = getProperty(props, name);
+      }
+      if (v !== undefined) at = parseMs(name, v);
     }
   }
   if (at === undefined || at <= now) return undefined;
@@ -130,7 +140,8 @@ const OUT_NEEDLE = Buffer.from(`${TimerProp.OUT_MS}\u0001`);
 export function storedTimerOutMs(rec: Buffer): number | undefined {
   try {
     const sysFlag = rec.readInt32BE(36);
-    let p = 48 + (sysFlag & SysFlag.BORNHOST_V6 ? 20 : 8) + 8 + (sysFlag & SysFlag.STOREHOST_V6 ? 20 : 8) + 12;
+    let p =
+      48 + (sysFlag & SysFlag.BORNHOST_V6 ? 20 : 8) + 8 + (sysFlag & SysFlag.STOREHOST_V6 ? 20 : 8) + 12;
     p += 4 + rec.readInt32BE(p);
     const v2 = rec.readInt32BE(4) === MAGIC_V2;
     p += v2 ? 2 + rec.readInt16BE(p) : 1 + rec.readUInt8(p);
@@ -176,6 +187,8 @@ export class TimerService implements TimerSink {
   private nRolled = 0;
   private nLost = 0;
   private nRetries = 0;
+  private nErrors = 0;
+  private lastError: string | undefined;
 
   constructor(
     private readonly store: MessageStore,
@@ -193,7 +206,8 @@ export class TimerService implements TimerSink {
       flushIntervalMs: this.flushIntervalMs,
       retryDelayMs: this.retryDelayMs,
     })) {
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`timer config: ${k} must be a positive number, got ${v}`);
+      if (!Number.isFinite(v) || v <= 0)
+        throw new Error(`timer config: ${k} must be a positive number, got ${v}`);
     }
     const windowMs = options.windowMs ?? 2 * DAY_MS;
     // A rolled timer's message is re-put once per window: the copy it waits on must outlive the window.
@@ -207,8 +221,8 @@ export class TimerService implements TimerSink {
     this.timer = TimerStore.open(
       {
         ...options.store,
-        dir: `${store.config.dir}/timer`,
-        checkpointPath: `${configDir}/timercheck`,
+        dir: join(store.config.dir, "timer"),
+        checkpointPath: join(configDir, "timercheck"),
         precisionMs: options.precisionMs ?? 1000,
         windowMs,
       },
@@ -231,15 +245,28 @@ export class TimerService implements TimerSink {
     this.started = true;
     this.tickTimer = setInterval(() => this.tick(), this.tickMs);
     this.tickTimer.unref();
-    this.flushTimer = setInterval(() => void this.timer.flush().catch(() => undefined), this.flushIntervalMs);
+    this.flushTimer = setInterval(
+      () =>
+        void this.timer.flush().catch((e: Error) => {
+          this.nErrors++;
+          this.lastError = e.message;
+        }),
+      this.flushIntervalMs,
+    );
     this.flushTimer.unref();
   }
 
   /** One round: enqueue newly stored timer messages, then fire what is due. */
   tick(now = Date.now()): void {
     if (this.stopped) return;
-    this.enqueue();
-    this.timer.tick(now);
+    try {
+      this.enqueue();
+      this.timer.tick(now);
+    } catch (e) {
+      // An I/O error on the timer files: nothing was linked half-way; the next tick tries again.
+      this.nErrors++;
+      this.lastError = (e as Error).message;
+    }
   }
 
   /** Reads the timer topic's consume queue from the checkpointed offset into the timer store. */
@@ -285,7 +312,13 @@ export class TimerService implements TimerSink {
     this.deliver(t.phy, t.size, t.roll, t.token, t.payload);
   }
 
-  private deliver(phy: number, size: number, roll: boolean, token: number, payload: Buffer | undefined): void {
+  private deliver(
+    phy: number,
+    size: number,
+    roll: boolean,
+    token: number,
+    payload: Buffer | undefined,
+  ): void {
     let input: PutMessageInput | undefined;
     try {
       const raw = payload ?? this.store.readAt(phy);
@@ -341,14 +374,21 @@ export class TimerService implements TimerSink {
     };
     if (roll) {
       props.set(TimerProp.ROLL_TIMES, String((Number(props.get(TimerProp.ROLL_TIMES)) || 0) + 1));
-      return { ...base, topic: TIMER_TOPIC, queueId: 0, sysFlag: rec.sysFlag, properties: encodeProperties(props) };
+      return {
+        ...base,
+        topic: TIMER_TOPIC,
+        queueId: 0,
+        sysFlag: rec.sysFlag,
+        properties: encodeProperties(props),
+      };
     }
     const topic = props.get(Prop.REAL_TOPIC);
     const queueId = Number(props.get(Prop.REAL_QID));
     if (!topic || !Number.isInteger(queueId) || queueId < 0) return undefined;
+    // TIMER_OUT_MS stays, as in RocketMQ: it tells the consumer when the message was due, and marks it as timed
+    // already so that re-sending it with its properties does not delay it again (see timerDeliverTime).
     props.delete(Prop.REAL_TOPIC);
     props.delete(Prop.REAL_QID);
-    props.delete(TimerProp.OUT_MS);
     props.delete(TimerProp.ROLL_TIMES);
     return {
       ...base,
@@ -396,6 +436,8 @@ export class TimerService implements TimerSink {
       rolled: this.nRolled,
       lost: this.nLost,
       retries: this.nRetries,
+      errors: this.nErrors,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
 }

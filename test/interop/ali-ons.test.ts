@@ -199,3 +199,35 @@ test("ali-ons: a DELAY level message is invisible until its delay has passed, th
   assert.equal(got[0]!.topic, "TP_DELAY");
   assert.ok(got[0]!.at - sentAt >= 600, `arrived ${got[0]!.at - sentAt} ms after the send`);
 });
+
+test("ali-ons: __STARTDELIVERTIME holds a message until its time, then delivers it with its id and keys", async (t) => {
+  const cluster = await startCluster();
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_TIMED" });
+  const c = consumer(cluster.namesrvAddr, "GID_TIMED", "t1");
+  t.after(async () => {
+    await c.close().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await cluster.stop();
+  });
+  await producer.ready();
+  const got: { m: OnsMessage; at: number }[] = [];
+  c.subscribe("TP_TIMED", "*", async (m) => void got.push({ m, at: Date.now() }));
+  await c.ready();
+  const due = Date.now() + 1200;
+  const m = new ons.Message("TP_TIMED", "T", "timed");
+  m.keys = ["tk"];
+  m.setStartDeliverTime(due);
+  const now = new ons.Message("TP_TIMED", "T", "now");
+  await producer.send(m);
+  await producer.send(now);
+  await until(() => got.length === 2, 15_000, "both messages");
+  assert.deepEqual(
+    got.map((g) => g.m.body.toString()),
+    ["now", "timed"],
+    "the timed message comes after the one sent later without a time",
+  );
+  const timed = got[1]!;
+  assert.ok(timed.at >= due, `delivered ${due - timed.at} ms early`);
+  assert.equal(timed.m.topic, "TP_TIMED");
+  assert.equal(String(timed.m.keys), "tk");
+});
