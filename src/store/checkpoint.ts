@@ -34,6 +34,10 @@ export function writeCheckpoint(io: FileIO, dir: string, c: Checkpoint): void {
   io.writeFileAtomic(join(dir, "checkpoint"), JSON.stringify(c));
 }
 
+export function writeCheckpointAsync(io: FileIO, dir: string, c: Checkpoint): Promise<void> {
+  return io.writeFileAtomicAsync(join(dir, "checkpoint"), JSON.stringify(c));
+}
+
 export function abortPath(dir: string): string {
   return join(dir, "abort");
 }

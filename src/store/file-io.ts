@@ -24,6 +24,8 @@ export interface FileIO {
   readFile(path: string): Buffer;
   /** Writes a whole small file durably: temp file, fsync, rename, fsync of the directory. */
   writeFileAtomic(path: string, data: Buffer | string): void;
+  /** The same off the event loop (the checkpoint is written this way every flush). */
+  writeFileAtomicAsync(path: string, data: Buffer | string): Promise<void>;
   /** Fraction of the file system holding `path` that is in use, 0..1. */
   diskUsedRatio(path: string): number;
 }
@@ -61,6 +63,28 @@ export const nodeFileIO: FileIO = {
     }
     fs.renameSync(tmp, path);
     syncDir(path);
+  },
+  writeFileAtomicAsync: async (path, data) => {
+    const tmp = `${path}.tmp`;
+    const fh = await fs.promises.open(tmp, "w");
+    try {
+      await fh.writeFile(typeof data === "string" ? Buffer.from(data) : data);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, path);
+    const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 1));
+    try {
+      const dh = await fs.promises.open(dir, "r");
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    } catch {
+      // Some file systems refuse fsync on a directory; the rename is still atomic.
+    }
   },
   diskUsedRatio: (path) => {
     const s = fs.statfsSync(path);

@@ -21,7 +21,7 @@ import { Prop, getProperty, readStoreKeyProps } from "../common/properties.js";
 import type { StoreKeyProps } from "../common/properties.js";
 import type { HostAddress } from "../common/socket-address.js";
 import { hostAddress } from "../common/socket-address.js";
-import { abortPath, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { abortPath, readCheckpoint, writeCheckpoint, writeCheckpointAsync } from "./checkpoint.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { CommitLog } from "./commit-log.js";
 import type { Batch } from "./commit-log.js";
@@ -697,7 +697,7 @@ export class MessageStore {
       await Promise.all(touched.map((fd) => this.io.fdatasync(fd).catch(() => undefined)));
       if (this.closed) return;
     }
-    writeCheckpoint(this.io, this.config.dir, snapshot);
+    await writeCheckpointAsync(this.io, this.config.dir, snapshot);
   }
 
   /** What a checkpoint written once the current queue and index tails are on disk may claim. */
