@@ -38,24 +38,9 @@ import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:pe
 import { fileURLToPath } from "node:url";
 import { Action, Consumer, Message, MessageModel, Producer } from "../src/client/index.js";
 import type { ReceivedMessage } from "../src/client/index.js";
+import { flag, numOption, option, percentile, round } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
-
-const argv = process.argv.slice(2);
-function flag(name: string): boolean {
-  return argv.includes(name);
-}
-function option(name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-function numOption(name: string, dflt: number): number {
-  const v = option(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got ${v}`);
-  return n;
-}
 
 const CASES = ["send-1-in-flight", "send-256-in-flight", "consume-1m", "send-fixed-5000"] as const;
 const QUICK = flag("--quick");
@@ -106,17 +91,6 @@ function wanted(name: (typeof CASES)[number]): boolean {
 }
 
 // ---- measurement helpers ------------------------------------------------------------------------------------
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 interface LatStats {
   p50Ms: number;

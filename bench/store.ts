@@ -22,24 +22,9 @@ import type { FileIO } from "../src/store/file-io.js";
 import { MessageStore } from "../src/store/message-store.js";
 import type { PutMessageResult } from "../src/store/message-store.js";
 import type { StoreConfig } from "../src/store/store-config.js";
+import { flag, numOption, option, percentile, round } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
-
-const argv = process.argv.slice(2);
-function flag(name: string): boolean {
-  return argv.includes(name);
-}
-function option(name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-function numOption(name: string, dflt: number): number {
-  const v = option(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got ${v}`);
-  return n;
-}
 
 const QUICK = flag("--quick");
 const MEMORY = flag("--memory") || process.env.BENCH_10M === "1";
@@ -190,12 +175,6 @@ function ioFields(c: Counters): Record<string, number> {
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 function latencyStats(
   lat: Float64Array,
   n: number,
@@ -207,11 +186,6 @@ function latencyStats(
     p999Ms: round(percentile(s, 99.9), 3),
     maxMs: round(s[s.length - 1] ?? NaN, 3),
   };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 function memFields(): { heapUsedMb: number; rssMb: number; peakRssMb: number } {

@@ -1,0 +1,32 @@
+// What every benchmark here shares: command-line options and latency statistics.
+
+const argv = process.argv.slice(2);
+
+export function flag(name: string): boolean {
+  return argv.includes(name);
+}
+
+export function option(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export function numOption(name: string, dflt: number): number {
+  const v = option(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got ${v}`);
+  return n;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The p-th percentile (0–100) of an ascending array, nearest rank. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
