@@ -8,6 +8,7 @@
 import type { Broker, SendRequest } from "../../../broker/broker.js";
 import { BrokerError } from "../../../common/errors.js";
 import { hostAddress } from "../../../common/socket-address.js";
+import type { HostAddress } from "../../../common/socket-address.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import type { RemotingConnection } from "../connection.js";
@@ -45,16 +46,22 @@ export function sendHeader(req: RemotingCommand): Ext {
   return out;
 }
 
-function bornHostOf(conn: RemotingConnection) {
+/** The producer's address as records store it, parsed once per connection. */
+function bornHostOf(conn: RemotingConnection): HostAddress | undefined {
+  const cached = conn.attributes.get("bornHost") as HostAddress | null | undefined;
+  if (cached !== undefined) return cached ?? undefined;
   const at = conn.remoteAddress.lastIndexOf(":");
+  let h: HostAddress | null = null;
   try {
-    return hostAddress(
+    h = hostAddress(
       conn.remoteAddress.slice(0, at).replace(/^\[|\]$/g, ""),
       Number(conn.remoteAddress.slice(at + 1)),
     );
   } catch {
-    return undefined;
+    // Not an IP address (should not happen on TCP): records get the broker's placeholder.
   }
+  conn.attributes.set("bornHost", h);
+  return h ?? undefined;
 }
 
 function baseRequest(h: Ext, conn: RemotingConnection): Omit<SendRequest, "body" | "properties"> {
