@@ -37,6 +37,8 @@ export interface CommitLogHooks<T> {
 }
 
 const BLANK_MIN = 8;
+/** Written batches kept for tail reads before their buffers are reused. */
+const RECENT_BATCHES = 4;
 
 export function segmentName(base: number): string {
   return String(base).padStart(20, "0");
@@ -50,6 +52,12 @@ export class CommitLog<T> {
   private scheduled = false;
   private readonly cache: ReadCache;
   private readonly freeBuffers: Buffer[] = [];
+  /**
+   * The last written batches, kept before their buffers are reused: consumers at the tail read just-written
+   * records from here instead of filling a 1 MiB cache block with a blocking read. Reads copy out of them, since
+   * the buffers are reused later.
+   */
+  private readonly recent: Batch<T>[] = [];
   /** Next offset an append will take. */
   appendOffset = 0;
   /** Bytes handed to the OS. */
@@ -218,7 +226,7 @@ export class CommitLog<T> {
         this.pending.splice(0, done.length);
         for (const b of done) {
           this.hooks?.onDone(b);
-          this.release(b);
+          this.remember(b);
         }
       }
     } finally {
@@ -278,6 +286,27 @@ export class CommitLog<T> {
     for (const b of failed) this.release(b);
   }
 
+  private remember(b: Batch<T>): void {
+    b.items = [];
+    this.recent.push(b);
+    if (this.recent.length > RECENT_BATCHES) this.release(this.recent.shift()!);
+  }
+
+  /** A copy of written bytes [offset, offset + len) if they lie in one recent batch. */
+  private fromRecent(offset: number, len: number): Buffer | undefined {
+    const r = this.recent;
+    for (let i = r.length - 1; i >= 0; i--) {
+      const b = r[i]!;
+      if (offset >= b.start) {
+        if (offset + len > b.start + b.len) return undefined;
+        const out = Buffer.allocUnsafe(len);
+        b.buf.copy(out, 0, offset - b.start, offset - b.start + len);
+        return out;
+      }
+    }
+    return undefined;
+  }
+
   private release(b: Batch<T>): void {
     if (b.buf.length === this.batchBytes && this.freeBuffers.length < 4) this.freeBuffers.push(b.buf);
     b.items = [];
@@ -330,6 +359,8 @@ export class CommitLog<T> {
    */
   read(offset: number, len: number): Buffer | undefined {
     if (len <= 0 || offset + len > this.writtenOffset) return undefined;
+    const hot = this.fromRecent(offset, len);
+    if (hot) return hot;
     const seg = this.segmentFor(offset);
     if (!seg) return undefined;
     const local = offset - seg.base;
