@@ -17,6 +17,40 @@ import type { MQClient } from "./mq-client.js";
 /** Java's delay levels go up to 18. */
 const MAX_DELAY_LEVEL = 18;
 
+/** CONSUMER_SEND_MSG_BACK to the broker the message came from; resolves false (logged) when it fails. */
+async function brokerSendBack(
+  client: MQClient,
+  group: string,
+  maxReconsumeTimes: number,
+  msg: ReceivedMessage,
+  delayLevel: number,
+  logger: RemotingLogger,
+): Promise<boolean> {
+  try {
+    const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
+    await consumerSendMsgBack(
+      client.remoting,
+      addr,
+      {
+        offset: msg.commitLogOffset,
+        group,
+        delayLevel,
+        originMsgId: msg.originMessageId ?? msg.messageId,
+        originTopic: msg.topic,
+        maxReconsumeTimes,
+      },
+      client.requestTimeoutMs,
+    );
+    return true;
+  } catch (e) {
+    logger.warn(
+      { msgId: msg.messageId, delayLevel, err: errorMessage(e) },
+      "send back failed; sending to retry topic",
+    );
+    return false;
+  }
+}
+
 /** Resolves true when the broker took the message back. */
 export async function sendBack(
   client: MQClient,
@@ -26,25 +60,7 @@ export async function sendBack(
   logger: RemotingLogger,
 ): Promise<boolean> {
   if (client.isClosed) return false;
-  try {
-    const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
-    await consumerSendMsgBack(
-      client.remoting,
-      addr,
-      {
-        offset: msg.commitLogOffset,
-        group,
-        delayLevel: 0,
-        originMsgId: msg.originMessageId ?? msg.messageId,
-        originTopic: msg.topic,
-        maxReconsumeTimes,
-      },
-      client.requestTimeoutMs,
-    );
-    return true;
-  } catch (e) {
-    logger.warn({ msgId: msg.messageId, err: errorMessage(e) }, "send back failed; sending to retry topic");
-  }
+  if (await brokerSendBack(client, group, maxReconsumeTimes, msg, 0, logger)) return true;
   if (await sendToRetryTopic(client, group, msg, msg.reconsumeTimes + 1, maxReconsumeTimes, logger))
     return true;
   logger.warn({ msgId: msg.messageId }, "retry send failed; retrying locally");
@@ -60,28 +76,7 @@ export async function sendToDeadLetter(
   logger: RemotingLogger,
 ): Promise<boolean> {
   if (client.isClosed) return false;
-  try {
-    const addr = client.routes.masterAddress(msg.brokerName) ?? msg.storeHost;
-    await consumerSendMsgBack(
-      client.remoting,
-      addr,
-      {
-        offset: msg.commitLogOffset,
-        group,
-        delayLevel: -1,
-        originMsgId: msg.originMessageId ?? msg.messageId,
-        originTopic: msg.topic,
-        maxReconsumeTimes,
-      },
-      client.requestTimeoutMs,
-    );
-    return true;
-  } catch (e) {
-    logger.warn(
-      { msgId: msg.messageId, err: errorMessage(e) },
-      "dead-letter send back failed; sending to retry topic",
-    );
-  }
+  if (await brokerSendBack(client, group, maxReconsumeTimes, msg, -1, logger)) return true;
   return sendToRetryTopic(
     client,
     group,
