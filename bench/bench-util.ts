@@ -30,3 +30,20 @@ export function percentile(sorted: Float64Array, p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
 }
+
+/** One line of a benchmark's output: a case and its headline numbers, plus anything else worth showing. */
+export type Result = Record<string, unknown> & {
+  case: string;
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+};
+
+/** Every result printed so far, for the closing table. */
+export const results: Result[] = [];
+
+export function emit(r: Result): void {
+  results.push(r);
+  console.log(JSON.stringify(r));
+}

@@ -38,7 +38,8 @@ import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:pe
 import { fileURLToPath } from "node:url";
 import { Action, Consumer, Message, MessageModel, Producer } from "../src/client/index.js";
 import type { ReceivedMessage } from "../src/client/index.js";
-import { flag, numOption, option, percentile, round } from "./bench-util.js";
+import { emit, flag, numOption, option, percentile, results, round } from "./bench-util.js";
+import type { Result } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
 
@@ -176,20 +177,6 @@ class CpuMeter {
     out.brokerCpuSec = broker === undefined ? undefined : round(broker / 1000, 2);
     return out;
   }
-}
-
-type Result = Record<string, unknown> & {
-  case: string;
-  msgsPerSec: number;
-  mbPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-};
-
-const results: Result[] = [];
-function emit(r: Result): void {
-  results.push(r);
-  console.log(JSON.stringify(r));
 }
 
 function progress(s: string): void {

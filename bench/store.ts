@@ -22,7 +22,8 @@ import type { FileIO } from "../src/store/file-io.js";
 import { MessageStore } from "../src/store/message-store.js";
 import type { PutMessageResult } from "../src/store/message-store.js";
 import type { StoreConfig } from "../src/store/store-config.js";
-import { flag, numOption, option, percentile, round } from "./bench-util.js";
+import { emit, flag, numOption, option, percentile, results, round } from "./bench-util.js";
+import type { Result } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
 
@@ -214,20 +215,6 @@ function gc(): void {
     forcedGc = vm.runInNewContext("gc") as () => void;
   }
   forcedGc();
-}
-
-type Result = Record<string, unknown> & {
-  case: string;
-  msgsPerSec: number;
-  mbPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-};
-
-const results: Result[] = [];
-function emit(r: Result): void {
-  results.push(r);
-  console.log(JSON.stringify(r));
 }
 
 /** Experiments only (the reported numbers use the defaults): --flush-interval-ms overrides the store's. */
