@@ -37,6 +37,16 @@ function common(namesrv: string) {
   };
 }
 
+/** Closes the clients, lets their in-flight work finish (see settle), then stops the cluster. */
+async function teardown(
+  cluster: { stop(): Promise<void> },
+  ...clients: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const c of clients) await c.close().catch(() => undefined);
+  await settle();
+  await cluster.stop();
+}
+
 /**
  * ali-ons's close() does not wait for a rebalance already running on its timer; stopping the broker under it makes
  * that rebalance fail with an error nobody can listen to. Give such work time to finish first.
@@ -69,12 +79,7 @@ test("ali-ons: produce, 'TagA || TagB' filter, keys and properties, msgId, retry
   const cluster = await startCluster({ messageDelayLevel: FAST_DELAY_LEVELS });
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_IT" });
   const c = consumer(cluster.namesrvAddr, "GID_IT", "c1");
-  t.after(async () => {
-    await c.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-    await settle();
-    await cluster.stop();
-  });
+  t.after(() => teardown(cluster, c, producer));
   await producer.ready();
   const got: OnsMessage[] = [];
   let failed = false;
@@ -129,13 +134,7 @@ test("ali-ons: two clustering consumers share the queues and together get everyt
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_SHARE" });
   const c1 = consumer(cluster.namesrvAddr, "GID_SHARE", "s1");
   const c2 = consumer(cluster.namesrvAddr, "GID_SHARE", "s2");
-  t.after(async () => {
-    await c1.close().catch(() => undefined);
-    await c2.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-    await settle();
-    await cluster.stop();
-  });
+  t.after(() => teardown(cluster, c1, c2, producer));
   await producer.ready();
   const by1: string[] = [];
   const by2: string[] = [];
@@ -161,13 +160,7 @@ test("ali-ons: two broadcasting consumers each get every message", async (t) => 
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_BC" });
   const c1 = consumer(cluster.namesrvAddr, "GID_BC", "b1", { isBroadcast: true });
   const c2 = consumer(cluster.namesrvAddr, "GID_BC", "b2", { isBroadcast: true });
-  t.after(async () => {
-    await c1.close().catch(() => undefined);
-    await c2.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-    await settle();
-    await cluster.stop();
-  });
+  t.after(() => teardown(cluster, c1, c2, producer));
   await producer.ready();
   const by1 = new Set<string>();
   const by2 = new Set<string>();
@@ -187,12 +180,7 @@ test("ali-ons: a DELAY level message is invisible until its delay has passed, th
   });
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_DELAY" });
   const c = consumer(cluster.namesrvAddr, "GID_DELAY", "d1");
-  t.after(async () => {
-    await c.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-    await settle();
-    await cluster.stop();
-  });
+  t.after(() => teardown(cluster, c, producer));
   await producer.ready();
   const got: { body: string; at: number; topic: string }[] = [];
   c.subscribe(
@@ -216,12 +204,7 @@ test("ali-ons: __STARTDELIVERTIME holds a message until its time, then delivers 
   const cluster = await startCluster();
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_TIMED" });
   const c = consumer(cluster.namesrvAddr, "GID_TIMED", "t1");
-  t.after(async () => {
-    await c.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-    await settle();
-    await cluster.stop();
-  });
+  t.after(() => teardown(cluster, c, producer));
   await producer.ready();
   const got: { m: OnsMessage; at: number }[] = [];
   c.subscribe("TP_TIMED", "*", async (m) => void got.push({ m, at: Date.now() }));
