@@ -3,7 +3,7 @@
 // exactly against the record's TAGS property (hash codes collide).
 import { javaStringHashCode } from "../common/java-hash.js";
 import { Prop, getProperty } from "../common/properties.js";
-import { decodeRecord } from "../common/message-record.js";
+import { readRecordProperties } from "../common/message-record.js";
 import type { MessageFilter } from "../store/message-store.js";
 import { BrokerError } from "../common/errors.js";
 import { compileSql92, sql92MessageFilter } from "./filter/sql-filter.js";
@@ -65,7 +65,8 @@ export function tagFilter(s: SubscriptionData): MessageFilter | undefined {
   return {
     matchTagsCode: (code) => codes.has(code),
     matchRecord: (record) => {
-      const tag = getProperty(decodeRecord(record).properties, Prop.TAGS);
+      // Only the properties are needed: walk to them instead of decoding the whole record.
+      const tag = getProperty(readRecordProperties(record) ?? "", Prop.TAGS);
       return tag !== undefined && tags.has(tag);
     },
   };

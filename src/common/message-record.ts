@@ -282,3 +282,48 @@ export function encodeMessageRecord(r: MessageRecord): Buffer {
   encodeRecord({ ...r, topic, properties: props }, buf, 0);
   return buf;
 }
+
+/**
+ * The encoded properties of the stored record at `pos` (see message-record.ts), found by walking the length
+ * fields without decoding the body or topic. Undefined when the bytes are not a well-formed record.
+ */
+export function readRecordProperties(buf: Buffer, pos = 0): string | undefined {
+  if (pos < 0 || buf.length - pos < Pos.BORN_HOST) return undefined;
+  const total = buf.readInt32BE(pos + Pos.TOTAL_SIZE);
+  const magic = buf.readInt32BE(pos + Pos.MAGIC);
+  if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return undefined;
+  if (total < Pos.BORN_HOST || total > buf.length - pos) return undefined;
+  const end = pos + total;
+  const sysFlag = buf.readInt32BE(pos + Pos.SYS_FLAG);
+  // born host, store timestamp, store host, reconsume times (i32), prepared transaction offset (i64)
+  let p =
+    pos +
+    Pos.BORN_HOST +
+    (sysFlag & SysFlag.BORNHOST_V6 ? 20 : 8) +
+    8 +
+    (sysFlag & SysFlag.STOREHOST_V6 ? 20 : 8) +
+    4 +
+    8;
+  if (p + 4 > end) return undefined;
+  const bodyLen = buf.readInt32BE(p);
+  p += 4;
+  if (bodyLen < 0) return undefined;
+  p += bodyLen;
+  let topicLen: number;
+  if (magic === MAGIC_V2) {
+    if (p + 2 > end) return undefined;
+    topicLen = buf.readInt16BE(p);
+    p += 2;
+  } else {
+    if (p + 1 > end) return undefined;
+    topicLen = buf.readUInt8(p);
+    p += 1;
+  }
+  if (topicLen < 0) return undefined;
+  p += topicLen;
+  if (p + 2 > end) return undefined;
+  const propsLen = buf.readInt16BE(p);
+  p += 2;
+  if (propsLen < 0 || p + propsLen > end) return undefined;
+  return propsLen === 0 ? "" : buf.toString("utf8", p, p + propsLen);
+}
