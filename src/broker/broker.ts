@@ -30,6 +30,8 @@ import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
 import { DelayService } from "./delay-service.js";
 import { GroupManager } from "./group-manager.js";
 import { OffsetManager } from "./offset-manager.js";
+import { PopService } from "./pop/pop-service.js";
+import type { ReceiveRequest, ReceivedMessage } from "./pop/pop-types.js";
 import { PullHold } from "./pull-hold.js";
 import { QueueLockManager } from "./queue-lock-manager.js";
 import { buildSubscription, subscriptionFilter } from "./subscription.js";
@@ -139,6 +141,7 @@ export class Broker {
   readonly locks: QueueLockManager;
   readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
+  readonly pop: PopService;
   private readonly hold = new PullHold();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -165,6 +168,7 @@ export class Broker {
       maxChecks: c.transactionCheckMax,
       tickMs: Math.min(500, c.transactionCheckIntervalMs),
     });
+    this.pop = new PopService();
     this.store.onMessageArrived((topic, queueId, max) => this.hold.arrived(topic, queueId, max));
   }
 
@@ -492,6 +496,43 @@ export class Broker {
   ): Promise<void> {
     if (decision === "unknown") return;
     await this.transactions.end(producerGroup, halfQueueOffset, commitLogOffset, decision);
+  }
+
+  // ---- receive / ack (pop consumption, for gRPC and HTTP) ------------------------------------------------
+
+  /** Receives up to `batchSize` visible messages, long polling when there are none. */
+  async receiveMessages(req: ReceiveRequest): Promise<ReceivedMessage[]> {
+    return this.pop.receive(req);
+  }
+
+  /** Acks a received message for good; a stale or unknown handle is INVALID_RECEIPT_HANDLE. */
+  async ackMessage(group: string, topic: string, receiptHandle: string): Promise<void> {
+    return this.pop.ack(group, topic, receiptHandle);
+  }
+
+  /** Makes a received message visible again after `invisibleMs`; returns the handle that replaces the old one. */
+  async changeInvisibleDuration(
+    group: string,
+    topic: string,
+    receiptHandle: string,
+    invisibleMs: number,
+  ): Promise<string> {
+    return this.pop.changeInvisible(group, topic, receiptHandle, invisibleMs);
+  }
+
+  /** Moves a received message to the group's dead-letter queue now (FIFO push consumers give up this way). */
+  async forwardToDeadLetter(group: string, topic: string, receiptHandle: string): Promise<void> {
+    return this.pop.forwardToDeadLetter(group, topic, receiptHandle);
+  }
+
+  /** Deliveries a message gets before it goes to the dead-letter queue: the group's retries plus the first. */
+  maxDeliveryAttempts(group: string): number {
+    return this.groups.getOrCreate(group).retryMaxTimes + 1;
+  }
+
+  /** FIFO groups (consumeMessageOrderly) get a message group's messages one at a time, in order. */
+  isFifoGroup(group: string): boolean {
+    return this.groups.get(group)?.consumeMessageOrderly ?? false;
   }
 
   // ---- dead letters ---------------------------------------------------------------------------------------

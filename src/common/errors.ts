@@ -91,6 +91,22 @@ export const ErrorCatalog = {
   MESSAGE_NOT_FOUND: { retriable: false, remoting: 1, grpc: 40401, http: 404, message: "message not found" },
   ILLEGAL_TOPIC: { retriable: false, remoting: 13, grpc: 40001, http: 400, message: "illegal topic name" },
   ILLEGAL_GROUP: { retriable: false, remoting: 13, grpc: 40002, http: 400, message: "illegal group name" },
+  // A receipt handle that was never issued, was superseded by a later delivery or change, or was already acked.
+  INVALID_RECEIPT_HANDLE: {
+    retriable: false,
+    remoting: 13,
+    grpc: 40013,
+    http: 400,
+    message: "invalid receipt handle",
+  },
+  // Receiving is refused while too many messages of a queue are in flight (back-pressure).
+  TOO_MANY_IN_FLIGHT: {
+    retriable: true,
+    remoting: 2,
+    grpc: 42900,
+    http: 429,
+    message: "too many messages in flight",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

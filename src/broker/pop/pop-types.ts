@@ -1,0 +1,34 @@
+// The receive/ack model of RocketMQ 5 (pop consumption), which the gRPC and HTTP endpoints serve: receiving makes
+// a message invisible for a while and hands out a receipt handle; an ack removes it for good; a message not acked
+// in time comes back with its delivery attempt increased, and goes to the group's dead-letter queue after the
+// group's max attempts.
+import type { MessageRecord } from "../../common/message-record.js";
+
+export interface ReceiveRequest {
+  group: string;
+  topic: string;
+  /** One queue of the topic; omitted or negative serves any queue. */
+  queueId?: number;
+  /** Tag expression (`*`, `A||B`) or SQL92 when `type` is "SQL92". */
+  subscription: { expression: string; type?: string };
+  /** 1..32 messages. */
+  batchSize: number;
+  /** How long the messages stay invisible to other receivers, ms. */
+  invisibleMs: number;
+  /** Long polling: wait up to this long when nothing is ready (0 answers at once). */
+  pollTimeoutMs: number;
+  /** Ends a long poll early (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface ReceivedMessage {
+  /** The stored record of the message (its own topic, body, properties, born/store times and hosts). */
+  record: MessageRecord;
+  queueId: number;
+  queueOffset: number;
+  receiptHandle: string;
+  /** 1 on the first delivery. */
+  deliveryAttempt: number;
+  /** When the message becomes visible again unless acked, ms since the epoch. */
+  invisibleUntil: number;
+}
