@@ -3,6 +3,7 @@
 // administration. Protocols translate their requests into these calls and map BrokerError codes at their edge.
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
+import { javaStringHashCode } from "../common/java-hash.js";
 import { createOffsetMsgId } from "../common/message-id.js";
 import { SysFlag, decodeRecord } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
@@ -245,8 +246,13 @@ export class Broker {
     }
     if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not writable`);
     let queueId = req.queueId;
-    if (!Number.isInteger(queueId) || queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
-    else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
+    if (!Number.isInteger(queueId) || queueId < 0) {
+      // Ordered messages of the HTTP and gRPC protocols name a sharding key, not a queue: one key, one queue.
+      const key = getProperty(req.properties, Prop.SHARDING_KEY);
+      queueId = key
+        ? Math.abs(javaStringHashCode(key) % tc.writeQueueNums)
+        : Math.floor(Math.random() * tc.writeQueueNums);
+    } else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
     input = this.toInput({ ...req, queueId });
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {

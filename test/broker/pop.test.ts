@@ -200,6 +200,44 @@ test("FIFO groups get one message per message group at a time, in order", async 
   assert.equal((await receive(b, "GPlain")).length, 6);
 });
 
+test("queue order: a queue's batch is redelivered whole and nothing after it comes first", async (t) => {
+  const { b } = await withBroker(t);
+  for (const body of ["q1", "q2", "q3", "q4"]) await send(b, body, { __SHARDINGKEY: "user-7" });
+  const order = { queueOrder: true, maxAttempts: 3 };
+  const r1 = await receive(b, "GQ", { ...order, batchSize: 2, invisibleMs: 300 });
+  assert.deepEqual(
+    r1.map((m) => m.record.body.toString()),
+    ["q1", "q2"],
+    "one sharding key, one queue, in order",
+  );
+  assert.equal(new Set(r1.map((m) => m.queueId)).size, 1);
+  await b.ackMessage("GQ", TOPIC, r1[1]!.receiptHandle);
+  assert.deepEqual(await receive(b, "GQ", order), [], "q1 is in flight: the queue yields nothing new");
+  const r2 = await receive(b, "GQ", { ...order, pollTimeoutMs: 3000 });
+  assert.deepEqual(
+    r2.map((m) => [m.record.body.toString(), m.deliveryAttempt]),
+    [["q1", 2]],
+  );
+  await b.ackMessage("GQ", TOPIC, r2[0]!.receiptHandle);
+  const r3 = await receive(b, "GQ", { ...order, invisibleMs: 100 });
+  assert.deepEqual(
+    r3.map((m) => m.record.body.toString()),
+    ["q3", "q4"],
+  );
+  // maxAttempts 3 from the request: two more expiries and the third delivery's expiry dead-letter them.
+  for (let i = 0; i < 2; i++) await receive(b, "GQ", { ...order, invisibleMs: 100, pollTimeoutMs: 3000 });
+  const deadline = Date.now() + 5000;
+  while (b.listDeadLetters("GQ").length < 2 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    b.listDeadLetters("GQ").map((d) => [d.record.body.toString(), d.record.reconsumeTimes]),
+    [
+      ["q3", 3],
+      ["q4", 3],
+    ],
+  );
+});
+
 test("a long poll wakes when a message arrives and ends on abort", async (t) => {
   const { b } = await withBroker(t);
   b.topics.getOrCreate(TOPIC);

@@ -9,6 +9,8 @@ export interface InFlight {
   seq: number;
   /** Deliveries so far, 1 on the first. */
   attempt: number;
+  /** Deliveries allowed before the dead-letter queue. */
+  maxAttempts: number;
   /** Visible again (redelivered) from this time on, ms since the epoch; Infinity while being dead-lettered. */
   deadline: number;
   /** FIFO message group ("" when none). */

@@ -56,6 +56,7 @@ interface Collect {
   topic: string;
   filter: MessageFilter | undefined;
   fifo: boolean;
+  queueOrder: boolean;
   maxAttempts: number;
   batch: number;
   invisibleMs: number;
@@ -118,6 +119,9 @@ export class PopService {
     if (!Number.isInteger(req.batchSize) || req.batchSize < 1 || req.batchSize > 32) {
       throw new BrokerError("BAD_REQUEST", `batch size ${req.batchSize} is not between 1 and 32`);
     }
+    if (req.maxAttempts !== undefined && !(Number.isInteger(req.maxAttempts) && req.maxAttempts >= 1)) {
+      throw new BrokerError("BAD_REQUEST", `max attempts ${req.maxAttempts} is not a positive integer`);
+    }
     this.checkInvisible(req.invisibleMs);
     const g = deps.groups.getOrCreate(req.group);
     if (!g.consumeEnable) throw new BrokerError("NO_PERMISSION", `group ${req.group} may not consume`);
@@ -142,8 +146,9 @@ export class PopService {
         group: req.group,
         topic: req.topic,
         filter,
-        fifo: g.consumeMessageOrderly,
-        maxAttempts: g.retryMaxTimes + 1,
+        fifo: g.consumeMessageOrderly && !req.queueOrder,
+        queueOrder: req.queueOrder ?? false,
+        maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
         batch: req.batchSize,
         invisibleMs: req.invisibleMs,
         now,
@@ -221,6 +226,16 @@ export class PopService {
   }
 
   private collectFrom(pq: PopQueue, c: Collect): void {
+    if (c.queueOrder) {
+      // The batch in flight must be finished before anything after it, and comes back whole.
+      for (const e of pq.inflight.values()) if (e.deadline > c.now) return;
+      if (pq.inflight.size > 0) {
+        this.redeliverExpired(pq, pq.expired(c.now), c, undefined);
+        return;
+      }
+      this.readNew(pq, c, undefined);
+      return;
+    }
     // Groups with a message in flight: FIFO delivers nothing more of them until it is finished.
     const busy = new Set<string>();
     if (c.fifo) {
@@ -232,15 +247,24 @@ export class PopService {
       again.push(...pq.held.keys());
       again.sort((a, b) => a - b);
     }
-    for (const off of again) {
+    this.redeliverExpired(pq, again, c, c.fifo ? busy : undefined);
+    if (c.out.length < c.batch) this.readNew(pq, c, c.fifo ? busy : undefined);
+  }
+
+  /**
+   * Hands out again expired in-flight messages (and FIFO-held ones), oldest first; messages that used up their
+   * attempts go to the dead-letter queue instead. `busy`: FIFO message groups that may not get another one.
+   */
+  private redeliverExpired(pq: PopQueue, offsets: number[], c: Collect, busy: Set<string> | undefined): void {
+    for (const off of offsets) {
       if (c.out.length >= c.batch) return;
       const e = pq.inflight.get(off);
       const msgGroup = e ? e.msgGroup : (pq.held.get(off)?.msgGroup ?? "");
-      if (e && e.attempt >= c.maxAttempts) {
+      if (e && e.attempt >= Math.min(e.maxAttempts, c.maxAttempts)) {
         this.deadLetterLater(pq, off, e);
         continue;
       }
-      if (c.fifo && msgGroup && busy.has(msgGroup)) continue;
+      if (busy && msgGroup && busy.has(msgGroup)) continue;
       const phy = e ? e.phyOffset : pq.held.get(off)!.phyOffset;
       const raw = this.deps.store.readAt(phy);
       if (!raw) {
@@ -251,8 +275,12 @@ export class PopService {
       }
       pq.held.delete(off);
       this.deliver(pq, off, decodeRecord(raw), (e?.attempt ?? 0) + 1, msgGroup, c);
-      if (c.fifo && msgGroup) busy.add(msgGroup);
+      if (busy && msgGroup) busy.add(msgGroup);
     }
+  }
+
+  /** Hands out messages never delivered, from the cursor on; FIFO ones of a busy group are held. */
+  private readNew(pq: PopQueue, c: Collect, busy: Set<string> | undefined): void {
     const { store } = this.deps;
     for (let reads = 0; reads < MAX_READS_PER_QUEUE && c.out.length < c.batch; reads++) {
       if (pq.inflight.size + pq.held.size >= this.options.maxInFlightPerQueue) return;
@@ -270,14 +298,14 @@ export class PopService {
       for (let i = 0; i < r.messages.length; i++) {
         const off = r.offsets[i]!;
         const rec = decodeRecord(r.messages[i]!);
-        const msgGroup = c.fifo ? (getProperty(rec.properties, Prop.SHARDING_KEY) ?? "") : "";
-        if (msgGroup && busy.has(msgGroup)) {
+        const msgGroup = busy ? (getProperty(rec.properties, Prop.SHARDING_KEY) ?? "") : "";
+        if (busy && msgGroup && busy.has(msgGroup)) {
           const h = { phyOffset: rec.physicalOffset, msgGroup };
           pq.held.set(off, h);
           this.journal.held(pq, off, h);
         } else {
           this.deliver(pq, off, rec, 1, msgGroup, c);
-          if (msgGroup) busy.add(msgGroup);
+          if (busy && msgGroup) busy.add(msgGroup);
         }
       }
       const progressed = r.nextBeginOffset > pq.cursor;
@@ -298,6 +326,7 @@ export class PopService {
       phyOffset: record.physicalOffset,
       seq: ++this.seq,
       attempt,
+      maxAttempts: c.maxAttempts,
       deadline: c.now + c.invisibleMs,
       msgGroup,
     };
@@ -391,10 +420,10 @@ export class PopService {
     const now = Date.now();
     for (const pq of this.queues.values()) {
       if (pq.inflight.size === 0) continue;
-      const g = this.deps.groups.get(pq.group);
-      const max = (g?.retryMaxTimes ?? 16) + 1;
       for (const [off, e] of pq.inflight) {
-        if (e.deadline <= now && e.attempt >= max) this.deadLetterLater(pq, off, e).catch(() => undefined);
+        if (e.deadline <= now && e.attempt >= e.maxAttempts) {
+          this.deadLetterLater(pq, off, e).catch(() => undefined);
+        }
       }
     }
   }
