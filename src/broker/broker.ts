@@ -40,7 +40,7 @@ import type { SubscriptionData } from "./subscription.js";
 import { TimerService } from "./timer-service.js";
 import { TopicManager } from "./topic-manager.js";
 import { TransactionService } from "./transaction-service.js";
-import type { TransactionResolution } from "./transaction-service.js";
+import type { DueTransaction, TransactionResolution } from "./transaction-service.js";
 
 export interface SendRequest {
   producerGroup: string;
@@ -582,6 +582,25 @@ export class Broker {
   /** FIFO groups (consumeMessageOrderly) get a message group's messages one at a time, in order. */
   isFifoGroup(group: string): boolean {
     return this.groups.get(group)?.consumeMessageOrderly ?? false;
+  }
+
+  /**
+   * For producers that pull their transaction checks (HTTP): due half messages of `topic`, waiting up to
+   * `waitMs` for one to come due. Each is due again `intervalMs` later unless resolved.
+   */
+  async pullDueTransactions(
+    topic: string,
+    max: number,
+    intervalMs: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<DueTransaction[]> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const due = await this.transactions.pullDue(topic, max, intervalMs);
+      if (due.length > 0 || this.stopped || signal?.aborted || Date.now() >= until) return due;
+      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, until - Date.now()))));
+    }
   }
 
   // ---- dead letters ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { createNamesrv } from "../namesrv/namesrv.js";
+import { parseAccounts } from "../protocol/http/http-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
 import { loadSettings } from "./settings.js";
@@ -19,7 +20,8 @@ function commonOptions(cmd: Command): Command {
     .option("--namesrv-port <port>", "NameServer port (default 9876)")
     .option("--broker-port <port>", "broker remoting port (default 10911)")
     .option("--grpc-port <port>", "gRPC port, reserved (default 8081)")
-    .option("--http-port <port>", "HTTP port, reserved (default 8080)")
+    .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
+    .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
     .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
     .option("--namesrv <addrs>", "NameServers for the broker, 'a:9876;b:9876'")
@@ -39,6 +41,7 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       brokerPort: opts["brokerPort"],
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
+      httpAccounts: opts["httpAccounts"],
       host: opts["host"],
       advertisedHost: opts["advertisedHost"],
       namesrv: opts["namesrv"],
@@ -83,12 +86,16 @@ async function runBroker(
       autoCreateTopicEnable: s.autoCreateTopic,
       store: { flushMode: s.flushMode },
     },
-    { logger: log.child("broker") },
+    {
+      logger: log.child("broker"),
+      http: { port: s.httpPort, host: s.host, accounts: parseAccounts(s.httpAccounts) },
+    },
   );
   await b.start();
   const r = b.broker.store.recovery;
   log.info({ recovery: { aborted: r.aborted, end: r.end, warnings: r.warnings.length } }, "store opened");
   log.info({ port: b.port, namesrv }, `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting)`);
+  log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
   return b;
 }
 
@@ -124,7 +131,10 @@ async function main(): Promise<void> {
     const addr = `127.0.0.1:${(ns as unknown as { port: number }).port}`;
     const b = await runBroker(s, [addr, ...s.namesrv], log);
     stopOnSignals([ns, b], log);
-    log.info({}, `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}`);
+    log.info(
+      {},
+      `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}, HTTP ${s.advertisedHost}:${s.httpPort}`,
+    );
   });
   commonOptions(start.command("namesrv").description("start a NameServer only")).action(
     async (opts: Record<string, unknown>) => {

@@ -10,8 +10,10 @@ export interface Settings {
   brokerPort: number;
   /** Reserved for the gRPC endpoint. */
   grpcPort: number;
-  /** Reserved for the HTTP endpoint. */
+  /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;
+  /** "accessKey:secretKey,..." for the HTTP endpoint; empty: signatures are not checked. */
+  httpAccounts: string;
   host: string;
   advertisedHost: string;
   namesrv: string[];
@@ -29,6 +31,7 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerPort: 10911,
   grpcPort: 8081,
   httpPort: 8080,
+  httpAccounts: "",
   host: "0.0.0.0",
   advertisedHost: "127.0.0.1",
   namesrv: [],
@@ -46,6 +49,7 @@ const ENV: Record<keyof Settings, string> = {
   brokerPort: "ROCKETMQ_TS_BROKER_PORT",
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  httpAccounts: "ROCKETMQ_TS_HTTP_ACCOUNTS",
   host: "ROCKETMQ_TS_HOST",
   advertisedHost: "ROCKETMQ_TS_ADVERTISED_HOST",
   namesrv: "ROCKETMQ_TS_NAMESRV",
