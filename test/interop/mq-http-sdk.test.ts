@@ -111,6 +111,44 @@ test("an un-acked message comes back after NextConsumeTime; a stale handle is li
   assert.deepEqual(await consume(consumer, 16, 2), [], "the fresh handle acked it");
 });
 
+test("after maxRetries redeliveries the message goes to %DLQ%group", async (t) => {
+  const { c, client } = await cluster(t, { ...FAST, invisibleMs: 300, maxRetries: 1 });
+  await client.getProducer("", "HttpDlq").publishMessage("poison");
+  const consumer = client.getConsumer("", "HttpDlq", "GID_HTTP_DLQ");
+  const seen = await consumeUntil(consumer, 2, 6000);
+  assert.deepEqual(
+    seen.map((m) => m.ConsumedTimes),
+    ["1", "2"],
+  );
+  const broker = c.broker.server.broker;
+  const end = Date.now() + 5000;
+  while (broker.listDeadLetters("GID_HTTP_DLQ").length === 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(broker.listDeadLetters("GID_HTTP_DLQ")[0]?.record.body.toString(), "poison");
+  assert.deepEqual(await consumeUntil(consumer, 1, 1000), [], "not delivered a third time");
+});
+
+test("a long poll (waitseconds) answers as soon as a message is published", async (t) => {
+  const { client } = await cluster(t);
+  const producer = client.getProducer("", "HttpPoll");
+  await producer.publishMessage("warm-up");
+  const consumer = client.getConsumer("", "HttpPoll", "GID_HTTP_POLL");
+  const first = await consumeUntil(consumer, 1, 5000);
+  await consumer.ackMessage(first.map((m) => m.ReceiptHandle));
+  const t0 = Date.now();
+  setTimeout(() => void producer.publishMessage("wake"), 300);
+  const got = await consume(consumer, 16, 20);
+  assert.deepEqual(
+    got.map((m) => m.MessageBody),
+    ["wake"],
+  );
+  assert.ok(
+    Date.now() - t0 < 10_000,
+    `answered after ${Date.now() - t0} ms, not at the end of the 20 s poll`,
+  );
+});
+
 test("a timed message (__STARTDELIVERTIME) is consumable only from its time", async (t) => {
   const { client } = await cluster(t);
   const at = Date.now() + 1500;
