@@ -72,7 +72,8 @@ export function writeRecord(r: RecordFields, buf: Buffer, view: DataView, pos: n
   if (r.propertiesBytes > 0) buf.write(r.properties, p, r.propertiesBytes, "utf8");
 }
 
-function setInt64(view: DataView, pos: number, v: number): void {
+/** Big-endian i64 of a safe integer (negative values as two's complement, as writeInt64BE writes them). */
+export function setInt64(view: DataView, pos: number, v: number): void {
   const hi = Math.floor(v / TWO_32);
   view.setInt32(pos, hi);
   view.setUint32(pos + 4, v - hi * TWO_32);
