@@ -107,7 +107,8 @@ export interface RecoveryReport {
 
 /**
  * One record on its way into the log: checked and sized first, then given its offsets and encoded, then (once
- * its bytes are written) dispatched to its consume queue and the key index. Index keys are kept as hashes only.
+ * its bytes are written) dispatched to its consume queue and the key index. Nothing of the caller's input (body
+ * included) is kept once it is encoded.
  */
 class PendingPut {
   queueOffset = 0;
@@ -417,7 +418,7 @@ export class MessageStore {
     }
   }
 
-  /** Checks one input and works out its size, flags and index hashes; no side effects. */
+  /** Checks one input and works out its size, flags, tag hash and index keys; no side effects. */
   private prepare(m: PutMessageInput): PendingPut {
     if (m.body.length > this.config.maxMessageBytes) {
       throw new BrokerError("MESSAGE_TOO_LARGE", `${m.body.length} > ${this.config.maxMessageBytes} bytes`);
