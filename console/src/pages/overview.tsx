@@ -1,0 +1,162 @@
+// Overview: the cluster's brokers, this broker's status, topic and group counts, and live produce and consume
+// rates (polled from /admin/rates).
+import { useMemo } from "preact/hooks";
+import type { BrokerStatus, ClusterBroker, Rates } from "../api";
+import { LineChart } from "../chart";
+import { fmtBytes, fmtDuration, fmtRate, fmtTime } from "../format";
+import { useApi, useSeries } from "../hooks";
+import { ErrorBox, Link, Loading, Section, Stat } from "../ui";
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+export function Overview() {
+  const cluster = useApi<{ brokers: ClusterBroker[] }>("/admin/cluster", 15_000);
+  const broker = useApi<BrokerStatus>("/admin/broker", 3000);
+  const rates = useApi<Rates>("/admin/rates", 3000);
+  const sample = useMemo(() => {
+    if (!rates.data) return undefined;
+    const produce = sum(Object.values(rates.data.produce));
+    const consume = sum(Object.values(rates.data.consume).flatMap((m) => Object.values(m)));
+    return [produce, consume];
+  }, [rates.data]);
+  const rows = useSeries(sample);
+  const b = broker.data;
+  const topicRates = Object.entries(rates.data?.produce ?? {}).sort((x, y) => y[1] - x[1]);
+  const groupRates = Object.entries(rates.data?.consume ?? {})
+    .map(([g, m]) => [g, sum(Object.values(m))] as const)
+    .sort((x, y) => y[1] - x[1]);
+  return (
+    <div>
+      <h1>Overview</h1>
+      <ErrorBox error={broker.error ?? rates.error ?? cluster.error} />
+      <div class="stats">
+        <Stat testId="stat-topics" label="Topics" value={b?.topics ?? "…"} />
+        <Stat testId="stat-groups" label="Groups" value={b?.groups ?? "…"} />
+        <Stat testId="stat-produced" label="Messages produced" value={b?.produced ?? "…"} />
+        <Stat testId="stat-consumed" label="Messages consumed" value={b?.consumed ?? "…"} />
+        <Stat testId="stat-produce-tps" label="Produce TPS" value={sample ? fmtRate(sample[0] ?? 0) : "…"} />
+        <Stat testId="stat-consume-tps" label="Consume TPS" value={sample ? fmtRate(sample[1] ?? 0) : "…"} />
+      </div>
+      <Section title="Message rates (live)">
+        <LineChart
+          testId="chart-rates"
+          title="messages per second"
+          labels={["produce", "consume"]}
+          rows={rows}
+        />
+        <div class="two">
+          <table data-testid="produce-rates">
+            <thead>
+              <tr>
+                <th>Topic</th>
+                <th class="num">produce/s</th>
+              </tr>
+            </thead>
+            <tbody>
+              {topicRates.map(([t, v]) => (
+                <tr key={t}>
+                  <td>
+                    <Link to={`/topics/${encodeURIComponent(t)}`}>{t}</Link>
+                  </td>
+                  <td class="num">{fmtRate(v)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table data-testid="consume-rates">
+            <thead>
+              <tr>
+                <th>Group</th>
+                <th class="num">consume/s</th>
+              </tr>
+            </thead>
+            <tbody>
+              {groupRates.map(([g, v]) => (
+                <tr key={g}>
+                  <td>
+                    <Link to={`/groups/${encodeURIComponent(g)}`}>{g}</Link>
+                  </td>
+                  <td class="num">{fmtRate(v)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Section>
+      <Section title="Broker" testId="broker-status">
+        <Loading when={b} />
+        {b && (
+          <table class="kv">
+            <tbody>
+              <tr>
+                <th>Name</th>
+                <td data-testid="broker-name">{b.name}</td>
+                <th>Cluster</th>
+                <td>{b.cluster}</td>
+              </tr>
+              <tr>
+                <th>Address</th>
+                <td data-testid="broker-addr">{b.addr}</td>
+                <th>Broker id</th>
+                <td>{b.id}</td>
+              </tr>
+              <tr>
+                <th>Started</th>
+                <td>{fmtTime(b.startedAt)}</td>
+                <th>Uptime</th>
+                <td>{fmtDuration(b.uptimeMs)}</td>
+              </tr>
+              <tr>
+                <th>Commit log</th>
+                <td data-testid="broker-commitlog">{fmtBytes(b.store.commitLogBytes)}</td>
+                <th>Disk used</th>
+                <td>
+                  {typeof b.store.diskUsedRatio === "number"
+                    ? `${(b.store.diskUsedRatio * 100).toFixed(1)} %`
+                    : "-"}
+                </td>
+              </tr>
+              <tr>
+                <th>Timers pending</th>
+                <td>{b.timersPending}</td>
+                <th>Half messages pending</th>
+                <td>{b.halfMessagesPending}</td>
+              </tr>
+              <tr>
+                <th>Connections</th>
+                <td colSpan={3}>
+                  {Object.entries(b.connections)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(", ")}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+        )}
+      </Section>
+      <Section title="Cluster" testId="cluster">
+        <Loading when={cluster.data} />
+        <table>
+          <thead>
+            <tr>
+              <th>Cluster</th>
+              <th>Broker</th>
+              <th class="num">Id</th>
+              <th>Address</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cluster.data?.brokers.map((x) => (
+              <tr key={`${x.name}/${x.id}`} data-testid="cluster-row">
+                <td>{x.cluster}</td>
+                <td>{x.name}</td>
+                <td class="num">{x.id}</td>
+                <td>{x.addr}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+    </div>
+  );
+}
