@@ -1,5 +1,17 @@
 // The admin API's JSON shapes (src/protocol/http/admin/admin-routes.ts) and a fetch helper. Every request goes
-// to the page's own origin: the console is served by the broker it shows.
+// to the page's own origin: the console is served by the broker it shows. The shapes the ops modules compute are
+// shared with the broker (src/broker/ops/views.ts, types only); the rest are declared here.
+import type {
+  AlarmRule,
+  AlarmStatus,
+  GroupClients,
+  GroupSummary,
+  MessageView,
+  QueueProgress,
+  TraceEvent,
+} from "../../src/broker/ops/views.js";
+
+export type { AlarmRule, AlarmStatus, GroupClients, GroupSummary, MessageView, QueueProgress, TraceEvent };
 
 export interface ClusterBroker {
   cluster: string;
@@ -56,92 +68,14 @@ export interface TopicRoute {
   };
 }
 
-export interface GroupSummary {
-  group: string;
-  messageModel: string;
-  consumeType: string;
-  onlineClients: number;
-  topics: string[];
-  backlog: number;
-  fifo: boolean;
-  retryMaxTimes: number;
-}
-
-export interface QueueProgress {
-  topic: string;
-  queueId: number;
-  brokerOffset: number;
-  consumerOffset: number;
-  backlog: number;
-  lastConsumeTime: number;
-}
-
 export interface GroupProgress {
   group: string;
   backlog: number;
   queues: QueueProgress[];
 }
 
-export interface GroupClients {
-  group: string;
-  messageModel: string;
-  consumeType: string;
-  subscriptions: { topic: string; type: string; expression: string }[];
-  clients: {
-    clientId: string;
-    language: string;
-    version: number;
-    remoteAddress: string;
-    lastHeartbeat: number;
-    subscriptions: string[];
-  }[];
-  consistent: boolean;
-}
-
-export interface MessageView {
-  msgId: string;
-  offsetMsgId: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  tags: string;
-  keys: string[];
-  properties: Record<string, string>;
-  bornTimestamp: number;
-  bornHost: string;
-  storeTimestamp: number;
-  storeHost: string;
-  reconsumeTimes: number;
-  bodySize: number;
-  body: string;
-  bodyEncoding: "utf8" | "base64";
-}
-
-export interface TraceEvent {
-  time: number;
-  type: string;
-  group?: string;
-  detail: string;
-}
-
 export interface DeadLetter extends MessageView {
   dlqOffset: number;
-}
-
-export interface AlarmRule {
-  id: string;
-  group: string;
-  topic?: string;
-  maxBacklog?: number;
-  maxLagMs?: number;
-}
-
-export interface AlarmStatus {
-  rule: AlarmRule;
-  firing: boolean;
-  since: number;
-  value: { backlog: number; lagMs: number };
-  reason: string;
 }
 
 export class ApiError extends Error {
