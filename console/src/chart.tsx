@@ -2,15 +2,17 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import type { Sample } from "./hooks";
 
+const WINDOW_S = 60;
 const COLORS = ["#2f6fde", "#e0593b", "#2aa36b", "#b557d1", "#d19a1f", "#3bb0c9", "#7a7a7a", "#c93b7a"];
 
 export function LineChart(props: {
   testId: string;
   title: string;
   labels: string[];
-  /** Rows of [time (s), value per label]. */
-  rows: number[][];
+  /** Samples over time; a label missing from a sample leaves a gap. */
+  rows: Sample[];
   height?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
@@ -18,8 +20,8 @@ export function LineChart(props: {
   const key = props.labels.join("\u0000");
 
   const columns = (): uPlot.AlignedData => {
-    const cols: number[][] = [props.rows.map((r) => r[0] ?? 0)];
-    props.labels.forEach((_, i) => cols.push(props.rows.map((r) => r[i + 1] ?? 0)));
+    const cols: (number | null)[][] = [props.rows.map((r) => r.t)];
+    for (const label of props.labels) cols.push(props.rows.map((r) => r.values[label] ?? null));
     return cols as uPlot.AlignedData;
   };
 
@@ -30,7 +32,8 @@ export function LineChart(props: {
       width: Math.max(200, el.clientWidth),
       height: props.height ?? 220,
       scales: {
-        x: { time: true },
+        // At least the last minute, so a few samples do not stretch over a meaningless range.
+        x: { time: true, range: (_u, min, max) => [Math.min(min, max - WINDOW_S), max] },
         y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max * 1.1)] },
       },
       series: [
@@ -39,7 +42,6 @@ export function LineChart(props: {
           label,
           stroke: COLORS[i % COLORS.length] ?? "#333",
           width: 2,
-          points: { show: false },
         })),
       ],
       axes: [{}, { size: 60 }],

@@ -42,16 +42,46 @@ export function useApi<T>(path: string | undefined, everyMs?: number): Loaded<T>
   return { data, error, reload };
 }
 
-/** Keeps the last `max` samples [time (s), ...values] appended whenever `sample` changes identity. */
-export function useSeries(sample: number[] | undefined, max = 120): number[][] {
-  const rows = useRef<number[][]>([]);
+export interface Sample {
+  /** Seconds since the epoch. */
+  t: number;
+  values: Record<string, number>;
+}
+
+/** Keeps the last `max` samples, one appended whenever `values` changes identity. */
+export function useSeries(values: Record<string, number> | undefined, max = 120): Sample[] {
+  const rows = useRef<Sample[]>([]);
   const [, force] = useState(0);
-  const last = useRef<number[] | undefined>(undefined);
+  const last = useRef<Record<string, number> | undefined>(undefined);
   useEffect(() => {
-    if (!sample || sample === last.current) return;
-    last.current = sample;
-    rows.current = [...rows.current, [Date.now() / 1000, ...sample]].slice(-max);
+    if (!values || values === last.current) return;
+    last.current = values;
+    rows.current = [...rows.current, { t: Date.now() / 1000, values }].slice(-max);
     force((n) => n + 1);
-  }, [sample, max]);
+  }, [values, max]);
   return rows.current;
+}
+
+export interface Action {
+  error: string | undefined;
+  /** What the last successful run reported. */
+  result: string | undefined;
+  /** Runs `fn`, keeping its error or the text it returns. */
+  run: (fn: () => Promise<string | undefined>) => Promise<void>;
+}
+
+/** State of a button or form that calls the admin API: the last error or success message. */
+export function useAction(): Action {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [result, setResult] = useState<string | undefined>(undefined);
+  const run = useCallback(async (fn: () => Promise<string | undefined>) => {
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await fn());
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, []);
+  return { error, result, run };
 }

@@ -20,6 +20,7 @@ const WAIT_MS = 30_000;
 const TOPIC = "ConsoleTopic";
 const LAG = "GID_CONSOLE_LAG";
 const CONSUMER = "GID_CONSOLE_C";
+const MIXED = "GID_CONSOLE_MIXED";
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
   const end = Date.now() + ms;
@@ -70,6 +71,7 @@ test(
     };
     const producer = new Producer({ nameServer: c.namesrvAddr, groupId: "GID_CONSOLE_P" });
     const consumer = new Consumer({ nameServer: c.namesrvAddr, groupId: CONSUMER });
+    const others: Consumer[] = [];
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -77,6 +79,7 @@ test(
     });
     t.after(async () => {
       await browser.close();
+      for (const x of others) await x.shutdown();
       await consumer.shutdown();
       await producer.shutdown();
       await c.stop();
@@ -122,6 +125,29 @@ test(
             .join(""),
       );
     const cell = (r: Locator, testId: string) => r.locator(`[data-testid="${testId}"]`);
+
+    await t.test(
+      "static files: /console with or without a slash, deep links, assets, no escape",
+      async () => {
+        const index = await fetch(`${base}/console`);
+        assert.equal(index.status, 200);
+        assert.match(index.headers.get("content-type") ?? "", /^text\/html/);
+        const html = await index.text();
+        const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+        assert.ok(asset, "index.html loads a bundled script from /console/assets/");
+        assert.doesNotMatch(html, /https?:\/\//, "nothing is loaded from elsewhere");
+        for (const path of ["/console/", "/console/groups/GID_X", "/console/..%2f..%2fpackage.json"]) {
+          const r = await fetch(base + path);
+          assert.equal(r.status, 200, path);
+          assert.equal(await r.text(), html, `${path} serves index.html`);
+        }
+        const js = await fetch(base + asset);
+        assert.equal(js.status, 200);
+        assert.match(js.headers.get("content-type") ?? "", /javascript/);
+        assert.match(js.headers.get("cache-control") ?? "", /immutable/);
+        assert.equal((await fetch(`${base}/console/assets/missing.js`)).status, 404);
+      },
+    );
 
     await t.test("overview: broker, counts and live rate charts", async () => {
       // No trailing slash: the console still loads.
@@ -225,7 +251,7 @@ test(
         const route = await get<{ local: { writeQueueNums: number; addr: string } }>(
           `/admin/topics/${TOPIC}/route`,
         );
-        const local = await text(page.getByTestId("route-local"));
+        const local = await text(row("route-row", { source: "this broker" }));
         assert.ok(local.includes(route.local.addr), `route shows ${route.local.addr}: ${local}`);
 
         await page.locator("#send-tag").fill("TagUi");
@@ -317,6 +343,29 @@ test(
       assert.equal(clients.clients.length, 1);
       assert.ok((await text(page.getByTestId("group-subscriptions"))).includes(TOPIC));
       await shot("group-consuming");
+
+      // Two clients of one group subscribing differently: the console says so, as the API does.
+      for (const tag of ["TagA", "TagB"]) {
+        const x = new Consumer({ nameServer: c.namesrvAddr, groupId: MIXED });
+        x.subscribe(TOPIC, tag, async () => Action.CommitMessage);
+        others.push(x);
+        await x.start();
+      }
+      type Clients = { consistent: boolean; clients: unknown[] };
+      await until(
+        async () => (await get<Clients>(`/admin/groups/${MIXED}/clients`)).clients.length === 2,
+        "both clients' heartbeats",
+      );
+      assert.equal((await get<Clients>(`/admin/groups/${MIXED}/clients`)).consistent, false);
+      await page.goto(`${base}/console/#/groups/${MIXED}`);
+      await until(async () => (await page.getByTestId("client-row").count()) === 2, "two clients shown");
+      const consistency = page.getByTestId("subscription-consistency");
+      await until(
+        async () => (await consistency.getAttribute("data-consistent")) === "false",
+        "the inconsistency",
+      );
+      assert.match(await text(consistency), /^Inconsistent/);
+      await shot("group-inconsistent");
     });
 
     await t.test("messages: by id with body, properties and trace; by key; by time range", async () => {
@@ -451,6 +500,6 @@ test(
 
     assert.deepEqual(pageErrors, [], "no script errors in the pages");
     for (const s of shots) console.log(`screenshot: ${s}`);
-    assert.equal(shots.length, 13);
+    assert.equal(shots.length, 14);
   },
 );

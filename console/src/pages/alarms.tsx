@@ -2,28 +2,26 @@
 // button to remove one. The broker evaluates the rules; this page only shows and edits them.
 import { useState } from "preact/hooks";
 import { api, enc } from "../api";
-import type { AlarmStatus, GroupSummary } from "../api";
+import type { AlarmRule, AlarmStatus, GroupSummary } from "../api";
 import { fmtDuration, fmtTime } from "../format";
-import { useApi } from "../hooks";
-import { ErrorBox, Link, Loading, Section } from "../ui";
+import { useAction, useApi } from "../hooks";
+import { ErrorBox, Link, Loading, Outcome, Section, Table, bind } from "../ui";
 
 export function Alarms() {
   const list = useApi<{ alarms: AlarmStatus[] }>("/admin/alarms", 2000);
-  const [error, setError] = useState<string | undefined>();
-  const remove = async (id: string) => {
-    setError(undefined);
-    try {
+  const removal = useAction();
+  const remove = (id: string) =>
+    void removal.run(async () => {
       await api(`/admin/alarms/${enc(id)}`, { method: "DELETE" });
       list.reload();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
+      return `removed rule ${id}`;
+    });
   const firing = list.data?.alarms.filter((a) => a.firing).length ?? 0;
   return (
     <div>
       <h1>Alarms</h1>
-      <ErrorBox error={list.error ?? error} />
+      <ErrorBox error={list.error} />
+      <Outcome action={removal} testId="alarm-removed" />
       <AddRule onAdded={list.reload} />
       <Section title="Rules" testId="alarm-rules">
         <Loading when={list.data} />
@@ -32,65 +30,50 @@ export function Alarms() {
             {firing ? `${firing} firing` : "nothing firing"}
           </p>
         )}
-        <table>
-          <thead>
-            <tr>
-              <th>State</th>
-              <th>Group</th>
-              <th>Topic</th>
-              <th>Condition</th>
-              <th class="num">Backlog</th>
-              <th>Oldest un-consumed</th>
-              <th>Since</th>
-              <th>Reason</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.alarms.map((a) => (
-              <tr
-                key={a.rule.id}
-                data-testid="alarm-row"
-                data-id={a.rule.id}
-                data-group={a.rule.group}
-                data-state={a.firing ? "firing" : "ok"}
-                class={a.firing ? "firing" : ""}
-              >
-                <td>
-                  <span class={`badge ${a.firing ? "firing" : "ok"}`} data-testid="alarm-state">
-                    {a.firing ? "FIRING" : "ok"}
-                  </span>
-                </td>
-                <td>
-                  <Link to={`/groups/${enc(a.rule.group)}`}>{a.rule.group}</Link>
-                </td>
-                <td>{a.rule.topic ?? "all"}</td>
-                <td>
-                  {[
-                    a.rule.maxBacklog !== undefined ? `backlog > ${a.rule.maxBacklog}` : "",
-                    a.rule.maxLagMs !== undefined ? `lag > ${fmtDuration(a.rule.maxLagMs)}` : "",
-                  ]
-                    .filter(Boolean)
-                    .join(" or ")}
-                </td>
-                <td class="num" data-testid="alarm-backlog">
-                  {a.value.backlog}
-                </td>
-                <td>{a.value.lagMs ? fmtDuration(a.value.lagMs) : "-"}</td>
-                <td>{fmtTime(a.since)}</td>
-                <td>{a.reason}</td>
-                <td>
-                  <button class="danger" data-testid="alarm-remove" onClick={() => void remove(a.rule.id)}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={list.data?.alarms}
+          rowKey={(a) => a.rule.id}
+          rowTestId="alarm-row"
+          rowData={(a) => ({ id: a.rule.id, group: a.rule.group, state: a.firing ? "firing" : "ok" })}
+          rowClass={(a) => (a.firing ? "firing" : "")}
+          columns={[
+            {
+              title: "State",
+              cell: (a) => (
+                <span class={`badge ${a.firing ? "firing" : "ok"}`} data-testid="alarm-state">
+                  {a.firing ? "FIRING" : "ok"}
+                </span>
+              ),
+            },
+            { title: "Group", cell: (a) => <Link to={`/groups/${enc(a.rule.group)}`}>{a.rule.group}</Link> },
+            { title: "Topic", cell: (a) => a.rule.topic ?? "all" },
+            { title: "Condition", cell: (a) => condition(a.rule) },
+            { title: "Backlog", num: true, testId: "alarm-backlog", cell: (a) => a.value.backlog },
+            { title: "Oldest un-consumed", cell: (a) => (a.value.lagMs ? fmtDuration(a.value.lagMs) : "-") },
+            { title: "Since", cell: (a) => fmtTime(a.since) },
+            { title: "Reason", cell: (a) => a.reason },
+            {
+              title: "",
+              cell: (a) => (
+                <button class="danger" data-testid="alarm-remove" onClick={() => remove(a.rule.id)}>
+                  Remove
+                </button>
+              ),
+            },
+          ]}
+        />
       </Section>
     </div>
   );
+}
+
+function condition(rule: AlarmRule): string {
+  return [
+    rule.maxBacklog !== undefined ? `backlog > ${rule.maxBacklog}` : "",
+    rule.maxLagMs !== undefined ? `lag > ${fmtDuration(rule.maxLagMs)}` : "",
+  ]
+    .filter(Boolean)
+    .join(" or ");
 }
 
 function AddRule(props: { onAdded: () => void }) {
@@ -99,12 +82,11 @@ function AddRule(props: { onAdded: () => void }) {
   const [topic, setTopic] = useState("");
   const [maxBacklog, setMaxBacklog] = useState("1000");
   const [maxLagSec, setMaxLagSec] = useState("");
-  const [error, setError] = useState<string | undefined>();
-  const submit = async (e: Event) => {
+  const action = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(undefined);
-    try {
-      await api("/admin/alarms", {
+    void action.run(async () => {
+      const r = await api<{ rule: { id: string } }>("/admin/alarms", {
         method: "POST",
         body: {
           group: group.trim(),
@@ -114,17 +96,15 @@ function AddRule(props: { onAdded: () => void }) {
         },
       });
       props.onAdded();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+      return `added rule ${r.rule.id}`;
+    });
   };
-  const input = (setter: (v: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
   return (
     <Section title="Add a rule">
       <form class="row" onSubmit={submit} data-testid="add-alarm">
         <label>
           Group
-          <input id="alarm-group" list="alarm-group-names" required value={group} onInput={input(setGroup)} />
+          <input id="alarm-group" list="alarm-group-names" required value={group} onInput={bind(setGroup)} />
           <datalist id="alarm-group-names">
             {groups.data?.groups.map((g) => (
               <option key={g.group} value={g.group} />
@@ -133,7 +113,7 @@ function AddRule(props: { onAdded: () => void }) {
         </label>
         <label>
           Topic (empty: all)
-          <input id="alarm-topic" value={topic} onInput={input(setTopic)} />
+          <input id="alarm-topic" value={topic} onInput={bind(setTopic)} />
         </label>
         <label>
           Backlog over (messages)
@@ -142,18 +122,18 @@ function AddRule(props: { onAdded: () => void }) {
             type="number"
             min={0}
             value={maxBacklog}
-            onInput={input(setMaxBacklog)}
+            onInput={bind(setMaxBacklog)}
           />
         </label>
         <label>
           Or oldest older than (s)
-          <input id="alarm-max-lag" type="number" min={0} value={maxLagSec} onInput={input(setMaxLagSec)} />
+          <input id="alarm-max-lag" type="number" min={0} value={maxLagSec} onInput={bind(setMaxLagSec)} />
         </label>
         <button type="submit" id="alarm-add">
           Add rule
         </button>
       </form>
-      <ErrorBox error={error} />
+      <Outcome action={action} testId="alarm-added" />
     </Section>
   );
 }

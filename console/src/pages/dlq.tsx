@@ -3,8 +3,8 @@ import { useState } from "preact/hooks";
 import { api, enc } from "../api";
 import type { DeadLetter, GroupSummary } from "../api";
 import { fmtTime } from "../format";
-import { useApi } from "../hooks";
-import { ErrorBox, Loading, Section, navigate } from "../ui";
+import { useAction, useApi } from "../hooks";
+import { ErrorBox, Loading, Outcome, Section, Table, bind, navigate } from "../ui";
 
 export function DeadLetters(props: { group: string | undefined }) {
   const groups = useApi<{ groups: GroupSummary[] }>("/admin/groups");
@@ -22,13 +22,7 @@ export function DeadLetters(props: { group: string | undefined }) {
         >
           <label class="grow">
             Consumer group
-            <input
-              id="dlq-group"
-              list="group-names"
-              required
-              value={group}
-              onInput={(e) => setGroup((e.target as HTMLInputElement).value)}
-            />
+            <input id="dlq-group" list="group-names" required value={group} onInput={bind(setGroup)} />
             <datalist id="group-names">
               {groups.data?.groups.map((g) => (
                 <option key={g.group} value={g.group} />
@@ -47,77 +41,55 @@ export function DeadLetters(props: { group: string | undefined }) {
 
 function DeadLetterList(props: { group: string }) {
   const list = useApi<{ messages: DeadLetter[] }>(`/admin/dlq/${enc(props.group)}?max=200`, 5000);
-  const [note, setNote] = useState<string | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const resend = async (d: DeadLetter) => {
-    setError(undefined);
-    setNote(undefined);
-    try {
+  const action = useAction();
+  const resend = (d: DeadLetter) =>
+    void action.run(async () => {
       const r = await api<{ resent: { topic?: string; queueId?: number; queueOffset?: number } }>(
         `/admin/dlq/${enc(props.group)}/${d.dlqOffset}/resend`,
         { method: "POST" },
       );
-      setNote(
-        `resent dead letter ${d.dlqOffset} to ${r.resent.topic ?? "its topic"}` +
-          (r.resent.queueId !== undefined
-            ? ` (queue ${r.resent.queueId}, offset ${r.resent.queueOffset})`
-            : ""),
-      );
       list.reload();
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
+      return (
+        `resent dead letter ${d.dlqOffset} to ${r.resent.topic ?? "its topic"}` +
+        (r.resent.queueId !== undefined ? ` (queue ${r.resent.queueId}, offset ${r.resent.queueOffset})` : "")
+      );
+    });
   return (
     <Section title={`Dead letters of ${props.group}`} testId="dlq-list">
-      <ErrorBox error={list.error ?? error} />
-      {note && (
-        <p class="ok" data-testid="dlq-resent">
-          {note}
-        </p>
-      )}
+      <ErrorBox error={list.error} />
+      <Outcome action={action} testId="dlq-resent" />
       <Loading when={list.data} />
       {list.data && (
         <p class="muted" data-testid="dlq-count">
           {list.data.messages.length} dead letter{list.data.messages.length === 1 ? "" : "s"}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th class="num">DLQ offset</th>
-            <th>Message id</th>
-            <th>Original topic</th>
-            <th>Tag</th>
-            <th class="num">Reconsumed</th>
-            <th>Stored</th>
-            <th>Body</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {list.data?.messages.map((d) => (
-            <tr key={d.dlqOffset} data-testid="dlq-row" data-offset={d.dlqOffset}>
-              <td class="num">{d.dlqOffset}</td>
-              <td>
-                <code>{d.msgId}</code>
-              </td>
-              <td>{d.properties["RETRY_TOPIC"] ?? d.properties["REAL_TOPIC"] ?? ""}</td>
-              <td>{d.tags}</td>
-              <td class="num">{d.reconsumeTimes}</td>
-              <td>{fmtTime(d.storeTimestamp)}</td>
-              <td class="clip" data-testid="dlq-body">
-                {d.body}
-              </td>
-              <td>
-                <button data-testid="dlq-resend" onClick={() => void resend(d)}>
-                  Resend
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        rows={list.data?.messages}
+        rowKey={(d) => d.dlqOffset}
+        rowTestId="dlq-row"
+        rowData={(d) => ({ offset: d.dlqOffset })}
+        columns={[
+          { title: "DLQ offset", num: true, cell: (d) => d.dlqOffset },
+          { title: "Message id", cell: (d) => <code>{d.msgId}</code> },
+          {
+            title: "Original topic",
+            cell: (d) => d.properties["RETRY_TOPIC"] ?? d.properties["REAL_TOPIC"] ?? "",
+          },
+          { title: "Tag", cell: (d) => d.tags },
+          { title: "Reconsumed", num: true, cell: (d) => d.reconsumeTimes },
+          { title: "Stored", cell: (d) => fmtTime(d.storeTimestamp) },
+          { title: "Body", testId: "dlq-body", cell: (d) => <span class="clip">{d.body}</span> },
+          {
+            title: "",
+            cell: (d) => (
+              <button data-testid="dlq-resend" onClick={() => resend(d)}>
+                Resend
+              </button>
+            ),
+          },
+        ]}
+      />
     </Section>
   );
 }

@@ -5,11 +5,21 @@ import { api, enc } from "../api";
 import type { GroupClients, GroupProgress, GroupSummary } from "../api";
 import { LineChart } from "../chart";
 import { fmtTime } from "../format";
-import { useApi, useSeries } from "../hooks";
-import { ErrorBox, Link, Loading, Section, Stat } from "../ui";
+import { useAction, useApi, useSeries } from "../hooks";
+import { ErrorBox, Link, Loading, Outcome, Section, Stat, Table, bind } from "../ui";
 
 export function Groups(props: { group: string | undefined }) {
-  return props.group ? <GroupDetail group={props.group} /> : <GroupList />;
+  return props.group ? <GroupDetail key={props.group} group={props.group} /> : <GroupList />;
+}
+
+/** RocketMQ's consume types as operators say them. */
+function consumeTypeText(t: string): string {
+  const names: Record<string, string> = {
+    CONSUME_PASSIVELY: "push",
+    CONSUME_ACTIVELY: "pull",
+    CONSUME_POP: "pop",
+  };
+  return names[t] ?? (t || "-");
 }
 
 function GroupList() {
@@ -20,39 +30,21 @@ function GroupList() {
       <ErrorBox error={list.error} />
       <Section title="All groups">
         <Loading when={list.data} />
-        <table data-testid="groups-table">
-          <thead>
-            <tr>
-              <th>Group</th>
-              <th>Mode</th>
-              <th>Consume type</th>
-              <th class="num">Online clients</th>
-              <th>Topics</th>
-              <th class="num">Backlog</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.groups.map((g) => (
-              <tr key={g.group} data-testid="group-row" data-group={g.group}>
-                <td>
-                  <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
-                </td>
-                <td>
-                  {g.messageModel}
-                  {g.fifo ? " · FIFO" : ""}
-                </td>
-                <td>{g.consumeType || "-"}</td>
-                <td class="num" data-testid="group-clients">
-                  {g.onlineClients}
-                </td>
-                <td>{g.topics.join(", ")}</td>
-                <td class="num" data-testid="group-backlog">
-                  {g.backlog}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          testId="groups-table"
+          rows={list.data?.groups}
+          rowKey={(g) => g.group}
+          rowTestId="group-row"
+          rowData={(g) => ({ group: g.group })}
+          columns={[
+            { title: "Group", cell: (g) => <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link> },
+            { title: "Mode", cell: (g) => g.messageModel + (g.fifo ? " · FIFO" : "") },
+            { title: "Consume type", cell: (g) => consumeTypeText(g.consumeType) },
+            { title: "Online clients", num: true, testId: "group-clients", cell: (g) => g.onlineClients },
+            { title: "Topics", cell: (g) => g.topics.join(", ") },
+            { title: "Backlog", num: true, testId: "group-backlog", cell: (g) => g.backlog },
+          ]}
+        />
       </Section>
     </div>
   );
@@ -70,12 +62,10 @@ function GroupDetail(props: { group: string }) {
   );
   const sample = useMemo(() => {
     if (!progress.data) return undefined;
-    const d = progress.data;
-    return [
-      d.backlog,
-      ...topics.map((t) => d.queues.filter((q) => q.topic === t).reduce((n, q) => n + q.backlog, 0)),
-    ];
-  }, [progress.data, topics]);
+    const values: Record<string, number> = { total: progress.data.backlog };
+    for (const q of progress.data.queues) values[q.topic] = (values[q.topic] ?? 0) + q.backlog;
+    return values;
+  }, [progress.data]);
   const rows = useSeries(sample);
   const c = clients.data;
   return (
@@ -88,7 +78,11 @@ function GroupDetail(props: { group: string }) {
       <div class="stats">
         <Stat testId="group-total-backlog" label="Backlog" value={progress.data?.backlog ?? "…"} />
         <Stat testId="group-mode" label="Consumption mode" value={c?.messageModel ?? "…"} />
-        <Stat testId="group-consume-type" label="Consume type" value={c ? c.consumeType || "-" : "…"} />
+        <Stat
+          testId="group-consume-type"
+          label="Consume type"
+          value={c ? consumeTypeText(c.consumeType) : "…"}
+        />
         <Stat testId="group-online" label="Online clients" value={c?.clients.length ?? "…"} />
         <Stat testId="group-fifo" label="Orderly (FIFO)" value={info ? (info.fifo ? "yes" : "no") : "…"} />
         <Stat testId="group-retries" label="Max retries" value={info?.retryMaxTimes ?? "…"} />
@@ -103,41 +97,30 @@ function GroupDetail(props: { group: string }) {
       </Section>
       <Section title="Backlog per queue" testId="group-progress">
         <Loading when={progress.data} />
-        <table>
-          <thead>
-            <tr>
-              <th>Topic</th>
-              <th class="num">Queue</th>
-              <th class="num">Broker offset</th>
-              <th class="num">Consumer offset</th>
-              <th class="num">Backlog</th>
-              <th>Last consumed message stored at</th>
-            </tr>
-          </thead>
-          <tbody>
-            {progress.data?.queues.map((q) => (
-              <tr
-                key={`${q.topic}/${q.queueId}`}
-                data-testid="progress-row"
-                data-topic={q.topic}
-                data-queue={q.queueId}
-              >
-                <td>{q.topic}</td>
-                <td class="num">{q.queueId}</td>
-                <td class="num" data-testid="progress-broker-offset">
-                  {q.brokerOffset}
-                </td>
-                <td class="num" data-testid="progress-consumer-offset">
-                  {q.consumerOffset}
-                </td>
-                <td class="num" data-testid="progress-backlog">
-                  {q.backlog}
-                </td>
-                <td>{fmtTime(q.lastConsumeTime)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={progress.data?.queues}
+          rowKey={(q) => `${q.topic}/${q.queueId}`}
+          rowTestId="progress-row"
+          rowData={(q) => ({ topic: q.topic, queue: q.queueId })}
+          columns={[
+            { title: "Topic", cell: (q) => q.topic },
+            { title: "Queue", num: true, cell: (q) => q.queueId },
+            {
+              title: "Broker offset",
+              num: true,
+              testId: "progress-broker-offset",
+              cell: (q) => q.brokerOffset,
+            },
+            {
+              title: "Consumer offset",
+              num: true,
+              testId: "progress-consumer-offset",
+              cell: (q) => q.consumerOffset,
+            },
+            { title: "Backlog", num: true, testId: "progress-backlog", cell: (q) => q.backlog },
+            { title: "Last consumed message stored at", cell: (q) => fmtTime(q.lastConsumeTime) },
+          ]}
+        />
       </Section>
       <Section title="Subscriptions" testId="group-subscriptions">
         {c && (
@@ -153,58 +136,39 @@ function GroupDetail(props: { group: string }) {
                 : "Inconsistent: the online clients subscribe differently (see the clients below)."}
           </p>
         )}
-        <table>
-          <thead>
-            <tr>
-              <th>Topic</th>
-              <th>Type</th>
-              <th>Expression</th>
-            </tr>
-          </thead>
-          <tbody>
-            {c?.subscriptions.map((s) => (
-              <tr key={s.topic} data-testid="subscription-row">
-                <td>{s.topic}</td>
-                <td>{s.type}</td>
-                <td>
-                  <code>{s.expression}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={c?.subscriptions}
+          rowKey={(x) => x.topic}
+          rowTestId="subscription-row"
+          columns={[
+            { title: "Topic", cell: (x) => x.topic },
+            { title: "Type", cell: (x) => x.type },
+            { title: "Expression", cell: (x) => <code>{x.expression}</code> },
+          ]}
+        />
       </Section>
       <Section title="Online clients" testId="group-client-list">
-        <table>
-          <thead>
-            <tr>
-              <th>Client id</th>
-              <th>Language</th>
-              <th class="num">Version</th>
-              <th>Address</th>
-              <th>Last heartbeat</th>
-              <th>Subscriptions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {c?.clients.map((x) => (
-              <tr key={x.clientId} data-testid="client-row">
-                <td>{x.clientId}</td>
-                <td>{x.language}</td>
-                <td class="num">{x.version}</td>
-                <td>{x.remoteAddress}</td>
-                <td>{fmtTime(x.lastHeartbeat)}</td>
-                <td>
-                  {x.subscriptions.map((s) => (
-                    <div key={s}>
-                      <code>{s}</code>
-                    </div>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={c?.clients}
+          rowKey={(x) => x.clientId}
+          rowTestId="client-row"
+          columns={[
+            { title: "Client id", cell: (x) => x.clientId },
+            { title: "Language", cell: (x) => x.language },
+            { title: "Version", num: true, cell: (x) => x.version },
+            { title: "Address", cell: (x) => x.remoteAddress },
+            { title: "Last heartbeat", cell: (x) => fmtTime(x.lastHeartbeat) },
+            {
+              title: "Subscriptions",
+              cell: (x) =>
+                x.subscriptions.map((sub) => (
+                  <div key={sub}>
+                    <code>{sub}</code>
+                  </div>
+                )),
+            },
+          ]}
+        />
       </Section>
       <ResetOffsets group={props.group} topics={topics} onDone={progress.reload} />
     </div>
@@ -214,18 +178,15 @@ function GroupDetail(props: { group: string }) {
 function ResetOffsets(props: { group: string; topics: string[]; onDone: () => void }) {
   const [topic, setTopic] = useState("");
   const [when, setWhen] = useState("");
-  const [error, setError] = useState<string | undefined>();
-  const [result, setResult] = useState<string | undefined>();
+  const action = useAction();
   // The group's own topics first, its retry topic after them.
   const options = [
     ...props.topics.filter((t) => !t.startsWith("%")),
     ...props.topics.filter((t) => t.startsWith("%")),
   ];
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(undefined);
-    setResult(undefined);
-    try {
+    void action.run(async () => {
       const timestamp = when ? new Date(when).getTime() : Date.now();
       const r = await api<{ offsets: Record<string, number> }>(
         `/admin/groups/${enc(props.group)}/reset-offset`,
@@ -234,15 +195,11 @@ function ResetOffsets(props: { group: string; topics: string[]; onDone: () => vo
           body: { topic: topic || options[0], timestamp },
         },
       );
-      setResult(
-        `offsets now ${Object.entries(r.offsets)
-          .map(([q, o]) => `q${q}=${o}`)
-          .join(", ")}`,
-      );
       props.onDone();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+      return `offsets now ${Object.entries(r.offsets)
+        .map(([q, o]) => `q${q}=${o}`)
+        .join(", ")}`;
+    });
   };
   return (
     <Section title="Reset offsets by time">
@@ -263,24 +220,13 @@ function ResetOffsets(props: { group: string; topics: string[]; onDone: () => vo
         </label>
         <label>
           Time (empty: now)
-          <input
-            id="reset-time"
-            type="datetime-local"
-            step={1}
-            value={when}
-            onInput={(e) => setWhen((e.target as HTMLInputElement).value)}
-          />
+          <input id="reset-time" type="datetime-local" step={1} value={when} onInput={bind(setWhen)} />
         </label>
         <button type="submit" id="reset-submit">
           Reset
         </button>
       </form>
-      <ErrorBox error={error} />
-      {result && (
-        <p class="ok" data-testid="reset-result">
-          {result}
-        </p>
-      )}
+      <Outcome action={action} testId="reset-result" />
     </Section>
   );
 }

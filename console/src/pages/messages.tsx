@@ -4,7 +4,7 @@ import { api, enc } from "../api";
 import type { MessageView, TopicInfo, TraceEvent } from "../api";
 import { fmtTime } from "../format";
 import { useApi } from "../hooks";
-import { ErrorBox, Section } from "../ui";
+import { ErrorBox, Section, Table, bind } from "../ui";
 
 type Mode = "id" | "key" | "time";
 
@@ -48,7 +48,6 @@ export function Messages() {
     }
   };
 
-  const input = (setter: (v: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
   return (
     <div>
       <h1>Messages</h1>
@@ -69,7 +68,7 @@ export function Messages() {
         <form class="row" onSubmit={search} data-testid="message-search">
           <label>
             Topic{mode === "id" ? " (optional)" : ""}
-            <input id="msg-topic" list="topic-names" value={topic} onInput={input(setTopic)} />
+            <input id="msg-topic" list="topic-names" value={topic} onInput={bind(setTopic)} />
             <datalist id="topic-names">
               {topics.data?.topics.map((t) => (
                 <option key={t.topicName} value={t.topicName} />
@@ -79,30 +78,24 @@ export function Messages() {
           {mode === "id" && (
             <label class="grow">
               Message id (unique id or offset id)
-              <input id="msg-id" required value={id} onInput={input(setId)} />
+              <input id="msg-id" required value={id} onInput={bind(setId)} />
             </label>
           )}
           {mode === "key" && (
             <label class="grow">
               Key
-              <input id="msg-key" required value={key} onInput={input(setKey)} />
+              <input id="msg-key" required value={key} onInput={bind(setKey)} />
             </label>
           )}
           {mode === "time" && (
             <>
               <label>
                 From
-                <input
-                  id="msg-begin"
-                  type="datetime-local"
-                  step={1}
-                  value={begin}
-                  onInput={input(setBegin)}
-                />
+                <input id="msg-begin" type="datetime-local" step={1} value={begin} onInput={bind(setBegin)} />
               </label>
               <label>
                 To
-                <input id="msg-end" type="datetime-local" step={1} value={end} onInput={input(setEnd)} />
+                <input id="msg-end" type="datetime-local" step={1} value={end} onInput={bind(setEnd)} />
               </label>
             </>
           )}
@@ -116,40 +109,24 @@ export function Messages() {
             <p class="muted" data-testid="message-count">
               {found.length} message{found.length === 1 ? "" : "s"}
             </p>
-            <table data-testid="messages-table">
-              <thead>
-                <tr>
-                  <th>Message id</th>
-                  <th>Topic</th>
-                  <th class="num">Queue</th>
-                  <th class="num">Offset</th>
-                  <th>Tag</th>
-                  <th>Keys</th>
-                  <th>Stored</th>
-                </tr>
-              </thead>
-              <tbody>
-                {found.map((m) => (
-                  <tr
-                    key={m.offsetMsgId}
-                    data-testid="message-row"
-                    data-msgid={m.msgId}
-                    class={selected?.offsetMsgId === m.offsetMsgId ? "selected clickable" : "clickable"}
-                    onClick={() => setSelected(m)}
-                  >
-                    <td>
-                      <code>{m.msgId}</code>
-                    </td>
-                    <td>{m.topic}</td>
-                    <td class="num">{m.queueId}</td>
-                    <td class="num">{m.queueOffset}</td>
-                    <td>{m.tags}</td>
-                    <td>{m.keys.join(" ")}</td>
-                    <td>{fmtTime(m.storeTimestamp)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              testId="messages-table"
+              rows={found}
+              rowKey={(m) => m.offsetMsgId}
+              rowTestId="message-row"
+              rowData={(m) => ({ msgid: m.msgId })}
+              rowClass={(m) => (selected?.offsetMsgId === m.offsetMsgId ? "selected" : "")}
+              onRowClick={setSelected}
+              columns={[
+                { title: "Message id", cell: (m) => <code>{m.msgId}</code> },
+                { title: "Topic", cell: (m) => m.topic },
+                { title: "Queue", num: true, cell: (m) => m.queueId },
+                { title: "Offset", num: true, cell: (m) => m.queueOffset },
+                { title: "Tag", cell: (m) => m.tags },
+                { title: "Keys", cell: (m) => m.keys.join(" ") },
+                { title: "Stored", cell: (m) => fmtTime(m.storeTimestamp) },
+              ]}
+            />
           </>
         )}
       </Section>
@@ -222,28 +199,19 @@ function MessageDetail(props: { m: MessageView }) {
           </table>
           <h3>Delivery trace</h3>
           <ErrorBox error={trace.error} />
-          <table data-testid="message-trace">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Event</th>
-                <th>Group</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {trace.data?.events.map((ev, i) => (
-                <tr key={i} data-testid="trace-row" data-type={ev.type} data-group={ev.group ?? ""}>
-                  <td>{fmtTime(ev.time)}</td>
-                  <td>
-                    <span class={`badge ${ev.type}`}>{ev.type}</span>
-                  </td>
-                  <td>{ev.group ?? ""}</td>
-                  <td>{ev.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            testId="message-trace"
+            rows={trace.data?.events}
+            rowKey={(ev) => `${ev.type}/${ev.group ?? ""}/${ev.time}/${ev.detail}`}
+            rowTestId="trace-row"
+            rowData={(ev) => ({ type: ev.type, group: ev.group ?? "" })}
+            columns={[
+              { title: "Time", cell: (ev) => fmtTime(ev.time) },
+              { title: "Event", cell: (ev) => <span class={`badge ${ev.type}`}>{ev.type}</span> },
+              { title: "Group", cell: (ev) => ev.group ?? "" },
+              { title: "Detail", cell: (ev) => ev.detail },
+            ]}
+          />
         </div>
       </div>
     </Section>

@@ -5,7 +5,7 @@ import type { BrokerStatus, ClusterBroker, Rates } from "../api";
 import { LineChart } from "../chart";
 import { fmtBytes, fmtDuration, fmtRate, fmtTime } from "../format";
 import { useApi, useSeries } from "../hooks";
-import { ErrorBox, Link, Loading, Section, Stat } from "../ui";
+import { ErrorBox, Link, Loading, Section, Stat, Table } from "../ui";
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -17,7 +17,7 @@ export function Overview() {
     if (!rates.data) return undefined;
     const produce = sum(Object.values(rates.data.produce));
     const consume = sum(Object.values(rates.data.consume).flatMap((m) => Object.values(m)));
-    return [produce, consume];
+    return { produce, consume };
   }, [rates.data]);
   const rows = useSeries(sample);
   const b = broker.data;
@@ -34,8 +34,8 @@ export function Overview() {
         <Stat testId="stat-groups" label="Groups" value={b?.groups ?? "…"} />
         <Stat testId="stat-produced" label="Messages produced" value={b?.produced ?? "…"} />
         <Stat testId="stat-consumed" label="Messages consumed" value={b?.consumed ?? "…"} />
-        <Stat testId="stat-produce-tps" label="Produce TPS" value={sample ? fmtRate(sample[0] ?? 0) : "…"} />
-        <Stat testId="stat-consume-tps" label="Consume TPS" value={sample ? fmtRate(sample[1] ?? 0) : "…"} />
+        <Stat testId="stat-produce-tps" label="Produce TPS" value={sample ? fmtRate(sample.produce) : "…"} />
+        <Stat testId="stat-consume-tps" label="Consume TPS" value={sample ? fmtRate(sample.consume) : "…"} />
       </div>
       <Section title="Message rates (live)">
         <LineChart
@@ -45,42 +45,24 @@ export function Overview() {
           rows={rows}
         />
         <div class="two">
-          <table data-testid="produce-rates">
-            <thead>
-              <tr>
-                <th>Topic</th>
-                <th class="num">produce/s</th>
-              </tr>
-            </thead>
-            <tbody>
-              {topicRates.map(([t, v]) => (
-                <tr key={t}>
-                  <td>
-                    <Link to={`/topics/${encodeURIComponent(t)}`}>{t}</Link>
-                  </td>
-                  <td class="num">{fmtRate(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <table data-testid="consume-rates">
-            <thead>
-              <tr>
-                <th>Group</th>
-                <th class="num">consume/s</th>
-              </tr>
-            </thead>
-            <tbody>
-              {groupRates.map(([g, v]) => (
-                <tr key={g}>
-                  <td>
-                    <Link to={`/groups/${encodeURIComponent(g)}`}>{g}</Link>
-                  </td>
-                  <td class="num">{fmtRate(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            testId="produce-rates"
+            rows={topicRates}
+            rowKey={([t]) => t}
+            columns={[
+              { title: "Topic", cell: ([t]) => <Link to={`/topics/${encodeURIComponent(t)}`}>{t}</Link> },
+              { title: "produce/s", num: true, cell: ([, v]) => fmtRate(v) },
+            ]}
+          />
+          <Table
+            testId="consume-rates"
+            rows={groupRates}
+            rowKey={([g]) => g}
+            columns={[
+              { title: "Group", cell: ([g]) => <Link to={`/groups/${encodeURIComponent(g)}`}>{g}</Link> },
+              { title: "consume/s", num: true, cell: ([, v]) => fmtRate(v) },
+            ]}
+          />
         </div>
       </Section>
       <Section title="Broker" testId="broker-status">
@@ -136,26 +118,17 @@ export function Overview() {
       </Section>
       <Section title="Cluster" testId="cluster">
         <Loading when={cluster.data} />
-        <table>
-          <thead>
-            <tr>
-              <th>Cluster</th>
-              <th>Broker</th>
-              <th class="num">Id</th>
-              <th>Address</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cluster.data?.brokers.map((x) => (
-              <tr key={`${x.name}/${x.id}`} data-testid="cluster-row">
-                <td>{x.cluster}</td>
-                <td>{x.name}</td>
-                <td class="num">{x.id}</td>
-                <td>{x.addr}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={cluster.data?.brokers}
+          rowKey={(x) => `${x.name}/${x.id}`}
+          rowTestId="cluster-row"
+          columns={[
+            { title: "Cluster", cell: (x) => x.cluster },
+            { title: "Broker", cell: (x) => x.name },
+            { title: "Id", num: true, cell: (x) => x.id },
+            { title: "Address", cell: (x) => x.addr },
+          ]}
+        />
       </Section>
     </div>
   );

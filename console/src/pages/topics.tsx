@@ -3,11 +3,11 @@ import { useState } from "preact/hooks";
 import { api, enc } from "../api";
 import type { QueueStat, TopicInfo, TopicRoute } from "../api";
 import { fmtTime, permText } from "../format";
-import { useApi } from "../hooks";
-import { ErrorBox, Link, Loading, Section, navigate } from "../ui";
+import { useAction, useApi } from "../hooks";
+import { ErrorBox, Link, Loading, Outcome, Section, Table, bind, navigate } from "../ui";
 
 export function Topics(props: { topic: string | undefined }) {
-  return props.topic ? <TopicDetail topic={props.topic} /> : <TopicList />;
+  return props.topic ? <TopicDetail key={props.topic} topic={props.topic} /> : <TopicList />;
 }
 
 function TopicList() {
@@ -28,32 +28,20 @@ function TopicList() {
           show system topics
         </label>
         <Loading when={list.data} />
-        <table data-testid="topics-table">
-          <thead>
-            <tr>
-              <th>Topic</th>
-              <th class="num">Read queues</th>
-              <th class="num">Write queues</th>
-              <th>Perm</th>
-              <th class="num">Messages</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.topics.map((t) => (
-              <tr key={t.topicName} data-testid="topic-row" data-topic={t.topicName}>
-                <td>
-                  <Link to={`/topics/${enc(t.topicName)}`}>{t.topicName}</Link>
-                </td>
-                <td class="num">{t.readQueueNums}</td>
-                <td class="num">{t.writeQueueNums}</td>
-                <td>{permText(t.perm)}</td>
-                <td class="num" data-testid="topic-messages">
-                  {t.messages}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          testId="topics-table"
+          rows={list.data?.topics}
+          rowKey={(t) => t.topicName}
+          rowTestId="topic-row"
+          rowData={(t) => ({ topic: t.topicName })}
+          columns={[
+            { title: "Topic", cell: (t) => <Link to={`/topics/${enc(t.topicName)}`}>{t.topicName}</Link> },
+            { title: "Read queues", num: true, cell: (t) => t.readQueueNums },
+            { title: "Write queues", num: true, cell: (t) => t.writeQueueNums },
+            { title: "Perm", cell: (t) => permText(t.perm) },
+            { title: "Messages", num: true, testId: "topic-messages", cell: (t) => t.messages },
+          ]}
+        />
       </Section>
     </div>
   );
@@ -62,35 +50,25 @@ function TopicList() {
 function CreateTopic(props: { onCreated: () => void }) {
   const [name, setName] = useState("");
   const [queues, setQueues] = useState("8");
-  const [error, setError] = useState<string | undefined>();
-  const [done, setDone] = useState<string | undefined>();
-  const submit = async (e: Event) => {
+  const action = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(undefined);
-    setDone(undefined);
-    try {
+    void action.run(async () => {
       const r = await api<{ topic: TopicInfo }>("/admin/topics", {
         method: "POST",
         body: { topic: name.trim(), queues: Number(queues) },
       });
-      setDone(`created ${r.topic.topicName}`);
       setName("");
       props.onCreated();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+      return `created ${r.topic.topicName}`;
+    });
   };
   return (
     <Section title="Create or update a topic">
       <form class="row" onSubmit={submit} data-testid="create-topic">
         <label>
           Name
-          <input
-            id="new-topic-name"
-            required
-            value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)}
-          />
+          <input id="new-topic-name" required value={name} onInput={bind(setName)} />
         </label>
         <label>
           Queues
@@ -100,21 +78,34 @@ function CreateTopic(props: { onCreated: () => void }) {
             min={1}
             max={1024}
             value={queues}
-            onInput={(e) => setQueues((e.target as HTMLInputElement).value)}
+            onInput={bind(setQueues)}
           />
         </label>
         <button type="submit" id="create-topic-submit">
           Create
         </button>
       </form>
-      <ErrorBox error={error} />
-      {done && (
-        <p class="ok" data-testid="create-topic-result">
-          {done}
-        </p>
-      )}
+      <Outcome action={action} testId="create-topic-result" />
     </Section>
   );
+}
+
+/** The route as this broker has it, then as each NameServer publishes it. */
+function routeRows(r: TopicRoute | undefined) {
+  if (!r) return undefined;
+  const local = { source: "this broker", broker: r.local.broker, addr: r.local.addr, ...queuesOf(r.local) };
+  return [
+    local,
+    ...(r.namesrv?.queueDatas ?? []).map((q) => {
+      const bd = r.namesrv?.brokerDatas.find((x) => x.brokerName === q.brokerName);
+      const addr = Object.values(bd?.brokerAddrs ?? {}).join(", ");
+      return { source: "NameServer", broker: q.brokerName, addr, ...queuesOf(q) };
+    }),
+  ];
+}
+
+function queuesOf(q: { readQueueNums: number; writeQueueNums: number; perm: number }) {
+  return { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm };
 }
 
 function TopicDetail(props: { topic: string }) {
@@ -122,10 +113,14 @@ function TopicDetail(props: { topic: string }) {
   const route = useApi<TopicRoute>(`/admin/topics/${t}/route`);
   const status = useApi<{ queues: QueueStat[] }>(`/admin/topics/${t}/status`, 5000);
   const total = status.data?.queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0);
-  const remove = async () => {
+  const del = useAction();
+  const remove = () => {
     if (!confirm(`Delete topic ${props.topic}?`)) return;
-    await api(`/admin/topics/${t}`, { method: "DELETE" });
-    navigate("/topics");
+    void del.run(async () => {
+      await api(`/admin/topics/${t}`, { method: "DELETE" });
+      navigate("/topics");
+      return undefined;
+    });
   };
   return (
     <div>
@@ -136,30 +131,18 @@ function TopicDetail(props: { topic: string }) {
       <ErrorBox error={status.error ?? route.error} />
       <Section title="Status per queue" testId="topic-status">
         <Loading when={status.data} />
-        <table>
-          <thead>
-            <tr>
-              <th class="num">Queue</th>
-              <th class="num">Min offset</th>
-              <th class="num">Max offset</th>
-              <th>Last update</th>
-            </tr>
-          </thead>
-          <tbody>
-            {status.data?.queues.map((q) => (
-              <tr key={q.queueId} data-testid="queue-row" data-queue={q.queueId}>
-                <td class="num">{q.queueId}</td>
-                <td class="num" data-testid="queue-min">
-                  {q.minOffset}
-                </td>
-                <td class="num" data-testid="queue-max">
-                  {q.maxOffset}
-                </td>
-                <td>{fmtTime(q.lastUpdateTimestamp)}</td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
+        <Table
+          rows={status.data?.queues}
+          rowKey={(q) => q.queueId}
+          rowTestId="queue-row"
+          rowData={(q) => ({ queue: q.queueId })}
+          columns={[
+            { title: "Queue", num: true, cell: (q) => q.queueId },
+            { title: "Min offset", num: true, testId: "queue-min", cell: (q) => q.minOffset },
+            { title: "Max offset", num: true, testId: "queue-max", cell: (q) => q.maxOffset },
+            { title: "Last update", cell: (q) => fmtTime(q.lastUpdateTimestamp) },
+          ]}
+          footer={
             <tr>
               <th>Messages</th>
               <td class="num" colSpan={2} data-testid="topic-total">
@@ -167,55 +150,33 @@ function TopicDetail(props: { topic: string }) {
               </td>
               <td />
             </tr>
-          </tfoot>
-        </table>
+          }
+        />
       </Section>
       <Section title="Route" testId="topic-route">
         <Loading when={route.data} />
-        {route.data && (
-          <table>
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th>Broker</th>
-                <th>Address</th>
-                <th class="num">Read queues</th>
-                <th class="num">Write queues</th>
-                <th>Perm</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr data-testid="route-local">
-                <td>this broker</td>
-                <td>{route.data.local.broker}</td>
-                <td>{route.data.local.addr}</td>
-                <td class="num">{route.data.local.readQueueNums}</td>
-                <td class="num">{route.data.local.writeQueueNums}</td>
-                <td>{permText(route.data.local.perm)}</td>
-              </tr>
-              {route.data.namesrv?.queueDatas.map((q) => {
-                const bd = route.data?.namesrv?.brokerDatas.find((x) => x.brokerName === q.brokerName);
-                return (
-                  <tr key={q.brokerName} data-testid="route-namesrv">
-                    <td>NameServer</td>
-                    <td>{q.brokerName}</td>
-                    <td>{Object.values(bd?.brokerAddrs ?? {}).join(", ")}</td>
-                    <td class="num">{q.readQueueNums}</td>
-                    <td class="num">{q.writeQueueNums}</td>
-                    <td>{permText(q.perm)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
+        <Table
+          rows={routeRows(route.data)}
+          rowKey={(r) => `${r.source}/${r.broker}`}
+          rowData={(r) => ({ source: r.source })}
+          rowTestId="route-row"
+          columns={[
+            { title: "Source", cell: (r) => r.source },
+            { title: "Broker", cell: (r) => r.broker },
+            { title: "Address", cell: (r) => r.addr },
+            { title: "Read queues", num: true, cell: (r) => r.readQueueNums },
+            { title: "Write queues", num: true, cell: (r) => r.writeQueueNums },
+            { title: "Perm", cell: (r) => permText(r.perm) },
+          ]}
+        />
         {route.data && !route.data.namesrv && <p class="muted">No NameServer knows this topic (yet).</p>}
       </Section>
       <SendMessage topic={props.topic} onSent={status.reload} />
       <Section title="Danger zone">
-        <button class="danger" onClick={() => void remove()} id="delete-topic">
+        <button class="danger" onClick={remove} id="delete-topic">
           Delete topic
         </button>
+        <Outcome action={del} testId="delete-topic-result" />
       </Section>
     </div>
   );
@@ -225,42 +186,40 @@ function SendMessage(props: { topic: string; onSent: () => void }) {
   const [tag, setTag] = useState("");
   const [keys, setKeys] = useState("");
   const [body, setBody] = useState("hello from the console");
-  const [error, setError] = useState<string | undefined>();
   const [sent, setSent] = useState<Record<string, unknown> | undefined>();
-  const submit = async (e: Event) => {
+  const action = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(undefined);
-    try {
+    void action.run(async () => {
       const r = await api<{ sent: Record<string, unknown> }>("/admin/messages", {
         method: "POST",
         body: { topic: props.topic, tag, keys: keys.split(/[\s,]+/).filter(Boolean), body },
       });
       setSent(r.sent);
       props.onSent();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+      return undefined;
+    });
   };
   return (
     <Section title="Send a test message">
       <form class="row" onSubmit={submit} data-testid="send-message">
         <label>
           Tag
-          <input id="send-tag" value={tag} onInput={(e) => setTag((e.target as HTMLInputElement).value)} />
+          <input id="send-tag" value={tag} onInput={bind(setTag)} />
         </label>
         <label>
           Keys
-          <input id="send-keys" value={keys} onInput={(e) => setKeys((e.target as HTMLInputElement).value)} />
+          <input id="send-keys" value={keys} onInput={bind(setKeys)} />
         </label>
         <label class="grow">
           Body
-          <input id="send-body" value={body} onInput={(e) => setBody((e.target as HTMLInputElement).value)} />
+          <input id="send-body" value={body} onInput={bind(setBody)} />
         </label>
         <button type="submit" id="send-submit">
           Send
         </button>
       </form>
-      <ErrorBox error={error} />
+      <Outcome action={action} testId="send-ok" />
       {sent && (
         <table class="kv" data-testid="send-result">
           <tbody>
