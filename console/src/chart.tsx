@@ -25,6 +25,7 @@ export function LineChart(props: {
     return cols as uPlot.AlignedData;
   };
 
+  // The plot is rebuilt only when the set of series changes; new data goes through setData below.
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -58,7 +59,6 @@ export function LineChart(props: {
       u.destroy();
       plot.current = undefined;
     };
-    // Rebuilt only when the set of series changes; data updates go through setData below.
   }, [key, props.height]);
 
   useEffect(() => {

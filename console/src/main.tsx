@@ -46,7 +46,7 @@ function Page(props: { route: string[] }) {
     case "messages":
       return <Messages />;
     case "dlq":
-      return <DeadLetters group={arg} />;
+      return <DeadLetters key={arg ?? ""} group={arg} />;
     case "alarms":
       return <Alarms />;
     default:

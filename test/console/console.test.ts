@@ -416,8 +416,21 @@ test(
       const key = (await get<{ messages: { keys: string[] }[] }>(`/admin/dlq/${CONSUMER}`)).messages[0]
         ?.keys[0];
       assert.ok(key, "the dead letter keeps its key");
-      await page.goto(`${base}/console/#/dlq/${CONSUMER}`);
+      // The groups with dead letters, as many as their %DLQ% topic holds; one leads to the group's list.
+      await page.goto(`${base}/console/#/dlq`);
+      type Topics = { topics: { topicName: string; messages: number }[] };
+      const dlqGroup = row("dlq-group-row", { group: CONSUMER });
+      await sameAsApi(
+        cell(dlqGroup, "dlq-group-count"),
+        async () =>
+          (await get<Topics>("/admin/topics?system=true")).topics.find(
+            (x) => x.topicName === `%DLQ%${CONSUMER}`,
+          )?.messages,
+        "the group's dead-letter count",
+      );
+      await dlqGroup.locator("a").click();
       await until(async () => (await page.getByTestId("dlq-row").count()) === 1, "one dead letter");
+      assert.equal(await page.locator("#dlq-group").inputValue(), CONSUMER);
       assert.equal(await text(page.getByTestId("dlq-body")), rec.body.toString());
       await shot("dead-letters");
 

@@ -1,10 +1,11 @@
-// Dead letters: a group's %DLQ% messages, each of which can be sent back to its original topic.
+// Dead letters: the groups that have any (their %DLQ% topics), and a group's dead letters, each of which can be sent
+// back to its original topic.
 import { useState } from "preact/hooks";
 import { api, enc } from "../api";
-import type { DeadLetter, GroupSummary } from "../api";
+import type { DeadLetter, GroupSummary, TopicInfo } from "../api";
 import { fmtTime } from "../format";
 import { useAction, useApi } from "../hooks";
-import { ErrorBox, Loading, Outcome, Section, Table, bind, navigate } from "../ui";
+import { ErrorBox, Link, Loading, Outcome, Section, Table, bind, navigate } from "../ui";
 
 export function DeadLetters(props: { group: string | undefined }) {
   const groups = useApi<{ groups: GroupSummary[] }>("/admin/groups");
@@ -34,8 +35,34 @@ export function DeadLetters(props: { group: string | undefined }) {
           </button>
         </form>
       </Section>
-      {props.group && <DeadLetterList key={props.group} group={props.group} />}
+      {props.group ? <DeadLetterList key={props.group} group={props.group} /> : <GroupsWithDeadLetters />}
     </div>
+  );
+}
+
+const DLQ_PREFIX = "%DLQ%";
+
+function GroupsWithDeadLetters() {
+  const topics = useApi<{ topics: TopicInfo[] }>("/admin/topics?system=true", 10_000);
+  const rows = topics.data?.topics
+    .filter((t) => t.topicName.startsWith(DLQ_PREFIX))
+    .map((t) => ({ group: t.topicName.slice(DLQ_PREFIX.length), messages: t.messages }));
+  return (
+    <Section title="Groups with dead letters" testId="dlq-groups">
+      <ErrorBox error={topics.error} />
+      <Loading when={rows} />
+      {rows?.length === 0 && <p class="muted">No group has dead letters.</p>}
+      <Table
+        rows={rows}
+        rowKey={(r) => r.group}
+        rowTestId="dlq-group-row"
+        rowData={(r) => ({ group: r.group })}
+        columns={[
+          { title: "Group", cell: (r) => <Link to={`/dlq/${enc(r.group)}`}>{r.group}</Link> },
+          { title: "Dead letters", num: true, testId: "dlq-group-count", cell: (r) => r.messages },
+        ]}
+      />
+    </Section>
   );
 }
 
