@@ -37,10 +37,10 @@ function num(res: RemotingCommand, field: string): number {
   return Number.isFinite(v) ? v : NaN;
 }
 
+/** A SEND_MESSAGE_V2 header without its queue, which is chosen per attempt. */
 export interface SendHeader {
   producerGroup: string;
   topic: string;
-  queueId: number;
   sysFlag: number;
   bornTimestamp: number;
   flag: number;
@@ -49,13 +49,15 @@ export interface SendHeader {
   maxReconsumeTimes?: number;
 }
 
-function sendCommand(h: SendHeader, body: Buffer): RemotingCommand {
+const DEFAULT_TOPIC_QUEUE_NUMS_TEXT = String(DEFAULT_TOPIC_QUEUE_NUMS);
+
+function sendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
   const ext: Record<string, string> = {
     a: h.producerGroup,
     b: h.topic,
     c: "TBW102",
-    d: String(DEFAULT_TOPIC_QUEUE_NUMS),
-    e: String(h.queueId),
+    d: DEFAULT_TOPIC_QUEUE_NUMS_TEXT,
+    e: String(queueId),
     f: String(h.sysFlag),
     g: String(h.bornTimestamp),
     h: String(h.flag),
@@ -86,17 +88,18 @@ export async function sendMessage(
   rc: RemotingClient,
   addr: string,
   h: SendHeader,
+  queueId: number,
   body: Buffer,
   timeoutMs: number,
 ): Promise<SendReply> {
-  const req = sendCommand(h, body);
+  const req = sendCommand(h, queueId, body);
   const res = await rc.invoke(addr, req, timeoutMs);
   const status = SEND_STATUS[res.code];
   if (status === undefined) throw MQClientError.fromResponse("SEND_MESSAGE_V2", addr, res.code, res.remark);
   return {
     status,
     offsetMsgId: res.extFields["msgId"] ?? "",
-    queueId: Number(res.extFields["queueId"] ?? h.queueId),
+    queueId: Number(res.extFields["queueId"] ?? queueId),
     queueOffset: Number(res.extFields["queueOffset"] ?? -1),
   };
 }
@@ -105,10 +108,11 @@ export async function sendMessageOneway(
   rc: RemotingClient,
   addr: string,
   h: SendHeader,
+  queueId: number,
   body: Buffer,
   timeoutMs: number,
 ): Promise<void> {
-  await rc.invokeOneway(addr, sendCommand(h, body), timeoutMs);
+  await rc.invokeOneway(addr, sendCommand(h, queueId, body), timeoutMs);
 }
 
 export interface PullHeader {
