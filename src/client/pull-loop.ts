@@ -140,6 +140,9 @@ interface AheadPull {
   reply: Promise<PullReply | undefined>;
 }
 
+/** Pulls of one queue in flight at most while it has a backlog (1 = no pipelining). */
+const PIPELINE_DEPTH = 2;
+
 function pullHeader(
   ctx: PullContext,
   pq: ProcessQueue,
@@ -172,9 +175,12 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
   const routes = ctx.client.routes;
   // Pipelining is for concurrent consumers only (an orderly queue's pulls depend on its lease).
   const pipeline = ctx.canPull === undefined;
-  let ahead: AheadPull | undefined;
-  /** Where a pull at the current offset will end if it is a full batch, and the backlog says it will be. */
-  let predictedEnd = -1;
+  /** Pulls sent ahead, in offset order, each a batch after the one before. */
+  let ahead: AheadPull[] = [];
+  /** The last reply was a full batch with nothing skipped by a filter. */
+  let fullBatches = false;
+  /** The queue's max offset as of the last reply. */
+  let knownMax = -1;
   while (!pq.dropped && !ctx.signal.aborted) {
     if (pq.inFlight >= ctx.pullThresholdForQueue) {
       // Flow control (Java: 50 ms): the listener is behind on this queue.
@@ -200,37 +206,48 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
     const commit = ctx.clustering ? ctx.offsetStore.read(mq) : undefined;
     const master = routes.masterAddress(mq.brokerName) === addr;
     const offset = pq.nextOffset;
-    const waiting = ahead;
-    ahead = undefined;
     let reply: PullReply | undefined;
     let sent: Promise<PullReply> | undefined;
     let early: Promise<PullReply | undefined> | undefined;
-    if (waiting !== undefined && waiting.offset === offset && waiting.generation === pq.generation)
-      early = waiting.reply;
-    else
+    const first = ahead[0];
+    if (first !== undefined && first.offset === offset && first.generation === pq.generation) {
+      early = first.reply;
+      ahead.shift();
+    } else {
+      ahead = [];
       sent = pullMessage(
         ctx.client.remoting,
         addr,
         pullHeader(ctx, pq, sub, offset, commit, master, true),
         ctx.pullTimeoutMs,
       );
-    if (pipeline && predictedEnd > offset && pq.inFlight + ctx.pullBatchSize < ctx.pullThresholdForQueue) {
-      // The batch after this one is known to be there: ask for it now.
-      ahead = {
-        offset: predictedEnd,
-        generation: pq.generation,
-        reply: pullMessage(
-          ctx.client.remoting,
-          addr,
-          pullHeader(ctx, pq, sub, predictedEnd, commit, master, false),
-          ctx.pullTimeoutMs,
-        ).then(
-          (r) => r,
-          () => undefined,
-        ),
-      };
     }
-    predictedEnd = -1;
+    if (pipeline && fullBatches) {
+      // Every pull up to `at` will be a full batch: the batches after this one are known to be there.
+      const batch = ctx.pullBatchSize;
+      let at = (ahead.length > 0 ? ahead[ahead.length - 1]!.offset : offset) + batch;
+      while (
+        ahead.length < PIPELINE_DEPTH - 1 &&
+        knownMax > at &&
+        pq.inFlight + (ahead.length + 2) * batch <= ctx.pullThresholdForQueue
+      ) {
+        ahead.push({
+          offset: at,
+          generation: pq.generation,
+          reply: pullMessage(
+            ctx.client.remoting,
+            addr,
+            pullHeader(ctx, pq, sub, at, commit, master, false),
+            ctx.pullTimeoutMs,
+          ).then(
+            (r) => r,
+            () => undefined,
+          ),
+        });
+        at += batch;
+      }
+    }
+    fullBatches = false;
     if (early !== undefined) {
       reply = await early;
       if (pq.dropped || ctx.signal.aborted) break;
@@ -240,7 +257,7 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
       try {
         reply = await sent!;
       } catch (e) {
-        ahead = undefined;
+        ahead = [];
         if (pq.dropped || ctx.signal.aborted) break;
         ctx.logger.warn({ mq: pq.key, offset: pq.nextOffset, err: errorMessage(e) }, "pull failed; retrying");
         pq.suggestedBrokerId = 0;
@@ -264,9 +281,8 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
       switch (reply.status) {
         case "FOUND": {
           const next = reply.nextBeginOffset;
-          // A full, unfiltered batch with more behind it: the pull at `next` will be a full one too.
-          if (next - offset === ctx.pullBatchSize && reply.maxOffset > next + ctx.pullBatchSize)
-            predictedEnd = next + ctx.pullBatchSize;
+          fullBatches = next - offset === ctx.pullBatchSize;
+          knownMax = reply.maxOffset;
           const all = decodePullBody(reply.body, mq.brokerName);
           const mine = all.filter((m) => matchesTags(sub, m));
           pq.addPulled(mine, next);
