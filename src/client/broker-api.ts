@@ -51,7 +51,8 @@ export interface SendHeader {
 
 const DEFAULT_TOPIC_QUEUE_NUMS_TEXT = String(DEFAULT_TOPIC_QUEUE_NUMS);
 
-function sendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
+/** The SEND_MESSAGE_V2 request for `h` to queue `queueId`. */
+export function sendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
   const ext: Record<string, string> = {
     a: h.producerGroup,
     b: h.topic,
@@ -84,16 +85,8 @@ const SEND_STATUS: Record<number, SendReply["status"]> = {
   [ResponseCode.SLAVE_NOT_AVAILABLE]: "SLAVE_NOT_AVAILABLE",
 };
 
-export async function sendMessage(
-  rc: RemotingClient,
-  addr: string,
-  h: SendHeader,
-  queueId: number,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<SendReply> {
-  const req = sendCommand(h, queueId, body);
-  const res = await rc.invoke(addr, req, timeoutMs);
+/** Reads the broker's answer to sendCommand(); rejects refusals with MQClientError. */
+export function readSendReply(addr: string, res: RemotingCommand, queueId: number): SendReply {
   const status = SEND_STATUS[res.code];
   if (status === undefined) throw MQClientError.fromResponse("SEND_MESSAGE_V2", addr, res.code, res.remark);
   return {
@@ -104,15 +97,16 @@ export async function sendMessage(
   };
 }
 
-export async function sendMessageOneway(
+export async function sendMessage(
   rc: RemotingClient,
   addr: string,
   h: SendHeader,
   queueId: number,
   body: Buffer,
   timeoutMs: number,
-): Promise<void> {
-  await rc.invokeOneway(addr, sendCommand(h, queueId, body), timeoutMs);
+): Promise<SendReply> {
+  const res = await rc.invoke(addr, sendCommand(h, queueId, body), timeoutMs);
+  return readSendReply(addr, res, queueId);
 }
 
 export interface PullHeader {

@@ -26,7 +26,7 @@ import { topicNameProblem } from "../common/topic.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import type { SendHeader } from "./broker-api.js";
-import { endTransactionCommand, sendMessage, sendMessageOneway, unregisterClient } from "./broker-api.js";
+import { endTransactionCommand, readSendReply, sendCommand, unregisterClient } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { MQClientError, errorMessage, isTransportError } from "./errors.js";
@@ -311,7 +311,10 @@ export class Producer {
       try {
         const t = this.cachedTarget(client, p, avoid) ?? (await this.target(client, p, avoid));
         mq = t.mq;
-        const r = await sendMessage(client.remoting, t.addr, p.header, mq.queueId, p.body, left);
+        // The request and its reply are handled here rather than through sendMessage(): one async frame less
+        // per send on the hottest path.
+        const cmd = sendCommand(p.header, mq.queueId, p.body);
+        const r = readSendReply(t.addr, await client.remoting.invoke(t.addr, cmd, left), mq.queueId);
         return {
           sendStatus: r.status,
           messageId: p.uniqKey,
@@ -369,7 +372,7 @@ export class Producer {
     const client = this.running();
     const p = this.prepare(client, msg, opts);
     const { mq, addr } = this.cachedTarget(client, p) ?? (await this.target(client, p));
-    await sendMessageOneway(client.remoting, addr, p.header, mq.queueId, p.body, this.sendTimeoutMs);
+    await client.remoting.invokeOneway(addr, sendCommand(p.header, mq.queueId, p.body), this.sendTimeoutMs);
   }
 
   /** Unregisters from the brokers and releases the connections. Idempotent. */
