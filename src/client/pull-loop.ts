@@ -136,6 +136,8 @@ function matchesTags(sub: SubscriptionData, msg: ReceivedMessage): boolean {
 interface AheadPull {
   offset: number;
   generation: number;
+  /** The subscription it was sent with: a reply filtered by an older one is not used. */
+  sub: SubscriptionData;
   /** Settles with undefined when the pull failed (the normal path then retries and reports). */
   reply: Promise<PullReply | undefined>;
 }
@@ -210,7 +212,12 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
     let sent: Promise<PullReply> | undefined;
     let early: Promise<PullReply | undefined> | undefined;
     const first = ahead[0];
-    if (first !== undefined && first.offset === offset && first.generation === pq.generation) {
+    if (
+      first !== undefined &&
+      first.offset === offset &&
+      first.generation === pq.generation &&
+      first.sub === sub
+    ) {
       early = first.reply;
       ahead.shift();
     } else {
@@ -234,6 +241,7 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
         ahead.push({
           offset: at,
           generation: pq.generation,
+          sub,
           reply: pullMessage(
             ctx.client.remoting,
             addr,
