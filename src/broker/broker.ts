@@ -220,8 +220,8 @@ export class Broker {
       this.timers.push(t);
     };
     every(this.config.offsetFlushIntervalMs, () => {
-      this.offsets.flush();
-      this.delay.flush();
+      this.offsets.flush().catch(() => undefined);
+      this.delay.flush().catch(() => undefined);
     });
     every(10_000, () => this.clients.expire());
   }
@@ -443,7 +443,7 @@ export class Broker {
       this.offsets.commit(group, topic, q, off);
       out.set(q, off);
     }
-    this.offsets.flush();
+    this.offsets.flush().catch(() => undefined);
     return out;
   }
 
@@ -770,12 +770,12 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.hold.wakeAll();
-    this.delay.stop();
+    await this.delay.stop();
     this.alarms.stop();
     await this.pop.stop();
     await this.transactions.stop();
     await this.timer.stop();
-    this.offsets.flush(true);
+    await this.offsets.flush(true);
     this.topics.persist();
     await this.store.close();
   }

@@ -106,15 +106,23 @@ export class DelayService {
     );
   }
 
-  flush(): void {
+  /** Writes the levels' progress when it changed, off the event loop. */
+  async flush(): Promise<void> {
     if (!this.dirty) return;
-    this.file.write({ offsetTable: Object.fromEntries(this.offsets.map((o, i) => [String(i + 1), o])) });
     this.dirty = false;
+    try {
+      await this.file.writeAsync({
+        offsetTable: Object.fromEntries(this.offsets.map((o, i) => [String(i + 1), o])),
+      });
+    } catch (e) {
+      this.dirty = true;
+      throw e;
+    }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.flush();
+    await this.flush();
   }
 }

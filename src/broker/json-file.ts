@@ -36,4 +36,26 @@ export class JsonFile<T> {
     }
     this.io.writeFileAtomic(this.path, data);
   }
+
+  private chain: Promise<void> = Promise.resolve();
+
+  /**
+   * The same off the event loop (its fsyncs would stall every request for milliseconds); writes are serialized,
+   * so a later value never lands before an earlier one.
+   */
+  writeAsync(value: T): Promise<void> {
+    const data = JSON.stringify(value, null, 1);
+    const next = this.chain.then(async () => {
+      if (this.io.exists(this.path)) {
+        try {
+          await this.io.writeFileAtomicAsync(`${this.path}.bak`, this.io.readFile(this.path));
+        } catch {
+          // As above: only a convenience.
+        }
+      }
+      await this.io.writeFileAtomicAsync(this.path, data);
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
 }

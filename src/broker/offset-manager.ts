@@ -73,11 +73,17 @@ export class OffsetManager {
     this.dirty = true;
   }
 
-  flush(force = false): void {
+  /** Writes the offsets when they changed (or `force`), off the event loop; writes land in call order. */
+  async flush(force = false): Promise<void> {
     if (!this.dirty && !force) return;
     const out: Record<string, Record<string, number>> = {};
     for (const [k, m] of this.table) out[k] = Object.fromEntries(m);
-    this.file.write({ offsetTable: out });
     this.dirty = false;
+    try {
+      await this.file.writeAsync({ offsetTable: out });
+    } catch (e) {
+      this.dirty = true;
+      throw e;
+    }
   }
 }

@@ -33,7 +33,7 @@ import type { FileIO } from "../file-io.js";
 import { LateHeap } from "./late-heap.js";
 import { TimerFlag, TimerLog, newEntry } from "./timer-log.js";
 import type { TimerEntry } from "./timer-log.js";
-import { readTimerCheckpoint, writeTimerCheckpoint } from "./timer-checkpoint.js";
+import { readTimerCheckpoint, writeTimerCheckpoint, writeTimerCheckpointAsync } from "./timer-checkpoint.js";
 import type { FiredMark, TimerCheckpoint } from "./timer-checkpoint.js";
 import { TimerWheel } from "./timer-wheel.js";
 
@@ -717,7 +717,9 @@ export class TimerStore {
     if (wfd !== undefined) fds.add(wfd);
     await Promise.all([...fds].map((fd) => this.io.fdatasync(fd)));
     if (this.filesClosed) return;
-    this.commit(cp);
+    await writeTimerCheckpointAsync(this.io, this.config.checkpointPath, cp);
+    if (this.filesClosed) return;
+    this.committed(cp);
   }
 
   private flushNow(): void {
@@ -732,6 +734,11 @@ export class TimerStore {
 
   private commit(cp: TimerCheckpoint): void {
     writeTimerCheckpoint(this.io, this.config.checkpointPath, cp);
+    this.committed(cp);
+  }
+
+  /** The checkpoint `cp` is durable: what it says is delivered can be forgotten. */
+  private committed(cp: TimerCheckpoint): void {
     this.persistedD = Math.max(this.persistedD, cp.deliveredTick);
     this.lastFlushAt = Date.now();
     this.log.deleteDeadFiles(this.persistedD);

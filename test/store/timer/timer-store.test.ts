@@ -284,6 +284,10 @@ test("a checkpoint that failed to land after the wheel was written: recovery rep
       if (failCheckpoint && p.endsWith("timercheck")) throw new Error("injected crash before the checkpoint");
       nodeFileIO.writeFileAtomic(p, d);
     },
+    writeFileAtomicAsync: async (p, d) => {
+      if (failCheckpoint && p.endsWith("timercheck")) throw new Error("injected crash before the checkpoint");
+      await nodeFileIO.writeFileAtomicAsync(p, d);
+    },
   };
   const sink = new Sink();
   let s = open(dir, sink, {}, BASE, io);
