@@ -18,7 +18,7 @@ function commonOptions(cmd: Command): Command {
     .option("--data-dir <dir>", "where the store and config files live (default ./data)")
     .option("--namesrv-port <port>", "NameServer port (default 9876)")
     .option("--broker-port <port>", "broker remoting port (default 10911)")
-    .option("--grpc-port <port>", "gRPC port, reserved (default 8081)")
+    .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
     .option("--http-port <port>", "HTTP port, reserved (default 8080)")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
     .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
@@ -74,6 +74,7 @@ async function runBroker(
     {
       dataDir: resolve(s.dataDir),
       port: s.brokerPort,
+      grpcPort: s.grpcPort,
       listenHost: s.host,
       advertisedHost: s.advertisedHost,
       namesrvAddrs: namesrv,
@@ -88,7 +89,10 @@ async function runBroker(
   await b.start();
   const r = b.broker.store.recovery;
   log.info({ recovery: { aborted: r.aborted, end: r.end, warnings: r.warnings.length } }, "store opened");
-  log.info({ port: b.port, namesrv }, `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting)`);
+  log.info(
+    { port: b.port, grpcPort: b.grpcPort, namesrv },
+    `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
+  );
   return b;
 }
 

@@ -8,7 +8,7 @@ export interface Settings {
   dataDir: string;
   namesrvPort: number;
   brokerPort: number;
-  /** Reserved for the gRPC endpoint. */
+  /** Port of the gRPC endpoint (RocketMQ 5 clients). */
   grpcPort: number;
   /** Reserved for the HTTP endpoint. */
   httpPort: number;

@@ -7,12 +7,20 @@ import { tempDir } from "./temp-dir.js";
 export async function startBroker(
   overrides: Partial<BrokerConfig> = {},
   dataDir?: string,
-): Promise<{ server: BrokerServer; addr: string; dataDir: string; stop: () => Promise<void> }> {
+): Promise<{
+  server: BrokerServer;
+  addr: string;
+  /** The gRPC endpoint ("127.0.0.1:port"). */
+  grpcAddr: string;
+  dataDir: string;
+  stop: () => Promise<void>;
+}> {
   const tmp = dataDir ? undefined : tempDir("rmq-broker-");
   const dir = dataDir ?? tmp!.dir;
   const server = createBroker({
     dataDir: dir,
     port: 0,
+    grpcPort: 0,
     listenHost: "127.0.0.1",
     advertisedHost: "127.0.0.1",
     store: {
@@ -27,6 +35,7 @@ export async function startBroker(
   return {
     server,
     addr: `127.0.0.1:${server.port}`,
+    grpcAddr: `127.0.0.1:${server.grpcPort}`,
     dataDir: dir,
     stop: async () => {
       await server.stop();
