@@ -3,6 +3,7 @@
 // administration. Protocols translate their requests into these calls and map BrokerError codes at their edge.
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
+import { javaStringHashCode } from "../common/java-hash.js";
 import { createOffsetMsgId } from "../common/message-id.js";
 import { SysFlag, decodeRecord } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
@@ -168,8 +169,21 @@ export class Broker {
       maxChecks: c.transactionCheckMax,
       tickMs: Math.min(500, c.transactionCheckIntervalMs),
     });
-    this.pop = new PopService();
-    this.store.onMessageArrived((topic, queueId, max) => this.hold.arrived(topic, queueId, max));
+    this.pop = new PopService(
+      {
+        store: this.store,
+        topics: this.topics,
+        groups: this.groups,
+        offsets: this.offsets,
+        deadLetter: (group, record, attempts) => this.popDeadLetter(group, record, attempts),
+      },
+      io,
+      c.dataDir,
+    );
+    this.store.onMessageArrived((topic, queueId, max) => {
+      this.hold.arrived(topic, queueId, max);
+      this.pop.arrived(topic);
+    });
   }
 
   /**
@@ -191,6 +205,7 @@ export class Broker {
     this.delay.start();
     this.timer.start();
     this.transactions.start();
+    this.pop.start();
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
       t.unref();
@@ -231,8 +246,13 @@ export class Broker {
     }
     if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not writable`);
     let queueId = req.queueId;
-    if (!Number.isInteger(queueId) || queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
-    else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
+    if (!Number.isInteger(queueId) || queueId < 0) {
+      // Ordered messages of the HTTP and gRPC protocols name a sharding key, not a queue: one key, one queue.
+      const key = getProperty(req.properties, Prop.SHARDING_KEY);
+      queueId = key
+        ? Math.abs(javaStringHashCode(key) % tc.writeQueueNums)
+        : Math.floor(Math.random() * tc.writeQueueNums);
+    } else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
     input = this.toInput({ ...req, queueId });
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
@@ -377,6 +397,7 @@ export class Broker {
     const tc = this.topics.get(topic);
     if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", topic);
     const out = new Map<number, number>();
+    this.pop.forget(group, topic);
     for (let q = 0; q < tc.readQueueNums; q++) {
       const off =
         timestamp < 0 ? this.store.getMaxOffset(topic, q) : this.store.getOffsetByTime(topic, q, timestamp);
@@ -449,17 +470,37 @@ export class Broker {
     const raw = this.store.readAt(req.offset);
     if (!raw) throw new BrokerError("MESSAGE_NOT_FOUND", `no message at commit log offset ${req.offset}`);
     const rec = decodeRecord(raw);
-    const props = decodeProperties(rec.properties);
-    if (!props.has(Prop.RETRY_TOPIC)) props.set(Prop.RETRY_TOPIC, rec.topic);
-    const origin =
-      req.originMsgId || props.get(Prop.UNIQ_KEY) || createOffsetMsgId(rec.storeHost, req.offset);
-    props.set(Prop.ORIGIN_MESSAGE_ID, origin);
-    props.delete(Prop.DELAY);
+    const { base, props } = this.redeliveryCopy(rec, rec.reconsumeTimes + 1, req.originMsgId);
     const max =
       req.maxReconsumeTimes !== undefined && req.maxReconsumeTimes >= 0
         ? req.maxReconsumeTimes
         : g.retryMaxTimes;
-    const toDlq = rec.reconsumeTimes >= max || req.delayLevel < 0;
+    if (rec.reconsumeTimes >= max || req.delayLevel < 0) return this.putDeadLetter(req.group, base, props);
+    const tc = this.topics.getOrCreateSystem(retryTopic(req.group), g.retryQueueNums);
+    const queueId = Math.floor(Math.random() * tc.writeQueueNums);
+    const level = req.delayLevel > 0 ? req.delayLevel : 3 + rec.reconsumeTimes;
+    const input = this.delay.schedule(
+      { ...base, topic: tc.topicName, queueId, properties: encodeProperties(props) },
+      level,
+    );
+    return this.put(input, tc.topicName, queueId);
+  }
+
+  /**
+   * A copy of a consumed message for its group's retry or dead-letter queue: same body, flags and born data,
+   * remembering the topic it was first consumed from and its original message id.
+   */
+  private redeliveryCopy(
+    rec: MessageRecord,
+    reconsumeTimes: number,
+    originMsgId?: string,
+  ): { base: PutMessageInput; props: Map<string, string> } {
+    const props = decodeProperties(rec.properties);
+    if (!props.has(Prop.RETRY_TOPIC)) props.set(Prop.RETRY_TOPIC, rec.topic);
+    const origin =
+      originMsgId || props.get(Prop.UNIQ_KEY) || createOffsetMsgId(rec.storeHost, rec.physicalOffset);
+    props.set(Prop.ORIGIN_MESSAGE_ID, origin);
+    props.delete(Prop.DELAY);
     const base: PutMessageInput = {
       topic: "",
       queueId: 0,
@@ -469,20 +510,23 @@ export class Broker {
       sysFlag: rec.sysFlag & ~SysFlag.TRANSACTION_MASK,
       bornTimestamp: rec.bornTimestamp,
       bornHost: rec.bornHost,
-      reconsumeTimes: rec.reconsumeTimes + 1,
+      reconsumeTimes,
     };
-    if (toDlq) {
-      const tc = this.topics.getOrCreateSystem(dlqTopic(req.group), 1);
-      return this.put({ ...base, topic: tc.topicName, queueId: 0, properties: encodeProperties(props) });
-    }
-    const tc = this.topics.getOrCreateSystem(retryTopic(req.group), g.retryQueueNums);
-    const queueId = Math.floor(Math.random() * tc.writeQueueNums);
-    const level = req.delayLevel > 0 ? req.delayLevel : 3 + rec.reconsumeTimes;
-    const input = this.delay.schedule(
-      { ...base, topic: tc.topicName, queueId, properties: encodeProperties(props) },
-      level,
-    );
-    return this.put(input, tc.topicName, queueId);
+    return { base, props };
+  }
+
+  private putDeadLetter(
+    group: string,
+    base: PutMessageInput,
+    props: Map<string, string>,
+  ): Promise<SendResult> {
+    const tc = this.topics.getOrCreateSystem(dlqTopic(group), 1);
+    return this.put({ ...base, topic: tc.topicName, queueId: 0, properties: encodeProperties(props) });
+  }
+
+  private async popDeadLetter(group: string, rec: MessageRecord, attempts: number): Promise<void> {
+    const { base, props } = this.redeliveryCopy(rec, attempts);
+    await this.putDeadLetter(group, base, props);
   }
 
   // ---- transactions ---------------------------------------------------------------------------------------
@@ -528,6 +572,11 @@ export class Broker {
   /** Deliveries a message gets before it goes to the dead-letter queue: the group's retries plus the first. */
   maxDeliveryAttempts(group: string): number {
     return this.groups.getOrCreate(group).retryMaxTimes + 1;
+  }
+
+  /** Messages of a group received on a topic and not yet acked. */
+  inFlightCount(group: string, topic: string): number {
+    return this.pop.inFlight(group, topic);
   }
 
   /** FIFO groups (consumeMessageOrderly) get a message group's messages one at a time, in order. */
@@ -602,6 +651,7 @@ export class Broker {
     this.topics.delete(topic);
     this.store.deleteTopic(topic);
     this.offsets.removeTopic(topic);
+    this.pop.forget(undefined, topic);
   }
 
   topicStats(topic: string): QueueStat[] {
@@ -655,6 +705,7 @@ export class Broker {
     this.timers = [];
     this.hold.wakeAll();
     this.delay.stop();
+    await this.pop.stop();
     await this.transactions.stop();
     await this.timer.stop();
     this.offsets.flush(true);

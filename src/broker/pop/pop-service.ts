@@ -1,17 +1,459 @@
+// Pop consumption (RocketMQ 5 receive/ack) on top of the consume queues. Each (group, topic, queue) keeps only
+// what is in flight (see PopQueue); a message not acked before its invisible time ends is handed out again, in
+// place, with its delivery attempt increased, and after the group's max attempts it is copied to %DLQ%group.
+// FIFO groups (consumeMessageOrderly) get one message of a message group at a time, in queue order; later
+// messages of that group are held until it is acked or dead-lettered, while other groups go on in parallel.
+import { join } from "node:path";
 import { BrokerError } from "../../common/errors.js";
+import { decodeRecord } from "../../common/message-record.js";
+import type { MessageRecord } from "../../common/message-record.js";
+import { Prop, getProperty } from "../../common/properties.js";
+import { Perm } from "../../common/topic.js";
+import type { FileIO } from "../../store/file-io.js";
+import type { MessageFilter, MessageStore } from "../../store/message-store.js";
+import type { GroupManager } from "../group-manager.js";
+import type { OffsetManager } from "../offset-manager.js";
+import { buildSubscription, subscriptionFilter } from "../subscription.js";
+import type { TopicManager } from "../topic-manager.js";
+import { PopJournal } from "./pop-journal.js";
+import { PopQueue } from "./pop-queue.js";
+import type { InFlight } from "./pop-queue.js";
 import type { ReceiveRequest, ReceivedMessage } from "./pop-types.js";
+import { formatReceiptHandle, parseReceiptHandle } from "./receipt-handle.js";
+
+export interface PopDeps {
+  store: MessageStore;
+  topics: TopicManager;
+  groups: GroupManager;
+  offsets: OffsetManager;
+  /** Stores a copy of `record` in the group's dead-letter queue after `attempts` deliveries. */
+  deadLetter(group: string, record: MessageRecord, attempts: number): Promise<void>;
+}
+
+export interface PopOptions {
+  /** Messages in flight (and held) per queue and group before receiving from that queue pauses. */
+  maxInFlightPerQueue: number;
+  /** Longest invisible time a receive or change may ask for. */
+  maxInvisibleMs: number;
+  /** The journal is rewritten as a snapshot past this size. */
+  journalCompactBytes: number;
+  /** How often exhausted messages are looked for and dead-lettered. */
+  sweepMs: number;
+}
+
+const DEFAULTS: PopOptions = {
+  maxInFlightPerQueue: 20_000,
+  maxInvisibleMs: 12 * 3600_000,
+  journalCompactBytes: 16 * 1024 * 1024,
+  sweepMs: 250,
+};
+
+/** getMessages calls per queue per receive, so one receive never scans a huge filtered-out range in one go. */
+const MAX_READS_PER_QUEUE = 8;
+
+interface Collect {
+  group: string;
+  topic: string;
+  filter: MessageFilter | undefined;
+  fifo: boolean;
+  queueOrder: boolean;
+  maxAttempts: number;
+  batch: number;
+  invisibleMs: number;
+  now: number;
+  out: ReceivedMessage[];
+}
 
 export class PopService {
-  receive(_req: ReceiveRequest): Promise<ReceivedMessage[]> {
-    return Promise.reject(new BrokerError("SYSTEM_ERROR", "not yet"));
+  private readonly queues = new Map<string, PopQueue>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly moving = new Set<Promise<void>>();
+  private readonly journal: PopJournal;
+  private readonly options: PopOptions;
+  private nextId = 1;
+  private seq: number;
+  private rr = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: PopDeps,
+    io: FileIO,
+    dataDir: string,
+    options: Partial<PopOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.journal = new PopJournal(io, join(dataDir, "pop"), this.options.journalCompactBytes, () =>
+      this.queues.values(),
+    );
+    const { queues, maxSeq } = this.journal.load();
+    for (const q of queues) {
+      this.queues.set(PopService.key(q.group, q.topic, q.queueId), q);
+      this.nextId = Math.max(this.nextId, q.id + 1);
+    }
+    // Sequence numbers only need to differ from every handle still held by a client.
+    this.seq = Math.max(maxSeq, Date.now());
   }
-  ack(_g: string, _t: string, _h: string): Promise<void> {
-    return Promise.reject(new BrokerError("SYSTEM_ERROR", "not yet"));
+
+  private static key(group: string, topic: string, queueId: number): string {
+    return `${group}\u0000${topic}\u0000${queueId}`;
   }
-  changeInvisible(_g: string, _t: string, _h: string, _ms: number): Promise<string> {
-    return Promise.reject(new BrokerError("SYSTEM_ERROR", "not yet"));
+
+  start(): void {
+    this.sweeper = setInterval(() => this.sweep(), this.options.sweepMs);
+    this.sweeper.unref();
   }
-  forwardToDeadLetter(_g: string, _t: string, _h: string): Promise<void> {
-    return Promise.reject(new BrokerError("SYSTEM_ERROR", "not yet"));
+
+  /** A message arrived on `topic`: wake long-polling receivers. */
+  arrived(topic: string): void {
+    const set = this.waiters.get(topic);
+    if (!set) return;
+    this.waiters.delete(topic);
+    for (const wake of set) wake();
+  }
+
+  // ---- receive --------------------------------------------------------------------------------------------
+
+  async receive(req: ReceiveRequest): Promise<ReceivedMessage[]> {
+    const { deps } = this;
+    if (!Number.isInteger(req.batchSize) || req.batchSize < 1 || req.batchSize > 32) {
+      throw new BrokerError("BAD_REQUEST", `batch size ${req.batchSize} is not between 1 and 32`);
+    }
+    if (req.maxAttempts !== undefined && !(Number.isInteger(req.maxAttempts) && req.maxAttempts >= 1)) {
+      throw new BrokerError("BAD_REQUEST", `max attempts ${req.maxAttempts} is not a positive integer`);
+    }
+    this.checkInvisible(req.invisibleMs);
+    const g = deps.groups.getOrCreate(req.group);
+    if (!g.consumeEnable) throw new BrokerError("NO_PERMISSION", `group ${req.group} may not consume`);
+    const tc = deps.topics.get(req.topic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${req.topic} does not exist`);
+    if (!(tc.perm & Perm.READ)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not readable`);
+    let queueIds: number[];
+    if (req.queueId === undefined || req.queueId < 0) {
+      queueIds = Array.from({ length: tc.readQueueNums }, (_, i) => i);
+    } else if (Number.isInteger(req.queueId) && req.queueId < tc.readQueueNums) {
+      queueIds = [req.queueId];
+    } else {
+      throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
+    }
+    const filter = subscriptionFilter(
+      buildSubscription(req.topic, req.subscription.expression, req.subscription.type),
+    );
+    const until = Date.now() + Math.max(0, req.pollTimeoutMs || 0);
+    for (;;) {
+      const now = Date.now();
+      const c: Collect = {
+        group: req.group,
+        topic: req.topic,
+        filter,
+        fifo: g.consumeMessageOrderly && !req.queueOrder,
+        queueOrder: req.queueOrder ?? false,
+        maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
+        batch: req.batchSize,
+        invisibleMs: req.invisibleMs,
+        now,
+        out: [],
+      };
+      this.collect(c, queueIds);
+      if (c.out.length > 0) {
+        await this.journal.flush();
+        return c.out;
+      }
+      if (this.stopped || req.signal?.aborted || now >= until) return c.out;
+      let wakeAt = until;
+      for (const q of queueIds) {
+        const pq = this.queues.get(PopService.key(req.group, req.topic, q));
+        if (pq) wakeAt = Math.min(wakeAt, pq.nextDeadline(now));
+      }
+      await this.waitFor(req.topic, wakeAt - now, req.signal);
+    }
+  }
+
+  private checkInvisible(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > this.options.maxInvisibleMs) {
+      throw new BrokerError(
+        "BAD_REQUEST",
+        `invisible duration ${ms} ms is not between 0 and ${this.options.maxInvisibleMs} ms`,
+      );
+    }
+  }
+
+  private waitFor(topic: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(topic);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(topic, set);
+      }
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.waiters.get(topic)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      signal?.addEventListener("abort", done);
+      set.add(done);
+    });
+  }
+
+  private collect(c: Collect, queueIds: number[]): void {
+    const n = queueIds.length;
+    const first = this.rr++ % n;
+    for (let i = 0; i < n && c.out.length < c.batch; i++) {
+      const pq = this.queue(c.group, c.topic, queueIds[(first + i) % n]!);
+      pq.trimBelow(this.deps.store.getMinOffset(c.topic, pq.queueId));
+      const before = pq.start;
+      this.collectFrom(pq, c);
+      pq.advance();
+      if (pq.start !== before) this.deps.offsets.commit(c.group, c.topic, pq.queueId, pq.start);
+    }
+  }
+
+  private queue(group: string, topic: string, queueId: number): PopQueue {
+    const k = PopService.key(group, topic, queueId);
+    let pq = this.queues.get(k);
+    if (!pq) {
+      const { store, offsets } = this.deps;
+      // As for pulls: a group with no offset starts at the beginning while the queue still has its first
+      // message, otherwise at the end.
+      let off = offsets.query(group, topic, queueId);
+      if (off < 0) off = store.getMinOffset(topic, queueId) <= 0 ? 0 : store.getMaxOffset(topic, queueId);
+      pq = new PopQueue(this.nextId++, group, topic, queueId, off, off);
+      this.queues.set(k, pq);
+    }
+    return pq;
+  }
+
+  private collectFrom(pq: PopQueue, c: Collect): void {
+    if (c.queueOrder) {
+      // The batch in flight must be finished before anything after it, and comes back whole.
+      for (const e of pq.inflight.values()) if (e.deadline > c.now) return;
+      if (pq.inflight.size > 0) {
+        this.redeliverExpired(pq, pq.expired(c.now), c, undefined);
+        return;
+      }
+      this.readNew(pq, c, undefined);
+      return;
+    }
+    // Groups with a message in flight: FIFO delivers nothing more of them until it is finished.
+    const busy = new Set<string>();
+    if (c.fifo) {
+      for (const e of pq.inflight.values()) if (e.msgGroup && e.deadline > c.now) busy.add(e.msgGroup);
+    }
+    // Redeliveries (and, for FIFO, held messages) come before anything new, oldest first.
+    const again = pq.expired(c.now);
+    if (c.fifo && pq.held.size > 0) {
+      again.push(...pq.held.keys());
+      again.sort((a, b) => a - b);
+    }
+    this.redeliverExpired(pq, again, c, c.fifo ? busy : undefined);
+    if (c.out.length < c.batch) this.readNew(pq, c, c.fifo ? busy : undefined);
+  }
+
+  /**
+   * Hands out again expired in-flight messages (and FIFO-held ones), oldest first; messages that used up their
+   * attempts go to the dead-letter queue instead. `busy`: FIFO message groups that may not get another one.
+   */
+  private redeliverExpired(pq: PopQueue, offsets: number[], c: Collect, busy: Set<string> | undefined): void {
+    for (const off of offsets) {
+      if (c.out.length >= c.batch) return;
+      const e = pq.inflight.get(off);
+      const msgGroup = e ? e.msgGroup : (pq.held.get(off)?.msgGroup ?? "");
+      if (e && e.attempt >= Math.min(e.maxAttempts, c.maxAttempts)) {
+        this.deadLetterLater(pq, off, e);
+        continue;
+      }
+      if (busy && msgGroup && busy.has(msgGroup)) continue;
+      const phy = e ? e.phyOffset : pq.held.get(off)!.phyOffset;
+      const raw = this.deps.store.readAt(phy);
+      if (!raw) {
+        // Gone with retention.
+        pq.finish(off);
+        this.journal.finished(pq, off);
+        continue;
+      }
+      pq.held.delete(off);
+      this.deliver(pq, off, decodeRecord(raw), (e?.attempt ?? 0) + 1, msgGroup, c);
+      if (busy && msgGroup) busy.add(msgGroup);
+    }
+  }
+
+  /** Hands out messages never delivered, from the cursor on; FIFO ones of a busy group are held. */
+  private readNew(pq: PopQueue, c: Collect, busy: Set<string> | undefined): void {
+    const { store } = this.deps;
+    for (let reads = 0; reads < MAX_READS_PER_QUEUE && c.out.length < c.batch; reads++) {
+      if (pq.inflight.size + pq.held.size >= this.options.maxInFlightPerQueue) return;
+      const r = store.getMessages(c.topic, pq.queueId, pq.cursor, c.batch - c.out.length, c.filter);
+      if (r.status === "OFFSET_TOO_SMALL") {
+        pq.trimBelow(r.nextBeginOffset);
+        continue;
+      }
+      if (r.status === "OFFSET_OVERFLOW_BADLY") {
+        // The queue is shorter than we thought (deleted and created again): start over at its end.
+        pq.cursor = r.maxOffset;
+        pq.start = Math.min(pq.start, r.maxOffset);
+        return;
+      }
+      for (let i = 0; i < r.messages.length; i++) {
+        const off = r.offsets[i]!;
+        const rec = decodeRecord(r.messages[i]!);
+        const msgGroup = busy ? (getProperty(rec.properties, Prop.SHARDING_KEY) ?? "") : "";
+        if (busy && msgGroup && busy.has(msgGroup)) {
+          const h = { phyOffset: rec.physicalOffset, msgGroup };
+          pq.held.set(off, h);
+          this.journal.held(pq, off, h);
+        } else {
+          this.deliver(pq, off, rec, 1, msgGroup, c);
+          if (busy && msgGroup) busy.add(msgGroup);
+        }
+      }
+      const progressed = r.nextBeginOffset > pq.cursor;
+      pq.cursor = Math.max(pq.cursor, r.nextBeginOffset);
+      if (!progressed || r.nextBeginOffset >= r.maxOffset) return;
+    }
+  }
+
+  private deliver(
+    pq: PopQueue,
+    offset: number,
+    record: MessageRecord,
+    attempt: number,
+    msgGroup: string,
+    c: Collect,
+  ): void {
+    const e: InFlight = {
+      phyOffset: record.physicalOffset,
+      seq: ++this.seq,
+      attempt,
+      maxAttempts: c.maxAttempts,
+      deadline: c.now + c.invisibleMs,
+      msgGroup,
+    };
+    pq.inflight.set(offset, e);
+    pq.cursor = Math.max(pq.cursor, offset + 1);
+    this.journal.delivered(pq, offset, e);
+    c.out.push({
+      record: { ...record, reconsumeTimes: attempt - 1 },
+      queueId: pq.queueId,
+      queueOffset: offset,
+      receiptHandle: formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq }),
+      deliveryAttempt: attempt,
+      invisibleUntil: e.deadline,
+    });
+  }
+
+  // ---- ack, change, dead letter ---------------------------------------------------------------------------
+
+  /** The in-flight entry a handle names, or INVALID_RECEIPT_HANDLE. */
+  private lookup(
+    group: string,
+    topic: string,
+    handle: string,
+  ): { pq: PopQueue; offset: number; e: InFlight } {
+    const h = parseReceiptHandle(handle);
+    const pq = this.queues.get(PopService.key(group, topic, h.queueId));
+    const e = pq?.inflight.get(h.offset);
+    if (!pq || !e || e.seq !== h.seq || !Number.isFinite(e.deadline)) {
+      throw new BrokerError(
+        "INVALID_RECEIPT_HANDLE",
+        `receipt handle ${handle} of ${group}/${topic} is not in flight (acked, expired and delivered again, or never issued)`,
+      );
+    }
+    return { pq, offset: h.offset, e };
+  }
+
+  async ack(group: string, topic: string, handle: string): Promise<void> {
+    const { pq, offset } = this.lookup(group, topic, handle);
+    this.finish(pq, offset);
+    await this.journal.flush();
+  }
+
+  async changeInvisible(group: string, topic: string, handle: string, invisibleMs: number): Promise<string> {
+    this.checkInvisible(invisibleMs);
+    const { pq, offset, e } = this.lookup(group, topic, handle);
+    e.seq = ++this.seq;
+    e.deadline = Date.now() + invisibleMs;
+    this.journal.delivered(pq, offset, e);
+    await this.journal.flush();
+    return formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq });
+  }
+
+  async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
+    const { pq, offset, e } = this.lookup(group, topic, handle);
+    await this.deadLetterLater(pq, offset, e);
+  }
+
+  private finish(pq: PopQueue, offset: number): void {
+    if (pq.finish(offset)) this.deps.offsets.commit(pq.group, pq.topic, pq.queueId, pq.start);
+    this.journal.finished(pq, offset);
+    // A FIFO group's next message, or a held one, may be deliverable now.
+    this.arrived(pq.topic);
+  }
+
+  /** Copies an in-flight message to the dead-letter queue, then finishes it; it stays invisible meanwhile. */
+  private deadLetterLater(pq: PopQueue, offset: number, e: InFlight): Promise<void> {
+    if (!Number.isFinite(e.deadline)) return Promise.resolve();
+    e.deadline = Infinity;
+    const p = (async () => {
+      try {
+        const raw = this.deps.store.readAt(e.phyOffset);
+        if (raw) await this.deps.deadLetter(pq.group, decodeRecord(raw), e.attempt);
+        if (pq.inflight.get(offset) === e) this.finish(pq, offset);
+        await this.journal.flush();
+      } catch (err) {
+        // Try again on a later sweep; the message is not lost.
+        e.deadline = Date.now() + 1000;
+        throw err;
+      }
+    })();
+    this.moving.add(p);
+    p.then(
+      () => this.moving.delete(p),
+      () => this.moving.delete(p),
+    );
+    return p;
+  }
+
+  /** Dead-letters expired messages that used up their attempts, even when nobody is receiving. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const pq of this.queues.values()) {
+      if (pq.inflight.size === 0) continue;
+      for (const [off, e] of pq.inflight) {
+        if (e.deadline <= now && e.attempt >= e.maxAttempts) {
+          this.deadLetterLater(pq, off, e).catch(() => undefined);
+        }
+      }
+    }
+  }
+
+  // ---- admin ----------------------------------------------------------------------------------------------
+
+  /** Drops a group's receive state on a topic (its offsets were reset): receiving starts at the new offsets. */
+  forget(group: string | undefined, topic: string): void {
+    for (const [k, pq] of this.queues) {
+      if (pq.topic !== topic || (group !== undefined && pq.group !== group)) continue;
+      this.queues.delete(k);
+      this.journal.dropped(pq);
+    }
+    this.journal.flush().catch(() => undefined);
+  }
+
+  /** Messages of a group in flight on a topic (received, not yet acked). */
+  inFlight(group: string, topic: string): number {
+    let n = 0;
+    for (const pq of this.queues.values())
+      if (pq.group === group && pq.topic === topic) n += pq.inflight.size;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const topic of [...this.waiters.keys()]) this.arrived(topic);
+    await Promise.allSettled([...this.moving]);
+    await this.journal.close();
   }
 }

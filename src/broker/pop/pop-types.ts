@@ -17,6 +17,13 @@ export interface ReceiveRequest {
   invisibleMs: number;
   /** Long polling: wait up to this long when nothing is ready (0 answers at once). */
   pollTimeoutMs: number;
+  /**
+   * Queue-level order (the HTTP protocol's ordered consumption): a queue hands out nothing new while a batch
+   * from it is in flight, and hands that batch out again, in order, once its invisible time ends.
+   */
+  queueOrder?: boolean;
+  /** Deliveries before the dead-letter queue, instead of the group's retries + 1. */
+  maxAttempts?: number;
   /** Ends a long poll early (the client went away). */
   signal?: AbortSignal;
 }

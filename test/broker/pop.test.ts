@@ -1,0 +1,327 @@
+// Pop consumption on the broker itself (what the gRPC and HTTP endpoints call): invisible time, receipt handles,
+// redelivery with the attempt count, dead-lettering, tag filters, FIFO message groups, long polling, and the
+// receive state surviving a clean restart and a crash.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import { Broker } from "../../src/broker/broker.js";
+import type { ReceiveRequest } from "../../src/broker/pop/pop-types.js";
+import { isBrokerError } from "../../src/common/errors.js";
+import { encodeProperties, getProperty } from "../../src/common/properties.js";
+import { groupConfig } from "../../src/broker/group-manager.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const TOPIC = "PopTopic";
+
+function open(dir: string): Broker {
+  const b = new Broker({ dataDir: dir, port: 0 });
+  b.start();
+  return b;
+}
+
+async function send(b: Broker, body: string, props: Record<string, string> = {}, queueId = -1) {
+  return b.sendMessage({
+    producerGroup: "P",
+    topic: TOPIC,
+    queueId,
+    body: Buffer.from(body),
+    properties: encodeProperties({ UNIQ_CLIENT_MESSAGE_ID_KEYIDX: `id-${body}`, ...props }),
+  });
+}
+
+function receive(b: Broker, group: string, more: Partial<ReceiveRequest> = {}) {
+  return b.receiveMessages({
+    group,
+    topic: TOPIC,
+    subscription: { expression: "*" },
+    batchSize: 32,
+    invisibleMs: 30_000,
+    pollTimeoutMs: 0,
+    ...more,
+  });
+}
+
+const bodies = (ms: { record: { body: Buffer } }[]) => ms.map((m) => m.record.body.toString()).sort();
+
+async function withBroker(t: { after: (f: () => Promise<void>) => void }) {
+  const tmp = tempDir();
+  const state = { b: open(tmp.dir), dir: tmp.dir };
+  t.after(async () => {
+    await state.b.stop();
+    tmp.cleanup();
+  });
+  return state;
+}
+
+test("receive hands out each message once, ack finishes it and moves the group's offset", async (t) => {
+  const { b } = await withBroker(t);
+  for (let i = 0; i < 5; i++) await send(b, `m${i}`);
+  const got = await receive(b, "G1");
+  assert.deepEqual(bodies(got), ["m0", "m1", "m2", "m3", "m4"]);
+  assert.ok(got.every((m) => m.deliveryAttempt === 1));
+  assert.equal(new Set(got.map((m) => m.receiptHandle)).size, 5);
+  assert.deepEqual(await receive(b, "G1"), [], "in-flight messages are invisible");
+  assert.equal((await receive(b, "G2")).length, 5, "another group gets its own copy");
+  for (const m of got) await b.ackMessage("G1", TOPIC, m.receiptHandle);
+  const committed = b.consumeStats("G1", TOPIC).reduce((n, s) => n + s.consumerOffset, 0);
+  assert.equal(committed, 5);
+  await assert.rejects(b.ackMessage("G1", TOPIC, got[0]!.receiptHandle), (e) =>
+    isBrokerError(e, "INVALID_RECEIPT_HANDLE"),
+  );
+  assert.deepEqual(await receive(b, "G1"), []);
+});
+
+test("an un-acked message comes back after its invisible time with the next delivery attempt", async (t) => {
+  const { b } = await withBroker(t);
+  await send(b, "again");
+  const [first] = await receive(b, "G", { invisibleMs: 300 });
+  assert.ok(first);
+  const t0 = Date.now();
+  const [second] = await receive(b, "G", { pollTimeoutMs: 5000, invisibleMs: 300 });
+  assert.ok(second, "redelivered within the long poll");
+  assert.ok(Date.now() - t0 >= 200, "not before the invisible time ended");
+  assert.equal(second.deliveryAttempt, 2);
+  assert.equal(second.record.reconsumeTimes, 1);
+  assert.equal(second.record.body.toString(), "again");
+  assert.equal(getProperty(second.record.properties, "UNIQ_CLIENT_MESSAGE_ID_KEYIDX"), "id-again");
+  await assert.rejects(b.ackMessage("G", TOPIC, first.receiptHandle), (e) =>
+    isBrokerError(e, "INVALID_RECEIPT_HANDLE"),
+  );
+  await b.ackMessage("G", TOPIC, second.receiptHandle);
+});
+
+test("changeInvisibleDuration issues a new handle and moves the deadline", async (t) => {
+  const { b } = await withBroker(t);
+  await send(b, "c");
+  const [m] = await receive(b, "G", { invisibleMs: 200 });
+  assert.ok(m);
+  const h2 = await b.changeInvisibleDuration("G", TOPIC, m.receiptHandle, 60_000);
+  assert.notEqual(h2, m.receiptHandle);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(await receive(b, "G"), [], "still invisible after the first deadline");
+  await assert.rejects(b.ackMessage("G", TOPIC, m.receiptHandle), (e) =>
+    isBrokerError(e, "INVALID_RECEIPT_HANDLE"),
+  );
+  const h3 = await b.changeInvisibleDuration("G", TOPIC, h2, 0);
+  const [back] = await receive(b, "G", { pollTimeoutMs: 2000 });
+  assert.equal(back?.deliveryAttempt, 2, "visible again at once after a change to 0");
+  await assert.rejects(b.ackMessage("G", TOPIC, h3), (e) => isBrokerError(e, "INVALID_RECEIPT_HANDLE"));
+  for (const bogus of ["", "nope", "rh1.0.0.zzzzzzzz", "rh1.-1.2.3", "rh1.0.0.0.0"]) {
+    await assert.rejects(b.ackMessage("G", TOPIC, bogus), (e) => isBrokerError(e, "INVALID_RECEIPT_HANDLE"));
+  }
+});
+
+test("after the group's max attempts the message goes to %DLQ%group", async (t) => {
+  const { b } = await withBroker(t);
+  b.groups.createOrUpdate({ ...groupConfig("GD", 16), retryMaxTimes: 1 });
+  assert.equal(b.maxDeliveryAttempts("GD"), 2);
+  await send(b, "doomed");
+  const a1 = await receive(b, "GD", { invisibleMs: 100 });
+  assert.equal(a1[0]?.deliveryAttempt, 1);
+  const a2 = await receive(b, "GD", { invisibleMs: 100, pollTimeoutMs: 3000 });
+  assert.equal(a2[0]?.deliveryAttempt, 2);
+  const deadline = Date.now() + 5000;
+  while (b.listDeadLetters("GD").length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const dl = b.listDeadLetters("GD");
+  assert.equal(dl.length, 1);
+  assert.equal(dl[0]!.record.body.toString(), "doomed");
+  assert.equal(getProperty(dl[0]!.record.properties, "RETRY_TOPIC"), TOPIC);
+  assert.equal(dl[0]!.record.reconsumeTimes, 2);
+  assert.deepEqual(await receive(b, "GD", { pollTimeoutMs: 300 }), [], "not delivered a third time");
+  assert.equal(b.inFlightCount("GD", TOPIC), 0);
+});
+
+test("forwardToDeadLetter moves a received message at once", async (t) => {
+  const { b } = await withBroker(t);
+  await send(b, "fwd");
+  const [m] = await receive(b, "GF");
+  assert.ok(m);
+  await b.forwardToDeadLetter("GF", TOPIC, m.receiptHandle);
+  assert.equal(b.listDeadLetters("GF")[0]?.record.body.toString(), "fwd");
+  await assert.rejects(b.ackMessage("GF", TOPIC, m.receiptHandle), (e) =>
+    isBrokerError(e, "INVALID_RECEIPT_HANDLE"),
+  );
+});
+
+test("tag and SQL92 filters select messages; filtered-out ones do not hold the offset back", async (t) => {
+  const { b } = await withBroker(t);
+  for (const tag of ["TagA", "TagB", "TagC", "TagA"])
+    await send(b, `${tag}-${Math.random()}`, { TAGS: tag, n: tag });
+  const got = await receive(b, "GT", { subscription: { expression: "TagA || TagC" } });
+  assert.deepEqual(got.map((m) => getProperty(m.record.properties, "TAGS")).sort(), ["TagA", "TagA", "TagC"]);
+  for (const m of got) await b.ackMessage("GT", TOPIC, m.receiptHandle);
+  assert.equal(
+    b.consumeStats("GT", TOPIC).reduce((n, s) => n + s.consumerOffset, 0),
+    4,
+  );
+  const sql = await receive(b, "GS", { subscription: { expression: "n = 'TagB'", type: "SQL92" } });
+  assert.deepEqual(
+    sql.map((m) => getProperty(m.record.properties, "TAGS")),
+    ["TagB"],
+  );
+  await assert.rejects(receive(b, "GS2", { subscription: { expression: "a >", type: "SQL92" } }), (e) =>
+    isBrokerError(e),
+  );
+});
+
+test("FIFO groups get one message per message group at a time, in order", async (t) => {
+  const { b } = await withBroker(t);
+  b.groups.createOrUpdate({ ...groupConfig("GO", 16), consumeMessageOrderly: true });
+  assert.equal(b.isFifoGroup("GO"), true);
+  for (const [body, key] of [
+    ["a1", "A"],
+    ["b1", "B"],
+    ["a2", "A"],
+    ["b2", "B"],
+    ["a3", "A"],
+    ["n1", ""],
+  ] as const) {
+    await send(b, body, key ? { __SHARDINGKEY: key } : {}, 0);
+  }
+  const r1 = await receive(b, "GO", { invisibleMs: 300 });
+  assert.deepEqual(bodies(r1), ["a1", "b1", "n1"]);
+  for (const m of r1.filter((m) => m.record.body.toString() !== "b1")) {
+    await b.ackMessage("GO", TOPIC, m.receiptHandle);
+  }
+  const r2 = await receive(b, "GO", { invisibleMs: 60_000 });
+  assert.deepEqual(bodies(r2), ["a2"], "B waits for b1, A moves on once a1 is acked");
+  // b1 is not acked: it comes back (attempt 2) before b2.
+  const r3 = await receive(b, "GO", { invisibleMs: 60_000, pollTimeoutMs: 3000 });
+  assert.deepEqual(
+    r3.map((m) => [m.record.body.toString(), m.deliveryAttempt]),
+    [["b1", 2]],
+  );
+  await b.ackMessage("GO", TOPIC, r3[0]!.receiptHandle);
+  const r4 = await receive(b, "GO", { pollTimeoutMs: 2000 });
+  assert.deepEqual(bodies(r4), ["b2"]);
+  // The same messages to a non-FIFO group: all at once.
+  assert.equal((await receive(b, "GPlain")).length, 6);
+});
+
+test("queue order: a queue's batch is redelivered whole and nothing after it comes first", async (t) => {
+  const { b } = await withBroker(t);
+  for (const body of ["q1", "q2", "q3", "q4"]) await send(b, body, { __SHARDINGKEY: "user-7" });
+  const order = { queueOrder: true, maxAttempts: 3 };
+  const r1 = await receive(b, "GQ", { ...order, batchSize: 2, invisibleMs: 300 });
+  assert.deepEqual(
+    r1.map((m) => m.record.body.toString()),
+    ["q1", "q2"],
+    "one sharding key, one queue, in order",
+  );
+  assert.equal(new Set(r1.map((m) => m.queueId)).size, 1);
+  await b.ackMessage("GQ", TOPIC, r1[1]!.receiptHandle);
+  assert.deepEqual(await receive(b, "GQ", order), [], "q1 is in flight: the queue yields nothing new");
+  const r2 = await receive(b, "GQ", { ...order, pollTimeoutMs: 3000 });
+  assert.deepEqual(
+    r2.map((m) => [m.record.body.toString(), m.deliveryAttempt]),
+    [["q1", 2]],
+  );
+  await b.ackMessage("GQ", TOPIC, r2[0]!.receiptHandle);
+  const r3 = await receive(b, "GQ", { ...order, invisibleMs: 100 });
+  assert.deepEqual(
+    r3.map((m) => m.record.body.toString()),
+    ["q3", "q4"],
+  );
+  // maxAttempts 3 from the request: two more expiries and the third delivery's expiry dead-letter them.
+  for (let i = 0; i < 2; i++) await receive(b, "GQ", { ...order, invisibleMs: 100, pollTimeoutMs: 3000 });
+  const deadline = Date.now() + 5000;
+  while (b.listDeadLetters("GQ").length < 2 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    b.listDeadLetters("GQ").map((d) => [d.record.body.toString(), d.record.reconsumeTimes]),
+    [
+      ["q3", 3],
+      ["q4", 3],
+    ],
+  );
+});
+
+test("a long poll wakes when a message arrives and ends on abort", async (t) => {
+  const { b } = await withBroker(t);
+  b.topics.getOrCreate(TOPIC);
+  const t0 = Date.now();
+  const waiting = receive(b, "GL", { pollTimeoutMs: 10_000 });
+  setTimeout(() => void send(b, "late"), 150);
+  const got = await waiting;
+  assert.deepEqual(bodies(got), ["late"]);
+  assert.ok(Date.now() - t0 < 5000);
+  const ac = new AbortController();
+  const t1 = Date.now();
+  const idle = receive(b, "GL", { pollTimeoutMs: 10_000, signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  assert.deepEqual(await idle, []);
+  assert.ok(Date.now() - t1 < 5000, "abort ended the poll");
+});
+
+test("bad receive requests are refused with clear errors", async (t) => {
+  const { b } = await withBroker(t);
+  await send(b, "x");
+  await assert.rejects(receive(b, "G", { batchSize: 0 }), (e) => isBrokerError(e, "BAD_REQUEST"));
+  await assert.rejects(receive(b, "G", { invisibleMs: -1 }), (e) => isBrokerError(e, "BAD_REQUEST"));
+  await assert.rejects(receive(b, "G", { queueId: 99 }), (e) => isBrokerError(e, "BAD_REQUEST"));
+  await assert.rejects(receive(b, "G", { topic: "NoSuchTopic" }), (e) => isBrokerError(e, "TOPIC_NOT_EXIST"));
+  await assert.rejects(receive(b, "bad group!"), (e) => isBrokerError(e, "ILLEGAL_GROUP"));
+  assert.equal((await receive(b, "G")).length, 1, "still serving");
+});
+
+test("receive state survives a clean restart: handles stay valid, acked messages stay gone", async (t) => {
+  const tmp = tempDir();
+  let b = open(tmp.dir);
+  t.after(async () => {
+    await b.stop();
+    tmp.cleanup();
+  });
+  for (let i = 0; i < 3; i++) await send(b, `r${i}`);
+  const got = await receive(b, "GR", { invisibleMs: 60_000 });
+  assert.equal(got.length, 3);
+  await b.ackMessage("GR", TOPIC, got[0]!.receiptHandle);
+  await b.stop();
+  b = open(tmp.dir);
+  assert.deepEqual(await receive(b, "GR"), [], "in-flight messages are still invisible after the restart");
+  assert.equal(b.inFlightCount("GR", TOPIC), 2);
+  await assert.rejects(b.ackMessage("GR", TOPIC, got[0]!.receiptHandle), (e) =>
+    isBrokerError(e, "INVALID_RECEIPT_HANDLE"),
+  );
+  for (const m of got.slice(1)) await b.ackMessage("GR", TOPIC, m.receiptHandle);
+  await b.stop();
+  b = open(tmp.dir);
+  assert.deepEqual(await receive(b, "GR"), []);
+  assert.equal(
+    b.consumeStats("GR", TOPIC).reduce((n, s) => n + s.consumerOffset, 0),
+    3,
+  );
+});
+
+test("receive state survives a crash: the journal is replayed from what reached the OS", async (t) => {
+  const live = tempDir();
+  const copy = tempDir();
+  const b = open(live.dir);
+  const reopened: Broker[] = [];
+  t.after(async () => {
+    await b.stop();
+    for (const r of reopened) await r.stop();
+    live.cleanup();
+    copy.cleanup();
+  });
+  for (let i = 0; i < 4; i++) await send(b, `k${i}`);
+  const got = await receive(b, "GK", { invisibleMs: 60_000 });
+  assert.equal(got.length, 4);
+  await b.ackMessage("GK", TOPIC, got[0]!.receiptHandle);
+  await b.ackMessage("GK", TOPIC, got[1]!.receiptHandle);
+  // A copy of the data directory while the broker runs is what a kill -9 at this moment leaves behind.
+  cpSync(live.dir, copy.dir, { recursive: true });
+  const b2 = open(copy.dir);
+  reopened.push(b2);
+  assert.deepEqual(await receive(b2, "GK"), [], "nothing redelivered early, nothing acked comes back");
+  assert.equal(b2.inFlightCount("GK", TOPIC), 2);
+  await b2.ackMessage("GK", TOPIC, got[2]!.receiptHandle);
+  const back = await b2.changeInvisibleDuration("GK", TOPIC, got[3]!.receiptHandle, 0);
+  const again = await receive(b2, "GK", { pollTimeoutMs: 2000 });
+  assert.deepEqual(
+    again.map((m) => [m.record.body.toString(), m.deliveryAttempt]),
+    [[got[3]!.record.body.toString(), 2]],
+  );
+  assert.ok(back);
+});
