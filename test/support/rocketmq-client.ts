@@ -28,3 +28,39 @@ export function rocketmqClient(): { client: ClientModule; pb: DefinitionPb } {
 
 /** A logger that drops everything (pass it as `logger` to every client). */
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+type SimpleConsumer = InstanceType<ClientModule["SimpleConsumer"]>;
+type MessageView = Awaited<ReturnType<SimpleConsumer["receive"]>>[number];
+
+/** A started SimpleConsumer of `group` (TAG expressions by topic) with a short long-poll. */
+export async function startSimpleConsumer(
+  endpoints: string,
+  group: string,
+  subscriptions: Record<string, string>,
+  awaitDuration = 2000,
+): Promise<SimpleConsumer> {
+  const c = new (rocketmqClient().client.SimpleConsumer)({
+    endpoints,
+    namespace: "",
+    consumerGroup: group,
+    subscriptions: new Map(Object.entries(subscriptions)),
+    awaitDuration,
+    logger: quietLogger,
+  });
+  await c.startup();
+  return c;
+}
+
+/** Receives until `n` messages came (or the time is up), each receive asking for `invisibleMs`. */
+export async function receiveN(
+  c: SimpleConsumer,
+  n: number,
+  invisibleMs: number,
+  timeoutMs = 30_000,
+): Promise<MessageView[]> {
+  const out: MessageView[] = [];
+  const end = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < end)
+    out.push(...(await c.receive(Math.min(32, n - out.length), invisibleMs)));
+  return out;
+}

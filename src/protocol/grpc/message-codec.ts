@@ -134,12 +134,9 @@ export function decodeSendMessage(
       throw badRequest(`key "${k.slice(0, 64)}" contains whitespace`, Code.ILLEGAL_MESSAGE_KEY);
   if (keys.length > 0) props.set(Prop.KEYS, clean(keys.join(" "), "keys", Code.ILLEGAL_MESSAGE_KEY));
   props.set(Prop.UNIQ_KEY, messageId);
-  let queueId = -1;
   if (type === "FIFO") {
-    const group = clean(sp.messageGroup!, "message_group", Code.ILLEGAL_MESSAGE_GROUP);
-    props.set(Prop.SHARDING_KEY, group);
-    // Every message of a group goes to one queue (the broker reduces this modulo the topic's queues).
-    queueId = crc32(Buffer.from(group)) & 0x7fffffff;
+    // The broker puts every message of a sharding key in one queue.
+    props.set(Prop.SHARDING_KEY, clean(sp.messageGroup!, "message_group", Code.ILLEGAL_MESSAGE_GROUP));
   }
   if (type === "DELAY") {
     const at = millisOf(sp.deliveryTimestamp)!;
@@ -158,7 +155,7 @@ export function decodeSendMessage(
     request: {
       producerGroup,
       topic,
-      queueId,
+      queueId: -1,
       body,
       properties: encodeProperties(props),
       bornTimestamp: born !== undefined && born > 0 ? born : now,
