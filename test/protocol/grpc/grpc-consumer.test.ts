@@ -5,6 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { groupConfig } from "../../../src/broker/group-manager.js";
 import { topicConfig } from "../../../src/common/topic.js";
+import { uniq } from "../../client/helpers.js";
 import { startBroker } from "../../support/broker-fixture.js";
 import { RawClient } from "../../support/grpc-raw-client.js";
 import { quietLogger, receiveN, rocketmqClient, startSimpleConsumer } from "../../support/rocketmq-client.js";
@@ -23,11 +24,6 @@ after(async () => {
   await producer.shutdown();
   await b.stop();
 });
-
-let seq = 0;
-function uniq(prefix: string): string {
-  return `${prefix}_${process.pid}_${++seq}`;
-}
 
 function topicWith(queues: number): string {
   const t = uniq("GrpcC");

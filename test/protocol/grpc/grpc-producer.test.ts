@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { decodeRecord } from "../../../src/common/message-record.js";
 import type { MessageRecord } from "../../../src/common/message-record.js";
 import { decodeProperties } from "../../../src/common/properties.js";
+import { uniq } from "../../client/helpers.js";
 import { startBroker } from "../../support/broker-fixture.js";
 import { quietLogger, rocketmqClient } from "../../support/rocketmq-client.js";
 
@@ -18,11 +19,6 @@ before(async () => {
 after(async () => {
   await b.stop();
 });
-
-let seq = 0;
-function uniq(prefix: string): string {
-  return `${prefix}_${process.pid}_${++seq}`;
-}
 
 /** Every message stored on the topic, by queue then offset. */
 function stored(topic: string): MessageRecord[] {
