@@ -1,5 +1,5 @@
 // Heartbeat (every 10 s from each client) keeps the client's registrations alive; NotifyClientTermination (at
-// shutdown, before the telemetry half-close) drops them. Both answer OK: the Node.js client's shutdown fails if
+// shutdown, before the telemetry half-close) drops them and ends the client's long polls. Both answer OK: the Node.js client's shutdown fails if
 // NotifyClientTermination does not.
 import type { Caller, GrpcContext } from "./context.js";
 import { groupOf } from "./request-fields.js";
@@ -19,5 +19,6 @@ export function notifyClientTermination(
 ): { status: Status } {
   const s = ctx.sessions.get(caller.clientId);
   if (s) ctx.sessions.remove(s);
+  ctx.polls.abortClient(caller.clientId);
   return { status: OK };
 }

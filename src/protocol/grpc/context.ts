@@ -5,11 +5,13 @@ import type { Broker } from "../../broker/broker.js";
 import { hostAddress } from "../../common/socket-address.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import type { RemotingLogger } from "../remoting/logger.js";
+import type { ReceivePolls } from "./receive-polls.js";
 import type { SessionRegistry } from "./telemetry-session.js";
 
 export interface GrpcContext {
   readonly broker: Broker;
   readonly sessions: SessionRegistry;
+  readonly polls: ReceivePolls;
   readonly logger: RemotingLogger;
   /** Host and port clients reach this endpoint on (advertised host, bound gRPC port). */
   endpoint(): { host: string; port: number };

@@ -15,6 +15,7 @@ import { endTransaction } from "./end-transaction.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { messagingServiceDefinition } from "./proto.js";
 import { receiveMessage } from "./receive-message.js";
+import { ReceivePolls } from "./receive-polls.js";
 import { queryAssignment, queryRoute } from "./route.js";
 import { sendMessage } from "./send-message.js";
 import { Code, statusOf } from "./status.js";
@@ -46,7 +47,7 @@ export class GrpcServer {
   private readonly server: grpc.Server;
   private readonly logger: RemotingLogger;
   private readonly maxInflight: number;
-  private readonly receives = new Set<AbortController>();
+  private readonly polls = new ReceivePolls();
   private inflight = 0;
   private boundPort = 0;
   private readonly ctx: GrpcContext;
@@ -60,13 +61,11 @@ export class GrpcServer {
     this.ctx = {
       broker,
       sessions: this.sessions,
+      polls: this.polls,
       logger: this.logger,
       endpoint: () => ({ host: broker.config.advertisedHost, port: this.boundPort }),
     };
-    this.server = new grpc.Server({
-      "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-      "grpc.max_send_message_length": MAX_MESSAGE_BYTES * 4,
-    });
+    this.server = new grpc.Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
     const ctx = this.ctx;
     const notSupported = (name: string) =>
       this.unary(name, () => ({
@@ -141,11 +140,11 @@ export class GrpcServer {
     }
     this.inflight++;
     const abort = new AbortController();
-    this.receives.add(abort);
+    const done = this.polls.add(callerOf(call).clientId, abort);
     call.on("cancelled", () => abort.abort());
     void receiveMessage(this.ctx, call, abort.signal).finally(() => {
       this.inflight--;
-      this.receives.delete(abort);
+      done();
     });
   }
 
@@ -162,7 +161,7 @@ export class GrpcServer {
   /** Ends telemetry streams and long polls, then waits (up to 3 s) for calls in progress. */
   async close(): Promise<void> {
     this.sessions.closeAll();
-    for (const a of this.receives) a.abort();
+    this.polls.abortAll();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();

@@ -114,6 +114,18 @@ test(
   },
 );
 
+test("NotifyClientTermination ends the client's long polls at once", { timeout: 30_000 }, async () => {
+  const { topic, group } = setup();
+  const t = Date.now();
+  const waiting = c.stream<Frame>("ReceiveMessage", receiveReq(topic, group, 15_000));
+  await new Promise((r) => setTimeout(r, 300));
+  const bye = await c.unary("NotifyClientTermination", { group: { name: group } });
+  assert.equal(bye.status?.code, "OK");
+  const frames = await waiting;
+  assert.equal(frames[0]?.status?.code, "MESSAGE_NOT_FOUND");
+  assert.ok(Date.now() - t < 5000, `ended after ${Date.now() - t} ms`);
+});
+
 test("SQL92 filters select on user properties; a malformed one is refused", { timeout: 30_000 }, async () => {
   const { topic, group } = setup();
   await send(topic, "hz", { region: "hz", n: "5" });
