@@ -26,8 +26,13 @@ import { Code, badRequest } from "./status.js";
 import { producerGroupOfTopic } from "./transaction-ids.js";
 import type { SystemProperties, WireMessage } from "./wire-types.js";
 
-/** Largest body a client may send (advertised in the Settings reply as publishing.max_body_size). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest body a gRPC client may send (advertised as publishing.max_body_size). Not a full 4 MiB: the official
+ * clients keep grpc's default 4 MiB limit on what they receive, and a delivered message is its body plus its
+ * properties and system properties, so a 4 MiB body could be sent but never received. 64 KiB of room covers the
+ * largest property string a record can hold (32 KiB) and the rest of the frame.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 /** Properties the broker and the codec own; a user property may not use these names. */
 const SYSTEM_PROPERTIES = new Set<string>([

@@ -45,7 +45,7 @@ export function settingsReply(broker: Broker, s: Settings): Settings {
       backoffPolicy: backoff(PRODUCER_MAX_ATTEMPTS),
       publishing: {
         topics: s.publishing?.topics ?? [],
-        maxBodySize: MAX_BODY_BYTES,
+        maxBodySize: Math.min(MAX_BODY_BYTES, broker.store.config.maxMessageBytes),
         validateMessageType: s.publishing?.validateMessageType ?? true,
       },
     };

@@ -25,6 +25,23 @@ after(async () => {
   await b.stop();
 });
 
+/** A started PushConsumer of every message of `topic`; `consume` says whether consumption succeeded. */
+async function startPushConsumer(group: string, topic: string, consume: (body: string) => boolean) {
+  const push = new client.PushConsumer({
+    endpoints: b.grpcAddr,
+    namespace: "",
+    consumerGroup: group,
+    subscriptions: new Map([[topic, "*"]]),
+    logger: quietLogger,
+    messageListener: {
+      consume: (m) =>
+        consume(m.body.toString()) ? client.ConsumeResult.SUCCESS : client.ConsumeResult.FAILURE,
+    },
+  });
+  await push.startup();
+  return push;
+}
+
 function topicWith(queues: number): string {
   const t = uniq("GrpcC");
   b.server.broker.createTopic(topicConfig(t, queues));
@@ -67,6 +84,28 @@ test("receive: every field the client reads; ack removes for good", { timeout: 6
     await c.shutdown();
   }
 });
+
+test(
+  "the largest body the settings allow goes through both ways; a larger one is refused",
+  { timeout: 60_000 },
+  async () => {
+    const topic = topicWith(1);
+    const c = await startSimpleConsumer(b.grpcAddr, uniq("GID_big"), { [topic]: "*" });
+    try {
+      const max = producer.publishingSettings.maxBodySizeBytes;
+      assert.ok(max > 4_000_000, `max body ${max}`);
+      const body = Buffer.alloc(max, 7);
+      await producer.send({ topic, body, properties: new Map([["p", "x".repeat(1000)]]) });
+      await assert.rejects(producer.send({ topic, body: Buffer.alloc(max + 1) }), /exceeds the threshold/);
+      const got = await receiveN(c, 1, 15_000);
+      assert.equal(got[0]?.body.length, max);
+      assert.ok(got[0]!.body.equals(body));
+      await c.ack(got[0]!);
+    } finally {
+      await c.shutdown();
+    }
+  },
+);
 
 test("changeInvisibleDuration and redelivery with delivery attempt 2", { timeout: 60_000 }, async () => {
   const topic = topicWith(2);
@@ -187,20 +226,10 @@ test(
     const topic = topicWith(2);
     const group = uniq("GID_push");
     const seen: string[] = [];
-    const push = new client.PushConsumer({
-      endpoints: b.grpcAddr,
-      namespace: "",
-      consumerGroup: group,
-      subscriptions: new Map([[topic, "*"]]),
-      logger: quietLogger,
-      messageListener: {
-        consume(m) {
-          seen.push(m.body.toString());
-          return client.ConsumeResult.SUCCESS;
-        },
-      },
+    const push = await startPushConsumer(group, topic, (body) => {
+      seen.push(body);
+      return true;
     });
-    await push.startup();
     try {
       for (let i = 0; i < 5; i++) await producer.send({ topic, body: Buffer.from(`p${i}`) });
       const end = Date.now() + 30_000;
@@ -215,6 +244,35 @@ test(
       assert.deepEqual(await c.receive(16, 15_000), []);
     } finally {
       await c.shutdown();
+    }
+  },
+);
+
+test(
+  "FIFO PushConsumer: a message that keeps failing is forwarded to the dead-letter queue",
+  { timeout: 60_000 },
+  async () => {
+    const topic = topicWith(1);
+    const group = uniq("GID_pushfifo");
+    b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 1), consumeMessageOrderly: true });
+    const attempts: string[] = [];
+    const push = await startPushConsumer(group, topic, (body) => {
+      attempts.push(body);
+      return body !== "bad";
+    });
+    try {
+      await producer.send({ topic, messageGroup: "g", body: Buffer.from("bad") });
+      await producer.send({ topic, messageGroup: "g", body: Buffer.from("next") });
+      const end = Date.now() + 30_000;
+      while (!attempts.includes("next") && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(attempts, ["bad", "bad", "next"], "2 attempts (1 retry), then the group moves on");
+      const dead = b.server.broker.listDeadLetters(group);
+      assert.deepEqual(
+        dead.map((d) => d.record.body.toString()),
+        ["bad"],
+      );
+    } finally {
+      await push.shutdown();
     }
   },
 );
