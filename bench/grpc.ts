@@ -16,8 +16,8 @@
 //                           <receivers> loops of receive(32) + one ack per message, until every message is acked;
 //                           latency is per receive call
 //
-// Output: one JSON line per case, then a Markdown table. MB = 10^6 bytes of bodies. clientCpuPct is this
-// process's CPU time over wall time (100 % = one core).
+// Output: one JSON line per case, then a Markdown table. MB = 10^6 bytes of bodies. clientCpuPct and
+// brokerCpuPct are the CPU time of this process and of the broker child over wall time (100 % = one core).
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { emit, flag, numOption, option, percentile, results, round } from "./bench-util.js";
+import { emit, flag, numOption, option, percentile, procCpuMs, results, round } from "./bench-util.js";
 
 const CASES = ["grpc-send-1-in-flight", "grpc-send-pipelined", "grpc-receive-ack"] as const;
 const QUICK = flag("--quick");
@@ -97,9 +97,23 @@ function latencies(lat: number[]): { p50Ms: number; p99Ms: number; p999Ms: numbe
   };
 }
 
-function cpuPct(from: NodeJS.CpuUsage, wallMs: number): number {
-  const d = process.cpuUsage(from);
-  return round(((d.user + d.system) / 1000 / wallMs) * 100, 1);
+let brokerPid = 0;
+
+/** CPU of this process and of the broker child over a measured phase, % of one core. */
+function cpuMeter(): () => { clientCpuPct: number; brokerCpuPct: number | undefined } {
+  const t0 = performance.now();
+  const self0 = process.cpuUsage();
+  const broker0 = procCpuMs(brokerPid);
+  return () => {
+    const wall = performance.now() - t0;
+    const d = process.cpuUsage(self0);
+    const b1 = procCpuMs(brokerPid);
+    const pct = (ms: number) => round((ms / wall) * 100, 1);
+    return {
+      clientCpuPct: pct((d.user + d.system) / 1000),
+      brokerCpuPct: b1 !== undefined && broker0 !== undefined ? pct(b1 - broker0) : undefined,
+    };
+  };
 }
 
 async function newProducer(endpoints: string, topic: string): Promise<Producer> {
@@ -128,7 +142,7 @@ async function caseSend1(endpoints: string): Promise<void> {
   const p = await newProducer(endpoints, TOPICS.send1);
   await sendWindowed(p, TOPICS.send1, 500, 1); // warm-up
   const lat: number[] = [];
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const t0 = performance.now();
   while (lat.length < SEND1_MAX && performance.now() - t0 < SEND1_SECONDS * 1000) {
     const t = performance.now();
@@ -136,6 +150,7 @@ async function caseSend1(endpoints: string): Promise<void> {
     lat.push(performance.now() - t);
   }
   const ms = performance.now() - t0;
+  const usage = cpu();
   await p.shutdown();
   emit({
     case: "grpc-send-1-in-flight",
@@ -144,17 +159,18 @@ async function caseSend1(endpoints: string): Promise<void> {
     ...latencies(lat),
     messages: lat.length,
     seconds: round(ms / 1000, 3),
-    clientCpuPct: cpuPct(cpu, ms),
+    ...usage,
   });
 }
 
 async function caseSendPipelined(endpoints: string): Promise<void> {
   const p = await newProducer(endpoints, TOPICS.pipe);
   await sendWindowed(p, TOPICS.pipe, 2_000, WINDOW); // warm-up
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const t0 = performance.now();
   const lat = await sendWindowed(p, TOPICS.pipe, PIPE_MESSAGES, WINDOW);
   const ms = performance.now() - t0;
+  const usage = cpu();
   await p.shutdown();
   emit({
     case: "grpc-send-pipelined",
@@ -164,7 +180,7 @@ async function caseSendPipelined(endpoints: string): Promise<void> {
     messages: lat.length,
     window: WINDOW,
     seconds: round(ms / 1000, 3),
-    clientCpuPct: cpuPct(cpu, ms),
+    ...usage,
   });
 }
 
@@ -185,7 +201,7 @@ async function caseReceiveAck(endpoints: string): Promise<void> {
   const lat: number[] = [];
   let acked = 0;
   let emptyPolls = 0;
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const t0 = performance.now();
   const loop = async () => {
     while (acked < BACKLOG && emptyPolls < 5) {
@@ -199,6 +215,7 @@ async function caseReceiveAck(endpoints: string): Promise<void> {
   };
   await Promise.all(Array.from({ length: RECEIVERS }, loop));
   const ms = performance.now() - t0;
+  const usage = cpu();
   await consumer.shutdown();
   emit({
     case: "grpc-receive-ack",
@@ -210,7 +227,7 @@ async function caseReceiveAck(endpoints: string): Promise<void> {
     receivers: RECEIVERS,
     receiveCalls: lat.length,
     seconds: round(ms / 1000, 3),
-    clientCpuPct: cpuPct(cpu, ms),
+    ...usage,
   });
 }
 
@@ -221,7 +238,7 @@ function report(): void {
   for (const r of results) {
     const notes = [
       `${String(r.messages)} msgs in ${String(r.seconds)} s`,
-      `client CPU ${String(r.clientCpuPct)} %`,
+      `CPU client ${String(r.clientCpuPct)} %, broker ${String(r.brokerCpuPct)} %`,
     ];
     if (r.window) notes.push(`window ${String(r.window)}`);
     if (r.receivers) notes.push(`${String(r.receivers)} receive loops, ${String(r.receiveCalls)} receives`);
@@ -233,6 +250,7 @@ function report(): void {
 
 async function main(): Promise<void> {
   const server = await startServer();
+  brokerPid = server.pid;
   const want = (c: (typeof CASES)[number]) => !ONLY || ONLY.includes(c);
   if (want("grpc-send-1-in-flight")) await caseSend1(server.grpc);
   if (want("grpc-send-pipelined")) await caseSendPipelined(server.grpc);
