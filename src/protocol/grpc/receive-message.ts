@@ -37,7 +37,7 @@ export function receiveRequest(
     );
   }
   const lpt = millisOf(req.longPollingTimeout) ?? LONG_POLLING_TIMEOUT_MS;
-  if (lpt < 0) throw badRequest(`long_polling_timeout is negative`, 40018);
+  if (lpt < 0) throw badRequest(`long_polling_timeout is negative`, Code.ILLEGAL_POLLING_TIME);
   const f = req.filterExpression;
   const type = f?.type === "SQL" ? "SQL92" : "TAG";
   return {

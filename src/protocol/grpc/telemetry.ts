@@ -8,11 +8,10 @@ import type * as grpc from "@grpc/grpc-js";
 import type { GrpcContext } from "./context.js";
 import { callerOf } from "./context.js";
 import { settingsReply } from "./settings-reply.js";
-import { OK, statusOf } from "./status.js";
+import { Code, OK, statusOf } from "./status.js";
 import { TelemetrySession } from "./telemetry-session.js";
 import type { TelemetryCommand } from "./wire-types.js";
 
-const CLIENT_ID_REQUIRED = 40017;
 const RESEND_SETTINGS_MS = 1000;
 
 export function handleTelemetry(
@@ -27,7 +26,7 @@ export function handleTelemetry(
     call.end();
   };
   if (!caller.clientId) {
-    call.write({ status: { code: CLIENT_ID_REQUIRED, message: "x-mq-client-id header is required" } });
+    call.write({ status: { code: Code.CLIENT_ID_REQUIRED, message: "x-mq-client-id header is required" } });
     end();
     return;
   }

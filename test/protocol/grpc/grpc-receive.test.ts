@@ -2,6 +2,7 @@
 // takes nothing, SQL92 filters, unknown topics and groups, and TOO_MANY_REQUESTS when too much is in flight.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { groupConfig } from "../../../src/broker/group-manager.js";
 import { topicConfig } from "../../../src/common/topic.js";
 import { GrpcServer } from "../../../src/protocol/grpc/server.js";
@@ -125,6 +126,53 @@ test("NotifyClientTermination ends the client's long polls at once", { timeout: 
   assert.equal(frames[0]?.status?.code, "MESSAGE_NOT_FOUND");
   assert.ok(Date.now() - t < 5000, `ended after ${Date.now() - t} ms`);
 });
+
+test(
+  "a gzip body is stored inflated; a timed message arrives at its time, carrying it",
+  { timeout: 30_000 },
+  async () => {
+    const { topic, group } = setup();
+    const text = "compress me ".repeat(100);
+    const due = Date.now() + 1200;
+    const sent = await c.unary("SendMessage", {
+      messages: [
+        {
+          topic: { name: topic },
+          systemProperties: { messageId: "01GZ", messageType: "NORMAL", bodyEncoding: "GZIP" },
+          body: gzipSync(Buffer.from(text)),
+        },
+        {
+          topic: { name: topic },
+          systemProperties: {
+            messageId: "01TIMED",
+            messageType: "DELAY",
+            deliveryTimestamp: { seconds: Math.floor(due / 1000), nanos: (due % 1000) * 1e6 },
+          },
+          body: Buffer.from("timed"),
+        },
+      ],
+    });
+    assert.equal(sent.status?.code, "OK");
+    type Sys = { bodyEncoding?: string; messageType?: string; deliveryTimestamp?: { seconds?: number } };
+    const first = await c.stream<{ message?: { body: Buffer; systemProperties: Sys } }>(
+      "ReceiveMessage",
+      receiveReq(topic, group, 500),
+    );
+    const gz = first.filter((f) => f.message).map((f) => f.message!);
+    assert.equal(gz.length, 1, "only the gzip one: the timed one is not due");
+    assert.equal(gz[0]!.body.toString(), text);
+    assert.equal(gz[0]!.systemProperties.bodyEncoding, "IDENTITY");
+    const later = await c.stream<{ message?: { body: Buffer; systemProperties: Sys } }>(
+      "ReceiveMessage",
+      receiveReq(topic, group, 8000),
+    );
+    const timed = later.find((f) => f.message)?.message;
+    assert.equal(timed?.body.toString(), "timed");
+    assert.ok(Date.now() >= due - 50, "not before its time");
+    assert.equal(timed?.systemProperties.messageType, "DELAY");
+    assert.equal(timed?.systemProperties.deliveryTimestamp?.seconds, Math.floor(due / 1000));
+  },
+);
 
 test("SQL92 filters select on user properties; a malformed one is refused", { timeout: 30_000 }, async () => {
   const { topic, group } = setup();
