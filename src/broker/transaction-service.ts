@@ -19,6 +19,22 @@ import type { ClientManager } from "./client-manager.js";
 
 export const TRANSACTION_ID = "__transactionId__";
 
+/**
+ * Producer group of half messages whose producers ask for due checks themselves (the HTTP protocol's
+ * consumeHalfMessage) instead of being called back; the checker never calls anyone for them.
+ */
+export const PULL_CHECK_GROUP = "%PULL_CHECK%";
+
+/** A half message handed to a producer that pulls its checks. */
+export interface DueTransaction {
+  halfQueueOffset: number;
+  commitLogOffset: number;
+  /** Checks so far, this one included. */
+  checks: number;
+  /** The half message as the producer sent it (real topic and queue). */
+  record: MessageRecord;
+}
+
 export type TransactionResolution = "commit" | "rollback";
 
 export interface TransactionCheck {
@@ -39,6 +55,8 @@ export interface TransactionOptions {
   checkIntervalMs: number;
   /** Checks before the half message is discarded (default 15). */
   maxChecks: number;
+  /** Pulled checks before the half message is discarded (default 8640: a day of checks every 10 s). */
+  maxPullChecks: number;
   /** How often the checker looks for due checks. */
   tickMs: number;
 }
@@ -47,6 +65,8 @@ interface Pending {
   phy: number;
   size: number;
   group: string;
+  /** The topic the message is for. */
+  topic: string;
   checks: number;
   nextCheckAt: number;
 }
@@ -69,7 +89,14 @@ export class TransactionService {
     private readonly clients: ClientManager,
     options: Partial<TransactionOptions> = {},
   ) {
-    this.options = { firstCheckMs: 6000, checkIntervalMs: 5000, maxChecks: 15, tickMs: 500, ...options };
+    this.options = {
+      firstCheckMs: 6000,
+      checkIntervalMs: 5000,
+      maxChecks: 15,
+      maxPullChecks: 8640,
+      tickMs: 500,
+      ...options,
+    };
     this.recover();
   }
 
@@ -98,6 +125,7 @@ export class TransactionService {
       phy,
       size,
       group: getProperty(props, Prop.PRODUCER_GROUP) ?? "",
+      topic: getProperty(props, Prop.REAL_TOPIC) ?? "",
       checks: Number(getProperty(props, Prop.TRANSACTION_CHECK_TIMES) ?? 0),
       nextCheckAt: storeTimestamp + Math.max(this.options.firstCheckMs, immunity),
     });
@@ -256,7 +284,7 @@ export class TransactionService {
   async check(now = Date.now()): Promise<void> {
     this.catchUp();
     for (const [off, p] of this.pending) {
-      if (p.nextCheckAt > now) continue;
+      if (p.nextCheckAt > now || p.group === PULL_CHECK_GROUP) continue;
       if (p.checks >= this.options.maxChecks) {
         await this.discard(off, p);
         continue;
@@ -275,11 +303,7 @@ export class TransactionService {
         continue;
       }
       const props = decodeProperties(half.properties);
-      const asSent: MessageRecord = {
-        ...half,
-        topic: props.get(Prop.REAL_TOPIC) ?? half.topic,
-        queueId: Number(props.get(Prop.REAL_QID) ?? 0),
-      };
+      const asSent = this.asSent(half);
       const target = channels[Math.floor(Math.random() * channels.length)]!;
       p.checks++;
       p.nextCheckAt = now + this.options.checkIntervalMs;
@@ -295,6 +319,43 @@ export class TransactionService {
       });
       this.onEvent?.({ type: "check", halfQueueOffset: off, detail: String(p.checks) });
     }
+  }
+
+  /**
+   * For producers that pull their checks: up to `max` unresolved half messages of `topic` whose check is due.
+   * Each counts as a check and is due again `intervalMs` later unless it is resolved first.
+   */
+  async pullDue(topic: string, max: number, intervalMs: number, now = Date.now()): Promise<DueTransaction[]> {
+    this.catchUp();
+    const out: DueTransaction[] = [];
+    for (const [off, p] of this.pending) {
+      if (out.length >= max) break;
+      if (p.topic !== topic || p.group !== PULL_CHECK_GROUP || p.nextCheckAt > now) continue;
+      if (p.checks >= this.options.maxPullChecks) {
+        await this.discard(off, p);
+        continue;
+      }
+      const half = this.readHalf(p.phy);
+      if (!half) {
+        this.pending.delete(off);
+        continue;
+      }
+      p.checks++;
+      p.nextCheckAt = now + intervalMs;
+      await this.writeOp(`check ${off} ${p.checks}`);
+      out.push({ halfQueueOffset: off, commitLogOffset: p.phy, checks: p.checks, record: this.asSent(half) });
+    }
+    return out;
+  }
+
+  /** A half message with the topic and queue its producer sent it to. */
+  private asSent(half: MessageRecord): MessageRecord {
+    const props = decodeProperties(half.properties);
+    return {
+      ...half,
+      topic: props.get(Prop.REAL_TOPIC) ?? half.topic,
+      queueId: Number(props.get(Prop.REAL_QID) ?? 0),
+    };
   }
 
   private async discard(off: number, p: Pending): Promise<void> {

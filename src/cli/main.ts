@@ -4,8 +4,10 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { createNamesrv } from "../namesrv/namesrv.js";
+import { parseAccounts } from "../protocol/http/http-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
+import { AdminError, adminCommand } from "./admin.js";
 import { loadSettings } from "./settings.js";
 import type { Settings } from "./settings.js";
 
@@ -19,7 +21,9 @@ function commonOptions(cmd: Command): Command {
     .option("--namesrv-port <port>", "NameServer port (default 9876)")
     .option("--broker-port <port>", "broker remoting port (default 10911)")
     .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
-    .option("--http-port <port>", "HTTP port, reserved (default 8080)")
+    .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
+    .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
+    .option("--alarm-webhook <url>", "POST backlog alarm events (JSON) to this URL")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
     .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
     .option("--namesrv <addrs>", "NameServers for the broker, 'a:9876;b:9876'")
@@ -39,6 +43,8 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       brokerPort: opts["brokerPort"],
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
+      httpAccounts: opts["httpAccounts"],
+      alarmWebhook: opts["alarmWebhook"],
       host: opts["host"],
       advertisedHost: opts["advertisedHost"],
       namesrv: opts["namesrv"],
@@ -84,7 +90,11 @@ async function runBroker(
       autoCreateTopicEnable: s.autoCreateTopic,
       store: { flushMode: s.flushMode },
     },
-    { logger: log.child("broker") },
+    {
+      logger: log.child("broker"),
+      http: { port: s.httpPort, host: s.host, accounts: parseAccounts(s.httpAccounts) },
+      ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),
+    },
   );
   await b.start();
   const r = b.broker.store.recovery;
@@ -93,6 +103,7 @@ async function runBroker(
     { port: b.port, grpcPort: b.grpcPort, namesrv },
     `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
   );
+  log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
   return b;
 }
 
@@ -128,7 +139,10 @@ async function main(): Promise<void> {
     const addr = `127.0.0.1:${(ns as unknown as { port: number }).port}`;
     const b = await runBroker(s, [addr, ...s.namesrv], log);
     stopOnSignals([ns, b], log);
-    log.info({}, `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}`);
+    log.info(
+      {},
+      `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}, HTTP ${s.advertisedHost}:${s.httpPort}`,
+    );
   });
   commonOptions(start.command("namesrv").description("start a NameServer only")).action(
     async (opts: Record<string, unknown>) => {
@@ -146,10 +160,11 @@ async function main(): Promise<void> {
       stopOnSignals([await runBroker(s, s.namesrv, log)], log);
     },
   );
+  program.addCommand(adminCommand());
   await program.parseAsync(process.argv);
 }
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof AdminError ? e.exitCode : 1);
 });

@@ -10,8 +10,12 @@ export interface Settings {
   brokerPort: number;
   /** Port of the gRPC endpoint (RocketMQ 5 clients). */
   grpcPort: number;
-  /** Reserved for the HTTP endpoint. */
+  /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;
+  /** "accessKey:secretKey,..." for the HTTP endpoint; empty: signatures are not checked. */
+  httpAccounts: string;
+  /** URL POSTed to when a backlog alarm fires or clears; empty: none. */
+  alarmWebhook: string;
   host: string;
   advertisedHost: string;
   namesrv: string[];
@@ -29,6 +33,8 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerPort: 10911,
   grpcPort: 8081,
   httpPort: 8080,
+  httpAccounts: "",
+  alarmWebhook: "",
   host: "0.0.0.0",
   advertisedHost: "127.0.0.1",
   namesrv: [],
@@ -46,6 +52,8 @@ const ENV: Record<keyof Settings, string> = {
   brokerPort: "ROCKETMQ_TS_BROKER_PORT",
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  httpAccounts: "ROCKETMQ_TS_HTTP_ACCOUNTS",
+  alarmWebhook: "ROCKETMQ_TS_ALARM_WEBHOOK",
   host: "ROCKETMQ_TS_HOST",
   advertisedHost: "ROCKETMQ_TS_ADVERTISED_HOST",
   namesrv: "ROCKETMQ_TS_NAMESRV",

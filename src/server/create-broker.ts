@@ -1,6 +1,6 @@
-// Composition root of a broker: the broker semantics (src/broker) behind the remoting server and the gRPC
-// endpoint (RocketMQ 5.x clients), registered with every NameServer at start, every registerIntervalMs, and
-// whenever its topics change. Reads no env or argv.
+// Composition root of a broker: the broker semantics (src/broker) behind the remoting server, the gRPC endpoint
+// (RocketMQ 5.x clients) and, when asked for, the HTTP endpoint; registered with every NameServer at start, every
+// registerIntervalMs, and whenever its topics change. Reads no env or argv.
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
 import { GrpcServer } from "../protocol/grpc/server.js";
@@ -9,7 +9,17 @@ import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import { registerBrokerHandlers } from "../protocol/remoting/broker/broker-handlers.js";
 import { RemotingServer } from "../protocol/remoting/server.js";
+import { httpEndpointConfig } from "../protocol/http/http-config.js";
+import type { HttpEndpointConfig } from "../protocol/http/http-config.js";
+import { startHttpEndpoint } from "../protocol/http/server.js";
+import type { HttpEndpoint } from "../protocol/http/server.js";
 import { NamesrvRegistration } from "./namesrv-registration.js";
+import { registerAdminRoutes } from "../protocol/http/admin/admin-routes.js";
+import type { ClusterBroker } from "../protocol/http/admin/admin-routes.js";
+import { getBrokerClusterInfo, getRouteInfoByTopic } from "../protocol/remoting/namesrv/namesrv-client.js";
+import { notifyAlarms } from "./alarm-notifier.js";
+import { createMetrics } from "./metrics.js";
+import type { BrokerMetrics } from "./metrics.js";
 
 export interface BrokerServer {
   readonly broker: Broker;
@@ -18,13 +28,21 @@ export interface BrokerServer {
   /** The gRPC port, once started. */
   readonly grpcPort: number;
   readonly grpc: GrpcServer;
+  /** The HTTP endpoint's port, once started (0 when it is not served). */
+  readonly httpPort: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function createBroker(
   config: Partial<BrokerConfig> & { dataDir: string },
-  opts: { logger?: RemotingLogger } = {},
+  opts: {
+    logger?: RemotingLogger;
+    /** Serve the HTTP protocol, the admin API, /metrics and the console on this port. */
+    http?: Partial<HttpEndpointConfig>;
+    /** POSTed to when a backlog alarm fires or clears. */
+    alarmWebhook?: string;
+  } = {},
 ): BrokerServer {
   const logger = opts.logger ?? silentLogger;
   const broker = new Broker(config);
@@ -34,6 +52,49 @@ export function createBroker(
   const client = new RemotingClient({ logger });
   const registration = new NamesrvRegistration(broker, client, logger);
   let port = 0;
+  let http: HttpEndpoint | undefined;
+  let metrics: BrokerMetrics | undefined;
+  notifyAlarms(broker.alarms, logger, opts.alarmWebhook);
+  const connections = () => ({
+    remoting: server.connections.size,
+    http: http?.connections ?? 0,
+  });
+  const cluster = async (): Promise<ClusterBroker[]> => {
+    const self: ClusterBroker = {
+      cluster: broker.config.clusterName,
+      name: broker.config.brokerName,
+      id: broker.config.brokerId,
+      addr: broker.address,
+    };
+    for (const ns of broker.config.namesrvAddrs) {
+      try {
+        const info = await getBrokerClusterInfo(client, ns);
+        const out: ClusterBroker[] = [];
+        for (const [cname, names] of Object.entries(info.clusterAddrTable)) {
+          for (const name of names) {
+            const bd = info.brokerAddrTable[name];
+            for (const [id, addr] of Object.entries(bd?.brokerAddrs ?? {})) {
+              out.push({ cluster: cname, name, id: Number(id), addr });
+            }
+          }
+        }
+        return out;
+      } catch {
+        // Try the next NameServer; with none reachable, this broker alone.
+      }
+    }
+    return [self];
+  };
+  const route = async (topic: string) => {
+    for (const ns of broker.config.namesrvAddrs) {
+      try {
+        return await getRouteInfoByTopic(client, ns, topic);
+      } catch {
+        // next
+      }
+    }
+    return undefined;
+  };
   return {
     broker,
     grpc,
@@ -43,16 +104,41 @@ export function createBroker(
     get grpcPort() {
       return grpc.port;
     },
+    get httpPort() {
+      return http?.port ?? 0;
+    },
     async start() {
       port = await server.listen(broker.config.port, broker.config.listenHost);
       broker.setAdvertisedPort(port);
       await grpc.listen(broker.config.grpcPort, broker.config.listenHost);
       broker.start();
+      if (opts.http) {
+        const m = createMetrics(broker, connections);
+        metrics = m;
+        http = await startHttpEndpoint(
+          broker,
+          httpEndpointConfig({ host: broker.config.listenHost, ...opts.http }),
+          (app) =>
+            registerAdminRoutes(app, {
+              broker,
+              cluster,
+              route,
+              connections,
+              rates: () => m.rates(),
+              metricsText: async () => ({
+                contentType: m.registry.contentType,
+                text: await m.registry.metrics(),
+              }),
+            }),
+        );
+      }
       await registration.start();
     },
     async stop() {
       await registration.stop();
       await grpc.close();
+      await http?.close();
+      metrics?.stop();
       await server.close();
       await broker.stop();
       client.close();

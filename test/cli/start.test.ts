@@ -29,7 +29,12 @@ function freePort(): Promise<number> {
 test("start: ready line, a working broker behind the NameServer, clean stop on SIGTERM", async (t) => {
   const { dir, cleanup } = tempDir("rmq-cli-");
   t.after(cleanup);
-  const [nsPort, brokerPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const [nsPort, brokerPort, grpcPort, httpPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   // Settings come from a file, then the environment, then flags: the flag's port must win over the file's.
   const config = join(dir, "settings.json");
   writeFileSync(config, JSON.stringify({ namesrvPort: 1, logLevel: "info", flushMode: "sync" }));
@@ -48,6 +53,8 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
       String(grpcPort),
       "--host",
       "127.0.0.1",
+      "--http-port",
+      String(httpPort),
     ],
     {
       env: { ...process.env, ROCKETMQ_TS_BROKER_PORT: String(brokerPort) },
@@ -89,6 +96,12 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
     }
     assert.equal(route?.brokerDatas[0]?.brokerAddrs["0"], brokerAddr);
     assert.equal(route?.queueDatas[0]?.writeQueueNums, 8, "topics get 8 queues by default");
+    // The HTTP endpoint serves the same broker: the message sent over remoting is consumable there.
+    const res = await fetch(
+      `http://127.0.0.1:${httpPort}/topics/CliTopic/messages?consumer=GID_CLI&numOfMessages=16&waitseconds=3`,
+    );
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<MessageBody><!\[CDATA\[hi\]\]><\/MessageBody>/);
   } finally {
     client.close();
   }

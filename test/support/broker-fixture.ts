@@ -2,11 +2,13 @@
 import { createBroker } from "../../src/server/create-broker.js";
 import type { BrokerServer } from "../../src/server/create-broker.js";
 import type { BrokerConfig } from "../../src/broker/broker-config.js";
+import type { HttpEndpointConfig } from "../../src/protocol/http/http-config.js";
 import { tempDir } from "./temp-dir.js";
 
 export async function startBroker(
   overrides: Partial<BrokerConfig> = {},
   dataDir?: string,
+  endpoints: { http?: Partial<HttpEndpointConfig>; alarmWebhook?: string } = {},
 ): Promise<{
   server: BrokerServer;
   addr: string;
@@ -17,20 +19,26 @@ export async function startBroker(
 }> {
   const tmp = dataDir ? undefined : tempDir("rmq-broker-");
   const dir = dataDir ?? tmp!.dir;
-  const server = createBroker({
-    dataDir: dir,
-    port: 0,
-    grpcPort: 0,
-    listenHost: "127.0.0.1",
-    advertisedHost: "127.0.0.1",
-    store: {
-      segmentBytes: 8 * 1024 * 1024,
-      indexSlotNum: 1024,
-      indexMaxEntriesPerFile: 100_000,
-      readCacheBytes: 8 * 1024 * 1024,
+  const server = createBroker(
+    {
+      dataDir: dir,
+      port: 0,
+      grpcPort: 0,
+      listenHost: "127.0.0.1",
+      advertisedHost: "127.0.0.1",
+      store: {
+        segmentBytes: 8 * 1024 * 1024,
+        indexSlotNum: 1024,
+        indexMaxEntriesPerFile: 100_000,
+        readCacheBytes: 8 * 1024 * 1024,
+      },
+      ...overrides,
     },
-    ...overrides,
-  });
+    {
+      ...(endpoints.http ? { http: { port: 0, host: "127.0.0.1", ...endpoints.http } } : {}),
+      ...(endpoints.alarmWebhook ? { alarmWebhook: endpoints.alarmWebhook } : {}),
+    },
+  );
   await server.start();
   return {
     server,

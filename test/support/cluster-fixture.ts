@@ -13,11 +13,14 @@ export interface Cluster {
 /** Fast retries for tests: every delay level 200 ms. */
 export const FAST_DELAY_LEVELS = Array.from({ length: 18 }, () => "200ms").join(" ");
 
-export async function startCluster(overrides: Partial<BrokerConfig> = {}): Promise<Cluster> {
+export async function startCluster(
+  overrides: Partial<BrokerConfig> = {},
+  endpoints: Parameters<typeof startBroker>[2] = {},
+): Promise<Cluster> {
   const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 8 });
   await ns.start();
   const namesrvAddr = `127.0.0.1:${ns.port}`;
-  const broker = await startBroker({ namesrvAddrs: [namesrvAddr], ...overrides });
+  const broker = await startBroker({ namesrvAddrs: [namesrvAddr], ...overrides }, undefined, endpoints);
   return {
     namesrvAddr,
     brokerAddr: broker.addr,

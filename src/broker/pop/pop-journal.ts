@@ -2,7 +2,7 @@
 // rewritten as a snapshot of what is still in flight once it grows past a limit (and at a clean stop):
 //   Q id group topic queueId         declares a queue state (once per file)
 //   S id start cursor                its bounds when declared
-//   P id offset phy seq attempt maxAttempts deadline msgGroup   a delivery (or an invisible-time change)
+//   P id offset phy seq attempt maxAttempts firstAt deadline msgGroup   a delivery or an invisible-time change
 //   H id offset phy msgGroup         a FIFO message held back behind an earlier one of its group
 //   A id offset                      finished: acked or dead-lettered
 //   R id                             the state was dropped (offset reset, topic deleted)
@@ -56,14 +56,15 @@ export class PopJournal {
       if (f[0] === "S" && f.length === 4) {
         q.start = Math.max(q.start, off);
         q.cursor = Math.max(q.cursor, Number(f[3]), q.start);
-      } else if (f[0] === "P" && f.length === 9) {
+      } else if (f[0] === "P" && f.length === 10) {
         const e: InFlight = {
           phyOffset: Number(f[3]),
           seq: Number(f[4]),
           attempt: Number(f[5]),
           maxAttempts: Number(f[6]),
-          deadline: Number(f[7]),
-          msgGroup: decodeURIComponent(f[8]!),
+          firstAt: Number(f[7]),
+          deadline: Number(f[8]),
+          msgGroup: decodeURIComponent(f[9]!),
         };
         q.held.delete(off);
         q.inflight.set(off, e);
@@ -173,7 +174,7 @@ export class PopJournal {
 }
 
 function deliveryLine(q: PopQueue, offset: number, e: InFlight): string {
-  return `P\t${q.id}\t${offset}\t${e.phyOffset}\t${e.seq}\t${e.attempt}\t${e.maxAttempts}\t${e.deadline}\t${encodeURIComponent(e.msgGroup)}\n`;
+  return `P\t${q.id}\t${offset}\t${e.phyOffset}\t${e.seq}\t${e.attempt}\t${e.maxAttempts}\t${e.firstAt}\t${e.deadline}\t${encodeURIComponent(e.msgGroup)}\n`;
 }
 
 function heldLine(q: PopQueue, offset: number, h: Held): string {

@@ -11,6 +11,8 @@ export interface InFlight {
   attempt: number;
   /** Deliveries allowed before the dead-letter queue. */
   maxAttempts: number;
+  /** When it was first delivered, ms since the epoch. */
+  firstAt: number;
   /** Visible again (redelivered) from this time on, ms since the epoch; Infinity while being dead-lettered. */
   deadline: number;
   /** FIFO message group ("" when none). */

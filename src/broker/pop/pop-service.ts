@@ -274,7 +274,7 @@ export class PopService {
         continue;
       }
       pq.held.delete(off);
-      this.deliver(pq, off, decodeRecord(raw), (e?.attempt ?? 0) + 1, msgGroup, c);
+      this.deliver(pq, off, decodeRecord(raw), e, msgGroup, c);
       if (busy && msgGroup) busy.add(msgGroup);
     }
   }
@@ -304,7 +304,7 @@ export class PopService {
           pq.held.set(off, h);
           this.journal.held(pq, off, h);
         } else {
-          this.deliver(pq, off, rec, 1, msgGroup, c);
+          this.deliver(pq, off, rec, undefined, msgGroup, c);
           if (busy && msgGroup) busy.add(msgGroup);
         }
       }
@@ -318,15 +318,17 @@ export class PopService {
     pq: PopQueue,
     offset: number,
     record: MessageRecord,
-    attempt: number,
+    previous: InFlight | undefined,
     msgGroup: string,
     c: Collect,
   ): void {
+    const attempt = (previous?.attempt ?? 0) + 1;
     const e: InFlight = {
       phyOffset: record.physicalOffset,
       seq: ++this.seq,
       attempt,
       maxAttempts: c.maxAttempts,
+      firstAt: previous?.firstAt ?? c.now,
       deadline: c.now + c.invisibleMs,
       msgGroup,
     };
@@ -339,6 +341,7 @@ export class PopService {
       queueOffset: offset,
       receiptHandle: formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq }),
       deliveryAttempt: attempt,
+      firstDeliveredAt: e.firstAt,
       invisibleUntil: e.deadline,
     });
   }
@@ -446,6 +449,17 @@ export class PopService {
     for (const pq of this.queues.values())
       if (pq.group === group && pq.topic === topic) n += pq.inflight.size;
     return n;
+  }
+
+  /** The in-flight state of one message for a group, if it is in flight. */
+  inFlightAt(
+    group: string,
+    topic: string,
+    queueId: number,
+    offset: number,
+  ): { attempt: number; invisibleUntil: number; firstDeliveredAt: number } | undefined {
+    const e = this.queues.get(PopService.key(group, topic, queueId))?.inflight.get(offset);
+    return e && { attempt: e.attempt, invisibleUntil: e.deadline, firstDeliveredAt: e.firstAt };
   }
 
   async stop(): Promise<void> {

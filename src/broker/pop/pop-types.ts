@@ -36,6 +36,8 @@ export interface ReceivedMessage {
   receiptHandle: string;
   /** 1 on the first delivery. */
   deliveryAttempt: number;
+  /** When the message was first delivered to the group, ms since the epoch. */
+  firstDeliveredAt: number;
   /** When the message becomes visible again unless acked, ms since the epoch. */
   invisibleUntil: number;
 }

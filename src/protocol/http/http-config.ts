@@ -1,0 +1,53 @@
+// Settings of the HTTP endpoint (the Alibaba Cloud MQ HTTP protocol). Its retry rules differ from the TCP
+// protocols' and are its own: an un-acked message comes back after 5 minutes (ordered: 1 minute), up to 288
+// times, then goes to the dead-letter queue.
+
+export interface HttpEndpointConfig {
+  /** Port to listen on (8080); 0 picks a free one. */
+  port: number;
+  /** Interface to bind. */
+  host: string;
+  /** AccessKey → SecretKey. Empty: signatures are not checked. */
+  accounts: Record<string, string>;
+  /** How long a consumed message stays invisible before it comes back (5 min). */
+  invisibleMs: number;
+  /** The same for ordered consumption (1 min). */
+  orderInvisibleMs: number;
+  /** Redeliveries before the dead-letter queue (288). */
+  maxRetries: number;
+  /** A pulled transaction check is offered again this long later unless resolved (10 s). */
+  transactionCheckIntervalMs: number;
+  /** Largest message body accepted (4 MiB). */
+  maxBodyBytes: number;
+  /** Requests whose Date is further off than this are refused when signatures are checked (15 min). */
+  maxClockSkewMs: number;
+}
+
+export function httpEndpointConfig(partial: Partial<HttpEndpointConfig> = {}): HttpEndpointConfig {
+  return {
+    port: 8080,
+    host: "0.0.0.0",
+    accounts: {},
+    invisibleMs: 300_000,
+    orderInvisibleMs: 60_000,
+    maxRetries: 288,
+    transactionCheckIntervalMs: 10_000,
+    maxBodyBytes: 4 * 1024 * 1024,
+    maxClockSkewMs: 15 * 60_000,
+    ...partial,
+  };
+}
+
+/** Reads "ak1:sk1,ak2:sk2" (the CLI setting) into an account table. */
+export function parseAccounts(spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of spec.split(/[,;]/)) {
+    const t = pair.trim();
+    if (!t) continue;
+    const i = t.indexOf(":");
+    if (i <= 0 || i === t.length - 1)
+      throw new Error(`http accounts: expected "accessKey:secretKey", got "${t}"`);
+    out[t.slice(0, i)] = t.slice(i + 1);
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+// The HTTP endpoint (Alibaba Cloud MQ HTTP protocol) on fastify: routing, signatures, request ids, and every
+// error as an XML <Error> with Content-Type text/xml, which is all the SDKs look at.
+import { randomBytes } from "node:crypto";
+import Fastify from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Broker } from "../../broker/broker.js";
+import { UniqueIdGenerator } from "../../common/message-id.js";
+import { hostAddress } from "../../common/socket-address.js";
+import type { HostAddress } from "../../common/socket-address.js";
+import type { HttpEndpointConfig } from "./http-config.js";
+import { HttpError, toHttpError } from "./http-error.js";
+import { ack, consume, publish } from "./handlers.js";
+import type { HttpContext, Reply } from "./handlers.js";
+import { checkContentMd5, verifySignature } from "./signature.js";
+import { errorDocument } from "./xml.js";
+
+const XML = "text/xml;charset=utf-8";
+
+export interface HttpEndpoint {
+  readonly port: number;
+  /** Open client connections. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+function remote(req: FastifyRequest): HostAddress {
+  try {
+    return hostAddress(req.socket.remoteAddress ?? "127.0.0.1", req.socket.remotePort ?? 0);
+  } catch {
+    return hostAddress("127.0.0.1", 0);
+  }
+}
+
+/**
+ * Serves the MQ HTTP protocol; `more` mounts other routes on the same port (the admin API, metrics, the console).
+ */
+export async function startHttpEndpoint(
+  broker: Broker,
+  config: HttpEndpointConfig,
+  more?: (app: FastifyInstance) => void | Promise<void>,
+): Promise<HttpEndpoint> {
+  const ctx: HttpContext = { broker, config, ids: new UniqueIdGenerator(broker.storeHost.ip) };
+  const app = Fastify({
+    // The body holds one message of up to maxBodyBytes, XML-wrapped (and possibly escaped).
+    bodyLimit: config.maxBodyBytes * 2 + 64 * 1024,
+    routerOptions: { ignoreDuplicateSlashes: true },
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+  });
+  let port = 0;
+  const hostId = () => `http://${broker.config.advertisedHost}:${port}`;
+  const send = (reply: FastifyReply, r: Reply) => {
+    reply.code(r.status);
+    if (r.body === undefined) return reply.send();
+    return reply.header("content-type", XML).send(r.body);
+  };
+  const fail = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
+    const err = toHttpError(e);
+    const id = String(reply.getHeader("x-mq-request-id") ?? req.id);
+    return reply
+      .code(err.status)
+      .header("content-type", XML)
+      .send(errorDocument(err.code, err.message, id, hostId()));
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.addHook("onRequest", async (_req, reply) => {
+    reply.header("x-mq-request-id", randomBytes(12).toString("hex").toUpperCase());
+  });
+  app.setErrorHandler((e: Error & { statusCode?: number }, req, reply) => {
+    if (e.statusCode === 413) {
+      return fail(
+        req,
+        reply,
+        new HttpError(413, "InvalidArgument", `the request body is larger than the limit`),
+      );
+    }
+    if (e.statusCode && e.statusCode < 500)
+      return fail(req, reply, new HttpError(e.statusCode, "InvalidArgument", e.message));
+    return fail(req, reply, e);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    fail(req, reply, new HttpError(404, "InvalidRequestURL", `no such resource: ${req.method} ${req.url}`)),
+  );
+
+  app.route({
+    method: ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"],
+    url: "/topics/:topic/messages",
+    handler: async (req, reply) => {
+      try {
+        const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+        const signed = { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body };
+        checkContentMd5(signed);
+        if (Object.keys(config.accounts).length > 0) {
+          verifySignature(signed, config.accounts, config.maxClockSkewMs);
+        }
+        const topic = (req.params as { topic: string }).topic;
+        const query = req.query as Record<string, string | undefined>;
+        switch (req.method) {
+          case "POST":
+            return send(reply, await publish(ctx, topic, body, remote(req)));
+          case "GET": {
+            // A long poll ends early when the client goes away.
+            const ac = new AbortController();
+            reply.raw.on("close", () => ac.abort());
+            return send(reply, await consume(ctx, topic, query, ac.signal));
+          }
+          case "DELETE":
+            return send(reply, await ack(ctx, topic, query, body));
+          default:
+            throw new HttpError(405, "MethodNotAllowed", `${req.method} is not allowed on ${req.url}`);
+        }
+      } catch (e) {
+        return fail(req, reply, e);
+      }
+    },
+  });
+
+  await more?.(app);
+  let open = 0;
+  app.server.on("connection", (s) => {
+    open++;
+    s.on("close", () => open--);
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  port = typeof addr === "object" && addr ? addr.port : config.port;
+  return {
+    get port() {
+      return port;
+    },
+    get connections() {
+      return open;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,363 @@
+// Interop with the real @aliyunmq/mq-http-sdk 1.0.4 (the Alibaba Cloud MQ HTTP protocol) against our broker's
+// HTTP endpoint in-process: publish of every kind, consume with and without tags, acks (also partial), redelivery,
+// ordered consumption, transactions with pulled checks, signatures, cross-protocol, and bad input.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { Consumer, Action } from "../../src/client/consumer.js";
+import { Producer } from "../../src/client/producer.js";
+import { Message } from "../../src/client/message.js";
+import type { HttpSdk, HttpSdkError, HttpSdkMessage, MQConsumer } from "./mq-http-sdk.js";
+import { startCluster } from "../support/cluster-fixture.js";
+
+const require = createRequire(import.meta.url);
+const sdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
+
+const FAST = { invisibleMs: 1500, orderInvisibleMs: 1000, transactionCheckIntervalMs: 500 };
+
+async function cluster(t: { after: (f: () => Promise<void>) => void }, http: object = FAST) {
+  const c = await startCluster({}, { http });
+  const endpoint = `http://127.0.0.1:${c.broker.server.httpPort}`;
+  const cleanup: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const f of cleanup) await f();
+    await c.stop();
+  });
+  return { c, endpoint, cleanup, client: new sdk.MQClient(endpoint, "ak", "sk") };
+}
+
+/** consumeMessage that returns [] on MessageNotExist, as the SDK's users write it. */
+async function consume(
+  consumer: MQConsumer,
+  n: number,
+  wait = 0,
+  orderly = false,
+): Promise<HttpSdkMessage[]> {
+  try {
+    const r = orderly
+      ? await consumer.consumeMessageOrderly(n, wait)
+      : await consumer.consumeMessage(n, wait);
+    return r.body;
+  } catch (e) {
+    if ((e as HttpSdkError).Code === "MessageNotExist") return [];
+    throw e;
+  }
+}
+
+async function consumeUntil(consumer: MQConsumer, count: number, ms: number, orderly = false) {
+  const out: HttpSdkMessage[] = [];
+  const end = Date.now() + ms;
+  while (out.length < count && Date.now() < end) out.push(...(await consume(consumer, 16, 1, orderly)));
+  return out;
+}
+
+test("publish normal, tagged and keyed messages; a tag filter gets exactly its tags; ack ends them", async (t) => {
+  const { client } = await cluster(t);
+  const producer = client.getProducer("", "HttpTopic");
+  const props = new sdk.MessageProperties();
+  props.messageKey("order-42");
+  props.putProperty("region", "hz");
+  const a = await producer.publishMessage("hello A", "TagA", props);
+  assert.equal(a.code, 201);
+  assert.match(a.body.MessageId, /^[0-9A-F]{32}$/);
+  assert.equal(a.body.MessageBodyMD5, createHash("md5").update("hello A").digest("hex").toUpperCase());
+  await producer.publishMessage("hello B", "TagB");
+  await producer.publishMessage("hello C", "TagC");
+  await producer.publishMessage("no tag");
+  const consumer = client.getConsumer("", "HttpTopic", "GID_HTTP_A", "TagA||TagB");
+  const got = await consumeUntil(consumer, 2, 5000);
+  assert.deepEqual(got.map((m) => m.MessageBody).sort(), ["hello A", "hello B"]);
+  const ma = got.find((m) => m.MessageTag === "TagA")!;
+  assert.equal(ma.MessageId, a.body.MessageId);
+  assert.equal(ma.MessageKey, "order-42");
+  assert.deepEqual(ma.Properties, { region: "hz" });
+  assert.equal(ma.ConsumedTimes, "1");
+  assert.ok(Number(ma.NextConsumeTime) > Date.now());
+  const ack = await consumer.ackMessage(got.map((m) => m.ReceiptHandle));
+  assert.equal(ack.code, 204);
+  assert.deepEqual(await consume(consumer, 16, 0), [], "acked and filtered: nothing left");
+  const all = client.getConsumer("", "HttpTopic", "GID_HTTP_ALL");
+  assert.deepEqual((await consumeUntil(all, 4, 5000)).map((m) => m.MessageBody).sort(), [
+    "hello A",
+    "hello B",
+    "hello C",
+    "no tag",
+  ]);
+});
+
+test("an un-acked message comes back after NextConsumeTime; a stale handle is listed in <Errors>", async (t) => {
+  const { client } = await cluster(t);
+  await client.getProducer("", "HttpRetry").publishMessage("again");
+  const consumer = client.getConsumer("", "HttpRetry", "GID_HTTP_R");
+  const [first] = await consumeUntil(consumer, 1, 5000);
+  assert.ok(first);
+  const [second] = await consumeUntil(consumer, 1, 6000);
+  assert.ok(second, "redelivered");
+  assert.equal(second.MessageId, first.MessageId);
+  assert.equal(second.ConsumedTimes, "2");
+  assert.equal(second.FirstConsumeTime, first.FirstConsumeTime);
+  assert.notEqual(second.ReceiptHandle, first.ReceiptHandle);
+  const r = await consumer.ackMessage([first.ReceiptHandle, second.ReceiptHandle, "not-a-handle"]);
+  assert.notEqual(r.code, 204);
+  const errors = r.body!;
+  assert.deepEqual(
+    errors.map((e) => [e.ReceiptHandle, e.ErrorCode]),
+    [
+      [first.ReceiptHandle, "MessageNotExist"],
+      ["not-a-handle", "ReceiptHandleError"],
+    ],
+  );
+  assert.deepEqual(await consume(consumer, 16, 2), [], "the fresh handle acked it");
+});
+
+test("after maxRetries redeliveries the message goes to %DLQ%group", async (t) => {
+  const { c, client } = await cluster(t, { ...FAST, invisibleMs: 300, maxRetries: 1 });
+  await client.getProducer("", "HttpDlq").publishMessage("poison");
+  const consumer = client.getConsumer("", "HttpDlq", "GID_HTTP_DLQ");
+  const seen = await consumeUntil(consumer, 2, 6000);
+  assert.deepEqual(
+    seen.map((m) => m.ConsumedTimes),
+    ["1", "2"],
+  );
+  const broker = c.broker.server.broker;
+  const end = Date.now() + 5000;
+  while (broker.listDeadLetters("GID_HTTP_DLQ").length === 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(broker.listDeadLetters("GID_HTTP_DLQ")[0]?.record.body.toString(), "poison");
+  assert.deepEqual(await consumeUntil(consumer, 1, 1000), [], "not delivered a third time");
+});
+
+test("a long poll (waitseconds) answers as soon as a message is published", async (t) => {
+  const { client } = await cluster(t);
+  const producer = client.getProducer("", "HttpPoll");
+  await producer.publishMessage("warm-up");
+  const consumer = client.getConsumer("", "HttpPoll", "GID_HTTP_POLL");
+  const first = await consumeUntil(consumer, 1, 5000);
+  await consumer.ackMessage(first.map((m) => m.ReceiptHandle));
+  const t0 = Date.now();
+  setTimeout(() => void producer.publishMessage("wake"), 300);
+  const got = await consume(consumer, 16, 20);
+  assert.deepEqual(
+    got.map((m) => m.MessageBody),
+    ["wake"],
+  );
+  assert.ok(
+    Date.now() - t0 < 10_000,
+    `answered after ${Date.now() - t0} ms, not at the end of the 20 s poll`,
+  );
+});
+
+test("a timed message (__STARTDELIVERTIME) is consumable only from its time", async (t) => {
+  const { client } = await cluster(t);
+  const at = Date.now() + 1500;
+  const props = new sdk.MessageProperties();
+  props.startDeliverTime(at);
+  await client.getProducer("", "HttpTimed").publishMessage("later", "", props);
+  const consumer = client.getConsumer("", "HttpTimed", "GID_HTTP_T");
+  assert.deepEqual(await consume(consumer, 16, 0), []);
+  const got = await consumeUntil(consumer, 1, 8000);
+  assert.equal(got[0]?.MessageBody, "later");
+  assert.ok(Date.now() >= at - 50, "not before its time");
+  assert.equal(got[0]?.StartDeliverTime, at);
+});
+
+test("ordered consumption: a partition's batch blocks it until acked and comes back whole", async (t) => {
+  const { client } = await cluster(t);
+  const producer = client.getProducer("", "HttpOrder");
+  for (const b of ["o1", "o2", "o3"]) {
+    const props = new sdk.MessageProperties();
+    props.shardingKey("user-7");
+    await producer.publishMessage(b, "", props);
+  }
+  const consumer = client.getConsumer("", "HttpOrder", "GID_HTTP_O");
+  const r1 = (await consumer.consumeMessageOrderly(2, 1)).body;
+  assert.deepEqual(
+    r1.map((m) => m.MessageBody),
+    ["o1", "o2"],
+  );
+  assert.equal(r1[0]!.ShardingKey, "user-7");
+  assert.deepEqual(await consume(consumer, 16, 0, true), [], "partition blocked while its batch is out");
+  const r2 = await consumeUntil(consumer, 2, 6000, true);
+  assert.deepEqual(
+    r2.map((m) => [m.MessageBody, m.ConsumedTimes]),
+    [
+      ["o1", "2"],
+      ["o2", "2"],
+    ],
+  );
+  assert.equal((await consumer.ackMessage(r2.map((m) => m.ReceiptHandle))).code, 204);
+  const r3 = await consumeUntil(consumer, 1, 5000, true);
+  assert.deepEqual(
+    r3.map((m) => m.MessageBody),
+    ["o3"],
+  );
+});
+
+test("transactions: commit and rollback by the publish handle, and a pulled check answered", async (t) => {
+  const { client } = await cluster(t);
+  const tx = client.getTransProducer("", "HttpTx", "GID_HTTP_TX");
+  const check = () => {
+    const props = new sdk.MessageProperties();
+    props.transCheckImmunityTime(1);
+    return props;
+  };
+  const committed = await tx.publishMessage("tx-commit", "", check());
+  assert.ok(committed.body.ReceiptHandle, "a transactional publish returns a handle");
+  const rolled = await tx.publishMessage("tx-rollback", "", check());
+  const asked = await tx.publishMessage("tx-checked", "", check());
+  const consumer = client.getConsumer("", "HttpTx", "GID_HTTP_TXC");
+  assert.deepEqual(await consume(consumer, 16, 0), [], "half messages are invisible");
+  assert.equal((await tx.commit(committed.body.ReceiptHandle!)).code, 204);
+  assert.equal((await tx.rollback(rolled.body.ReceiptHandle!)).code, 204);
+  // The third is left open: after its check time it is offered to consumeHalfMessage.
+  let half: HttpSdkMessage[] = [];
+  const end = Date.now() + 8000;
+  while (half.length === 0 && Date.now() < end) {
+    try {
+      half = (await tx.consumeHalfMessage(16, 1)).body;
+    } catch (e) {
+      if ((e as HttpSdkError).Code !== "MessageNotExist") throw e;
+    }
+  }
+  assert.deepEqual(
+    half.map((m) => m.MessageBody),
+    ["tx-checked"],
+  );
+  assert.equal(half[0]!.MessageId, asked.body.MessageId);
+  assert.equal((await tx.commit(half[0]!.ReceiptHandle)).code, 204);
+  const got = await consumeUntil(consumer, 2, 5000);
+  assert.deepEqual(got.map((m) => m.MessageBody).sort(), ["tx-checked", "tx-commit"]);
+  assert.equal((await consumer.ackMessage(got.map((m) => m.ReceiptHandle))).code, 204);
+  const again = await consumeUntil(consumer, 1, 1500);
+  assert.deepEqual(again, [], "the rolled-back message never appears");
+});
+
+test("signatures: checked when accounts are configured", async (t) => {
+  const { endpoint } = await cluster(t, { ...FAST, accounts: { goodAk: "goodSecret" } });
+  const good = new sdk.MQClient(endpoint, "goodAk", "goodSecret");
+  assert.equal((await good.getProducer("", "HttpSigned").publishMessage("signed")).code, 201);
+  const got = await consumeUntil(good.getConsumer("", "HttpSigned", "GID_SIG"), 1, 5000);
+  assert.equal(got[0]?.MessageBody, "signed");
+  const wrong = new sdk.MQClient(endpoint, "goodAk", "wrongSecret");
+  await assert.rejects(wrong.getProducer("", "HttpSigned").publishMessage("x"), (e: HttpSdkError) => {
+    assert.equal(e.Code, "SignatureDoesNotMatch");
+    return true;
+  });
+  const unknown = new sdk.MQClient(endpoint, "otherAk", "goodSecret");
+  await assert.rejects(
+    unknown.getConsumer("", "HttpSigned", "GID_SIG").consumeMessage(1),
+    (e: HttpSdkError) => {
+      assert.equal(e.Code, "InvalidAccessKeyId");
+      return true;
+    },
+  );
+  const noDate = await fetch(`${endpoint}/topics/HttpSigned/messages?consumer=GID_SIG&numOfMessages=1`, {
+    headers: { authorization: "MQ goodAk:abc" },
+  });
+  assert.equal(noDate.status, 400);
+  assert.match(await noDate.text(), /<Code>InvalidDateHeader<\/Code>/);
+  const stale = await fetch(`${endpoint}/topics/HttpSigned/messages?consumer=GID_SIG&numOfMessages=1`, {
+    headers: { authorization: "MQ goodAk:abc", date: new Date(Date.now() - 3600_000).toUTCString() },
+  });
+  assert.match(await stale.text(), /<Code>TimeExpired<\/Code>/);
+});
+
+test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {
+  const { c, client, cleanup } = await cluster(t);
+  await client.getProducer("", "HttpCross").publishMessage("from-http", "TagX");
+  const received: string[] = [];
+  const consumer = new Consumer({ nameServer: c.namesrvAddr, groupId: "GID_CROSS_R" });
+  consumer.subscribe("HttpCross", "*", async (m) => {
+    received.push(`${m.body.toString()}|${m.tag}`);
+    return Action.CommitMessage;
+  });
+  await consumer.start();
+  const producer = new Producer({ nameServer: c.namesrvAddr, groupId: "GID_CROSS_P" });
+  await producer.start();
+  cleanup.push(
+    () => consumer.shutdown(),
+    () => producer.shutdown(),
+  );
+  const msg = new Message("HttpCross", "TagY", "from-remoting");
+  msg.keys = ["k-remoting"];
+  msg.properties = { color: "red" };
+  await producer.send(msg);
+  const end = Date.now() + 10_000;
+  while (received.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(received.sort(), ["from-http|TagX", "from-remoting|TagY"]);
+  const viaHttp = await consumeUntil(client.getConsumer("", "HttpCross", "GID_CROSS_H", "TagY"), 1, 5000);
+  assert.equal(viaHttp[0]?.MessageBody, "from-remoting");
+  assert.equal(viaHttp[0]?.MessageKey, "k-remoting");
+  assert.deepEqual(viaHttp[0]?.Properties, { color: "red" });
+});
+
+test("bad input gets an XML error and the endpoint keeps serving", async (t) => {
+  const { endpoint, client } = await cluster(t, { ...FAST, maxBodyBytes: 1024 });
+  const url = `${endpoint}/topics/HttpBad/messages`;
+  const call = async (method: string, path: string, body?: string) => {
+    const r = await fetch(`${endpoint}${path}`, { method, body, headers: { "content-type": "text/xml" } });
+    assert.match(r.headers.get("content-type") ?? "", /^text\/xml/);
+    assert.ok(r.headers.get("x-mq-request-id"));
+    return { status: r.status, text: await r.text() };
+  };
+  const code = (x: { text: string }) => /<Code>([^<]*)<\/Code>/.exec(x.text)?.[1];
+  assert.equal(
+    code(await call("POST", "/topics/HttpBad/messages", "<Message><MessageBody>x")),
+    "MalformedXML",
+  );
+  assert.equal(code(await call("POST", "/topics/HttpBad/messages", "<Other/>")), "MalformedXML");
+  assert.equal(code(await call("POST", "/topics/HttpBad/messages", "")), "MalformedXML");
+  const big = `<Message><MessageBody>${"x".repeat(2000)}</MessageBody></Message>`;
+  const tooBig = await call("POST", "/topics/HttpBad/messages", big);
+  assert.equal(tooBig.status, 413);
+  assert.equal(code(tooBig), "InvalidArgument");
+  const huge = await call("POST", "/topics/HttpBad/messages", "x".repeat(100_000));
+  assert.equal(huge.status, 413);
+  assert.equal(
+    code(await call("GET", "/topics/NoSuchTopic/messages?consumer=G&numOfMessages=1")),
+    "TopicNotExist",
+  );
+  assert.equal(code(await call("GET", "/topics/HttpBad/messages?numOfMessages=1")), "InvalidArgument");
+  assert.equal(
+    code(await call("GET", "/topics/HttpBad/messages?consumer=G&numOfMessages=abc")),
+    "InvalidArgument",
+  );
+  assert.equal(
+    code(await call("GET", "/topics/HttpBad/messages?consumer=bad%20group&numOfMessages=1")),
+    "InvalidArgument",
+  );
+  const put = await call("PUT", "/topics/HttpBad/messages", "<Message/>");
+  assert.equal(put.status, 405);
+  assert.equal(code(put), "MethodNotAllowed");
+  assert.equal(code(await call("GET", "/nothing/here")), "InvalidRequestURL");
+  assert.equal(
+    code(await call("DELETE", "/topics/HttpBad/messages?consumer=G", "<ReceiptHandles/>")),
+    "InvalidArgument",
+  );
+  assert.equal(
+    code(
+      await call(
+        "POST",
+        "/topics/HttpBad/messages",
+        "<Message><MessageBody>x</MessageBody><Properties>__STARTDELIVERTIME:soon</Properties></Message>",
+      ),
+    ),
+    "InvalidArgument",
+  );
+  assert.equal(
+    code(
+      await call("POST", "/topics/bad%20topic/messages", "<Message><MessageBody>x</MessageBody></Message>"),
+    ),
+    "InvalidArgument",
+  );
+  // Still serving, nothing lost.
+  await client.getProducer("", "HttpBad").publishMessage("fine");
+  const got = await consumeUntil(client.getConsumer("", "HttpBad", "GID_BAD"), 1, 5000);
+  assert.deepEqual(
+    got.map((m) => m.MessageBody),
+    ["fine"],
+  );
+  void url;
+});
