@@ -57,6 +57,7 @@ export function createBroker(
   notifyAlarms(broker.alarms, logger, opts.alarmWebhook);
   const connections = () => ({
     remoting: server.connections.size,
+    grpc: grpc.sessionCount,
     http: http?.connections ?? 0,
   });
   const cluster = async (): Promise<ClusterBroker[]> => {

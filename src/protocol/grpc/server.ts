@@ -107,7 +107,7 @@ export class GrpcServer {
     return this.boundPort;
   }
 
-  /** Telemetry sessions open now (tests). */
+  /** Telemetry sessions open now: one per connected client (metrics count them as gRPC connections). */
   get sessionCount(): number {
     return this.sessions.size;
   }
