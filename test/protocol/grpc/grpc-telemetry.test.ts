@@ -133,3 +133,23 @@ test(
     }
   },
 );
+
+test("a client that vanishes (cancelled stream) loses its registrations", { timeout: 30_000 }, async () => {
+  const c = new RawClient(b.grpcAddr);
+  const topic = `TeleGone_${process.pid}`;
+  const t = open(c);
+  try {
+    t.stream.write({ settings: { clientType: "PRODUCER", publishing: { topics: [{ name: topic }] } } });
+    await until(() => t.frames.length >= 1, 5000, "the settings answer");
+    assert.ok(b.server.broker.clients.producers.has(`GRPC_PRODUCER_${topic}`));
+    t.stream.cancel();
+    await until(
+      () => !b.server.broker.clients.producers.has(`GRPC_PRODUCER_${topic}`),
+      5000,
+      "unregistration",
+    );
+    await until(() => b.server.grpc.sessionCount === 0, 5000, "the session to close");
+  } finally {
+    c.close();
+  }
+});
