@@ -115,13 +115,13 @@ test("changeInvisibleDuration and redelivery with delivery attempt 2", { timeout
   try {
     await producer.send({ topic, body: Buffer.from("retry-me") });
     await producer.send({ topic, body: Buffer.from("extend-me") });
-    const first = await receiveN(c, 2, 1500);
+    const first = await receiveN(c, 2, 3000);
     assert.equal(first.length, 2);
     const extend = first.find((m) => m.body.toString() === "extend-me")!;
     const oldHandle = extend.receiptHandle;
     await c.changeInvisibleDuration(extend, 20_000);
     assert.notEqual(extend.receiptHandle, oldHandle, "a new handle is adopted");
-    // retry-me comes back after 1.5 s with attempt 2; extend-me stays invisible.
+    // retry-me comes back after 3 s with attempt 2; extend-me stays invisible.
     const again = await receiveN(c, 1, 15_000, 15_000);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.body.toString(), "retry-me");

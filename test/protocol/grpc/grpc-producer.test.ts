@@ -13,7 +13,8 @@ const { client, pb } = rocketmqClient();
 let b: Awaited<ReturnType<typeof startBroker>>;
 
 before(async () => {
-  b = await startBroker({ transactionTimeoutMs: 300, transactionCheckIntervalMs: 300 });
+  // The first check comes 3 s after a half message: long enough for the test to commit and roll back its own first.
+  b = await startBroker({ transactionTimeoutMs: 3000, transactionCheckIntervalMs: 300 });
 });
 
 after(async () => {
