@@ -1,5 +1,7 @@
 // What every benchmark here shares: command-line options and latency statistics.
 
+import { readFileSync } from "node:fs";
+
 const argv = process.argv.slice(2);
 
 export function flag(name: string): boolean {
@@ -46,4 +48,18 @@ export const results: Result[] = [];
 export function emit(r: Result): void {
   results.push(r);
   console.log(JSON.stringify(r));
+}
+
+export const CLK_TCK = 100; // Linux USER_HZ; /proc times are in these ticks.
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat; undefined where /proc is not available. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    // Fields after the command: state(3) … utime(14) stime(15), i.e. indexes 11 and 12 here.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,10 +1,11 @@
 // Child process of bench/remoting.ts: a NameServer and a broker in one process on 127.0.0.1, with the broker's
 // default configuration (as `rocketmq-ts start` uses it: async flush, 1 GiB segments) and a given data dir.
 // Creates the benchmark topics, waits until the NameServer routes them, then prints one line
-// `ready {"namesrvPort":…,"brokerPort":…,"pid":…}` on stdout. Stops cleanly (broker, then NameServer) on
-// SIGTERM/SIGINT, or when its stdin closes (the parent went away), then exits. Warnings and errors go to stderr.
+// `ready {"namesrvPort":…,"brokerPort":…,"grpcPort":…,"pid":…}` on stdout. Stops cleanly (broker, then
+// NameServer) on SIGTERM/SIGINT, or when its stdin closes (the parent went away), then exits. Warnings and errors
+// go to stderr.
 //
-//   node dist/bench/remoting-server.js --data-dir <dir> [--namesrv-port 0] [--broker-port 0]
+//   node dist/bench/remoting-server.js --data-dir <dir> [--namesrv-port 0] [--broker-port 0] [--grpc-port 0]
 //        [--topics A,B] [--queues 8] [--flush-mode async|sync] [--diag] [--remove-on-orphan <dir>]
 //
 // With --diag (diagnostics, off for the reported numbers), the process also records its event-loop delay, GC
@@ -40,6 +41,7 @@ const dataDir = option("--data-dir");
 if (!dataDir) throw new Error("--data-dir is required");
 const namesrvPort = intOption("--namesrv-port", 0);
 const brokerPort = intOption("--broker-port", 0);
+const grpcPort = intOption("--grpc-port", 0);
 const queues = intOption("--queues", 8);
 const topics = (option("--topics") ?? "").split(",").filter((t) => t.length > 0);
 const flushMode = option("--flush-mode") ?? "async";
@@ -168,6 +170,7 @@ const broker = createBroker(
   {
     dataDir,
     port: brokerPort,
+    grpcPort,
     listenHost: "127.0.0.1",
     advertisedHost: "127.0.0.1",
     namesrvAddrs: [`127.0.0.1:${ns.port}`],
@@ -260,5 +263,5 @@ while (!topics.every((t) => ns.registry.getTopicRoute(t) !== undefined)) {
   await new Promise((r) => setTimeout(r, 20));
 }
 process.stdout.write(
-  `ready ${JSON.stringify({ namesrvPort: ns.port, brokerPort: broker.port, pid: process.pid })}\n`,
+  `ready ${JSON.stringify({ namesrvPort: ns.port, brokerPort: broker.port, grpcPort: broker.grpcPort, pid: process.pid })}\n`,
 );

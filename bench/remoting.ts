@@ -38,7 +38,17 @@ import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:pe
 import { fileURLToPath } from "node:url";
 import { Action, Consumer, Message, MessageModel, Producer } from "../src/client/index.js";
 import type { ReceivedMessage } from "../src/client/index.js";
-import { emit, flag, numOption, option, percentile, results, round } from "./bench-util.js";
+import {
+  CLK_TCK,
+  emit,
+  flag,
+  numOption,
+  option,
+  percentile,
+  procCpuMs,
+  results,
+  round,
+} from "./bench-util.js";
 import type { Result } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
@@ -110,20 +120,6 @@ function latencyStats(lat: Float64Array, n: number): LatStats {
     maxMs: round(s[s.length - 1] ?? NaN, 3),
     samples: n,
   };
-}
-
-const CLK_TCK = 100; // Linux USER_HZ; /proc times are in these ticks.
-
-/** utime + stime of a process in ms, from /proc/<pid>/stat; undefined where /proc is not available. */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    // Fields after the command: state(3) … utime(14) stime(15), i.e. indexes 11 and 12 here.
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Busy and steal time of the whole machine in ms (all CPUs), from /proc/stat. */

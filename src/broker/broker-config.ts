@@ -11,6 +11,8 @@ export interface BrokerConfig {
   listenHost: string;
   /** Remoting port (10911); 0 picks a free one. */
   port: number;
+  /** gRPC port of the RocketMQ 5 MessagingService (8081); 0 picks a free one. */
+  grpcPort: number;
   /** Host written into routes, store hosts and message ids; clients connect to it. */
   advertisedHost: string;
   /** NameServers to register with ("host:port"). */
@@ -58,6 +60,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     brokerId: 0,
     listenHost: "0.0.0.0",
     port: 10911,
+    grpcPort: 8081,
     advertisedHost: "127.0.0.1",
     namesrvAddrs: [],
     autoCreateTopicEnable: true,
@@ -98,6 +101,8 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: 
   const c = { ...defaultBrokerConfig(partial.dataDir), ...partial };
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
     throw new Error(`broker config: bad port ${c.port}`);
+  if (!Number.isInteger(c.grpcPort) || c.grpcPort < 0 || c.grpcPort > 65535)
+    throw new Error(`broker config: bad grpcPort ${c.grpcPort}`);
   if (!Number.isInteger(c.brokerId) || c.brokerId < 0)
     throw new Error(`broker config: bad brokerId ${c.brokerId}`);
   if (!(c.defaultTopicQueueNums >= 1)) throw new Error("broker config: defaultTopicQueueNums must be >= 1");

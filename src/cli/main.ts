@@ -20,7 +20,7 @@ function commonOptions(cmd: Command): Command {
     .option("--data-dir <dir>", "where the store and config files live (default ./data)")
     .option("--namesrv-port <port>", "NameServer port (default 9876)")
     .option("--broker-port <port>", "broker remoting port (default 10911)")
-    .option("--grpc-port <port>", "gRPC port, reserved (default 8081)")
+    .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
     .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
     .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
     .option("--alarm-webhook <url>", "POST backlog alarm events (JSON) to this URL")
@@ -80,6 +80,7 @@ async function runBroker(
     {
       dataDir: resolve(s.dataDir),
       port: s.brokerPort,
+      grpcPort: s.grpcPort,
       listenHost: s.host,
       advertisedHost: s.advertisedHost,
       namesrvAddrs: namesrv,
@@ -98,7 +99,10 @@ async function runBroker(
   await b.start();
   const r = b.broker.store.recovery;
   log.info({ recovery: { aborted: r.aborted, end: r.end, warnings: r.warnings.length } }, "store opened");
-  log.info({ port: b.port, namesrv }, `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting)`);
+  log.info(
+    { port: b.port, grpcPort: b.grpcPort, namesrv },
+    `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
+  );
   log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
   return b;
 }

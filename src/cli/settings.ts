@@ -8,7 +8,7 @@ export interface Settings {
   dataDir: string;
   namesrvPort: number;
   brokerPort: number;
-  /** Reserved for the gRPC endpoint. */
+  /** Port of the gRPC endpoint (RocketMQ 5 clients). */
   grpcPort: number;
   /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;

@@ -1,6 +1,7 @@
 // One catalogue of the errors a user can meet. Each protocol maps an error to its own code at its edge from
 // this table (remoting response code, gRPC Code, HTTP status), so the three front ends never disagree.
-// Remoting codes are RocketMQ's ResponseCode values; gRPC codes are apache.rocketmq.v2.Code values.
+// Remoting codes are RocketMQ's ResponseCode values; gRPC codes are apache.rocketmq.v2.Code values (every one
+// must exist in definition.proto's enum Code: the official clients treat unknown codes as "unsupported").
 
 export interface ErrorSpec {
   retriable: boolean;
@@ -24,25 +25,25 @@ export const ErrorCatalog = {
   MESSAGE_TOO_LARGE: {
     retriable: false,
     remoting: 13,
-    grpc: 41300,
+    grpc: 41301,
     http: 413,
     message: "message body too large",
   },
   PROPERTIES_TOO_LARGE: {
     retriable: false,
     remoting: 13,
-    grpc: 41302,
+    grpc: 43101,
     http: 413,
     message: "message properties too large",
   },
   SERVICE_NOT_AVAILABLE: {
     retriable: true,
     remoting: 14,
-    grpc: 50300,
+    grpc: 50001,
     http: 503,
     message: "service not available",
   },
-  DISK_FULL: { retriable: true, remoting: 14, grpc: 50300, http: 507, message: "disk is full" },
+  DISK_FULL: { retriable: true, remoting: 14, grpc: 50001, http: 507, message: "disk is full" },
   STORE_WRITE_FAILED: {
     retriable: true,
     remoting: 14,
@@ -53,11 +54,11 @@ export const ErrorCatalog = {
   FLUSH_DISK_TIMEOUT: {
     retriable: true,
     remoting: 10,
-    grpc: 50400,
+    grpc: 50401,
     http: 504,
     message: "flush to disk timed out",
   },
-  STORE_CLOSED: { retriable: true, remoting: 14, grpc: 50300, http: 503, message: "store is shut down" },
+  STORE_CLOSED: { retriable: true, remoting: 14, grpc: 50001, http: 503, message: "store is shut down" },
   TOPIC_NOT_EXIST: {
     retriable: false,
     remoting: 17,
@@ -76,7 +77,7 @@ export const ErrorCatalog = {
   SUBSCRIPTION_PARSE_FAILED: {
     retriable: false,
     remoting: 23,
-    grpc: 40004,
+    grpc: 40010,
     http: 400,
     message: "subscription expression could not be parsed",
   },
@@ -87,10 +88,10 @@ export const ErrorCatalog = {
     http: 404,
     message: "subscription does not exist",
   },
-  OFFSET_NOT_FOUND: { retriable: false, remoting: 22, grpc: 40401, http: 404, message: "no offset stored" },
+  OFFSET_NOT_FOUND: { retriable: false, remoting: 22, grpc: 40404, http: 404, message: "no offset stored" },
   MESSAGE_NOT_FOUND: { retriable: false, remoting: 1, grpc: 40401, http: 404, message: "message not found" },
-  ILLEGAL_TOPIC: { retriable: false, remoting: 13, grpc: 40001, http: 400, message: "illegal topic name" },
-  ILLEGAL_GROUP: { retriable: false, remoting: 13, grpc: 40002, http: 400, message: "illegal group name" },
+  ILLEGAL_TOPIC: { retriable: false, remoting: 13, grpc: 40002, http: 400, message: "illegal topic name" },
+  ILLEGAL_GROUP: { retriable: false, remoting: 13, grpc: 40003, http: 400, message: "illegal group name" },
   // A receipt handle that was never issued, was superseded by a later delivery or change, or was already acked.
   INVALID_RECEIPT_HANDLE: {
     retriable: false,

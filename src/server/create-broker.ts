@@ -1,9 +1,10 @@
-// Composition root of a broker: the broker semantics (src/broker) behind the remoting server (and the HTTP endpoint
-// when asked for), registered with every NameServer at start, every registerIntervalMs, and whenever its topics
-// change. Reads no env or argv.
+// Composition root of a broker: the broker semantics (src/broker) behind the remoting server, the gRPC endpoint
+// (RocketMQ 5.x clients) and, when asked for, the HTTP endpoint; registered with every NameServer at start, every
+// registerIntervalMs, and whenever its topics change. Reads no env or argv.
 import { fileURLToPath } from "node:url";
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
+import { GrpcServer } from "../protocol/grpc/server.js";
 import { RemotingClient } from "../protocol/remoting/client.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
@@ -29,6 +30,9 @@ export interface BrokerServer {
   readonly broker: Broker;
   /** The remoting port, once started. */
   readonly port: number;
+  /** The gRPC port, once started. */
+  readonly grpcPort: number;
+  readonly grpc: GrpcServer;
   /** The HTTP endpoint's port, once started (0 when it is not served). */
   readonly httpPort: number;
   start(): Promise<void>;
@@ -49,6 +53,7 @@ export function createBroker(
   const broker = new Broker(config);
   const server = new RemotingServer({ logger });
   registerBrokerHandlers(server, broker);
+  const grpc = new GrpcServer(broker, { logger });
   const client = new RemotingClient({ logger });
   const registration = new NamesrvRegistration(broker, client, logger);
   let port = 0;
@@ -57,6 +62,7 @@ export function createBroker(
   notifyAlarms(broker.alarms, logger, opts.alarmWebhook);
   const connections = () => ({
     remoting: server.connections.size,
+    grpc: grpc.sessionCount,
     http: http?.connections ?? 0,
   });
   const cluster = async (): Promise<ClusterBroker[]> => {
@@ -97,8 +103,12 @@ export function createBroker(
   };
   return {
     broker,
+    grpc,
     get port() {
       return port;
+    },
+    get grpcPort() {
+      return grpc.port;
     },
     get httpPort() {
       return http?.port ?? 0;
@@ -106,6 +116,7 @@ export function createBroker(
     async start() {
       port = await server.listen(broker.config.port, broker.config.listenHost);
       broker.setAdvertisedPort(port);
+      await grpc.listen(broker.config.grpcPort, broker.config.listenHost);
       broker.start();
       if (opts.http) {
         const m = createMetrics(broker, connections);
@@ -133,6 +144,7 @@ export function createBroker(
     },
     async stop() {
       await registration.stop();
+      await grpc.close();
       await http?.close();
       metrics?.stop();
       await server.close();

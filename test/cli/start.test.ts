@@ -29,7 +29,12 @@ function freePort(): Promise<number> {
 test("start: ready line, a working broker behind the NameServer, clean stop on SIGTERM", async (t) => {
   const { dir, cleanup } = tempDir("rmq-cli-");
   t.after(cleanup);
-  const [nsPort, brokerPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const [nsPort, brokerPort, grpcPort, httpPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   // Settings come from a file, then the environment, then flags: the flag's port must win over the file's.
   const config = join(dir, "settings.json");
   writeFileSync(config, JSON.stringify({ namesrvPort: 1, logLevel: "info", flushMode: "sync" }));
@@ -44,6 +49,8 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
       join(dir, "data"),
       "--namesrv-port",
       String(nsPort),
+      "--grpc-port",
+      String(grpcPort),
       "--host",
       "127.0.0.1",
       "--http-port",
@@ -66,6 +73,7 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
   }
   assert.match(out, new RegExp(`NameServer 127\\.0\\.0\\.1:${nsPort}`));
   assert.match(out, new RegExp(`127\\.0\\.0\\.1:${brokerPort}`));
+  assert.match(out, new RegExp(`127\\.0\\.0\\.1:${grpcPort} \\(gRPC\\)`));
   assert.ok(existsSync(join(dir, "data", "store", "abort")), "the store is open");
 
   const client = new RemotingClient();

@@ -9,13 +9,21 @@ export async function startBroker(
   overrides: Partial<BrokerConfig> = {},
   dataDir?: string,
   endpoints: { http?: Partial<HttpEndpointConfig>; alarmWebhook?: string } = {},
-): Promise<{ server: BrokerServer; addr: string; dataDir: string; stop: () => Promise<void> }> {
+): Promise<{
+  server: BrokerServer;
+  addr: string;
+  /** The gRPC endpoint ("127.0.0.1:port"). */
+  grpcAddr: string;
+  dataDir: string;
+  stop: () => Promise<void>;
+}> {
   const tmp = dataDir ? undefined : tempDir("rmq-broker-");
   const dir = dataDir ?? tmp!.dir;
   const server = createBroker(
     {
       dataDir: dir,
       port: 0,
+      grpcPort: 0,
       listenHost: "127.0.0.1",
       advertisedHost: "127.0.0.1",
       store: {
@@ -35,6 +43,7 @@ export async function startBroker(
   return {
     server,
     addr: `127.0.0.1:${server.port}`,
+    grpcAddr: `127.0.0.1:${server.grpcPort}`,
     dataDir: dir,
     stop: async () => {
       await server.stop();

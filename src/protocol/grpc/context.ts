@@ -1,0 +1,39 @@
+// What every gRPC handler gets: the broker, the live telemetry sessions, the caller's identity and the address
+// this endpoint advertises in routes.
+import type * as grpc from "@grpc/grpc-js";
+import type { Broker } from "../../broker/broker.js";
+import { hostAddress } from "../../common/socket-address.js";
+import type { HostAddress } from "../../common/socket-address.js";
+import type { RemotingLogger } from "../remoting/logger.js";
+import type { ReceivePolls } from "./receive-polls.js";
+import type { SessionRegistry } from "./telemetry-session.js";
+
+export interface GrpcContext {
+  readonly broker: Broker;
+  readonly sessions: SessionRegistry;
+  readonly polls: ReceivePolls;
+  readonly logger: RemotingLogger;
+  /** Host and port clients reach this endpoint on (advertised host, bound gRPC port). */
+  endpoint(): { host: string; port: number };
+}
+
+/** Who made a call: the client id from x-mq-client-id (one per client instance) and the peer address. */
+export interface Caller {
+  clientId: string | undefined;
+  peer: string;
+}
+
+export function callerOf(call: { metadata: grpc.Metadata; getPeer(): string }): Caller {
+  const id = call.metadata.get("x-mq-client-id")[0];
+  return { clientId: typeof id === "string" && id.length > 0 ? id : undefined, peer: call.getPeer() };
+}
+
+/** The peer as records store born hosts ("1.2.3.4:5678", "[::1]:5678"); undefined when it is not an IP. */
+export function peerHost(peer: string): HostAddress | undefined {
+  const at = peer.lastIndexOf(":");
+  try {
+    return hostAddress(peer.slice(0, at).replace(/^\[|\]$/g, ""), Number(peer.slice(at + 1)));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,51 @@
+// SendMessage: each Message is stored through Broker.sendMessage (one entry per message, in order). The entry
+// echoes the client's message_id (its SendReceipt shows what the server returns); a transactional message's
+// entry carries the transaction id EndTransaction and check-backs use. The sender's telemetry session is
+// registered as a producer of the topic, so transaction checks can reach it.
+import type { GrpcContext, Caller } from "./context.js";
+import { peerHost } from "./context.js";
+import { decodeSendMessage } from "./message-codec.js";
+import { OK, badRequest, combinedStatus, statusOf } from "./status.js";
+import { encodeTransactionId } from "./transaction-ids.js";
+import type { SendMessageRequest, SendResultEntry, Status } from "./wire-types.js";
+
+const MAX_MESSAGES_PER_REQUEST = 1024;
+
+export async function sendMessage(
+  ctx: GrpcContext,
+  req: SendMessageRequest,
+  caller: Caller,
+): Promise<{ status: Status; entries: SendResultEntry[] }> {
+  const messages = req.messages ?? [];
+  if (messages.length === 0) throw badRequest("messages is empty");
+  if (messages.length > MAX_MESSAGES_PER_REQUEST)
+    throw badRequest(`at most ${MAX_MESSAGES_PER_REQUEST} messages per request`);
+  const born = peerHost(caller.peer);
+  const session = ctx.sessions.get(caller.clientId);
+  // Decoding is synchronous and sendMessage appends before its first await: the messages keep their order.
+  const entries = await Promise.all(
+    messages.map(async (m): Promise<SendResultEntry> => {
+      let messageId = m.systemProperties?.messageId;
+      try {
+        const d = decodeSendMessage(m, born);
+        messageId = d.messageId;
+        session?.addProducerTopic(d.request.topic);
+        const r = await ctx.broker.sendMessage(d.request);
+        const entry: SendResultEntry = { status: OK, messageId, offset: r.queueOffset };
+        if (r.transactionId !== undefined)
+          entry.transactionId = encodeTransactionId({
+            halfQueueOffset: r.queueOffset,
+            commitLogOffset: r.phyOffset,
+          });
+        return entry;
+      } catch (e) {
+        return { status: statusOf(e), ...(messageId ? { messageId } : {}) };
+      }
+    }),
+  );
+  const status = combinedStatus(
+    entries.map((e) => e.status),
+    "messages",
+  );
+  return { status, entries };
+}
