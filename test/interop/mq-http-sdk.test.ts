@@ -10,6 +10,13 @@ import { Producer } from "../../src/client/producer.js";
 import { Message } from "../../src/client/message.js";
 import type { HttpSdk, HttpSdkError, HttpSdkMessage, MQConsumer } from "./mq-http-sdk.js";
 import { startCluster } from "../support/cluster-fixture.js";
+import { quietLogger, receiveN, rocketmqClient, startSimpleConsumer } from "../support/rocketmq-client.js";
+
+function keyed(key: string) {
+  const props = new sdk.MessageProperties();
+  props.messageKey(key);
+  return props;
+}
 
 const require = createRequire(import.meta.url);
 const sdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
@@ -291,6 +298,42 @@ test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {
   assert.equal(viaHttp[0]?.MessageBody, "from-remoting");
   assert.equal(viaHttp[0]?.MessageKey, "k-remoting");
   assert.deepEqual(viaHttp[0]?.Properties, { color: "red" });
+});
+
+test("cross-protocol: HTTP to gRPC and gRPC to HTTP", async (t) => {
+  const { c, client, cleanup } = await cluster(t);
+  const { client: grpc } = rocketmqClient();
+  const topic = "HttpGrpc";
+  await client.getProducer("", topic).publishMessage("from-http", "TagH", keyed("k-http"));
+  const consumer = await startSimpleConsumer(c.broker.grpcAddr, "GID_HG_G", { [topic]: "*" });
+  const producer = new grpc.Producer({
+    endpoints: c.broker.grpcAddr,
+    namespace: "",
+    topic,
+    logger: quietLogger,
+  });
+  await producer.startup();
+  cleanup.push(
+    () => consumer.shutdown(),
+    () => producer.shutdown(),
+  );
+  const viaGrpc = await receiveN(consumer, 1, 30_000);
+  assert.equal(viaGrpc[0]?.body.toString(), "from-http");
+  assert.equal(viaGrpc[0]?.tag, "TagH");
+  assert.deepEqual(viaGrpc[0]?.keys, ["k-http"]);
+  await consumer.ack(viaGrpc[0]!);
+  const sent = await producer.send({
+    topic,
+    tag: "TagG",
+    keys: ["k-grpc"],
+    properties: new Map([["color", "blue"]]),
+    body: Buffer.from("from-grpc"),
+  });
+  const viaHttp = await consumeUntil(client.getConsumer("", topic, "GID_HG_H", "TagG"), 1, 10_000);
+  assert.equal(viaHttp[0]?.MessageBody, "from-grpc");
+  assert.equal(viaHttp[0]?.MessageId, sent.messageId, "one message id across protocols");
+  assert.equal(viaHttp[0]?.MessageKey, "k-grpc");
+  assert.deepEqual(viaHttp[0]?.Properties, { color: "blue" });
 });
 
 test("bad input gets an XML error and the endpoint keeps serving", async (t) => {
