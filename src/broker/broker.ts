@@ -291,6 +291,56 @@ export class Broker {
     return this.put(input);
   }
 
+  /**
+   * A batch send (SEND_BATCH_MESSAGE): every message to one queue of `base.topic`, appended together in one store
+   * call, so they land back to back and succeed or fail as one. Batches of timed, delayed or transactional
+   * messages (which RocketMQ refuses in a batch) and sends to retry or dead-letter topics go one by one.
+   */
+  async sendBatch(
+    base: SendRequest,
+    messages: { flag: number; body: Buffer; properties: string }[],
+  ): Promise<SendResult[]> {
+    const special = (p: string) =>
+      p.includes(Prop.TRAN_MSG) ||
+      p.includes(Prop.DELAY) ||
+      p.includes("TIMER_") ||
+      p.includes(Prop.START_DELIVER_TIME);
+    const tc0 = this.topics.get(base.topic);
+    if (
+      messages.some((m) => special(m.properties)) ||
+      isSystemTopic(base.topic) ||
+      base.topic.startsWith(RETRY_PREFIX) ||
+      base.topic.startsWith(DLQ_PREFIX) ||
+      (base.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK
+    ) {
+      // Still one queue for the whole batch (a queue id past the topic's queues is taken modulo their count).
+      const queueId = base.queueId >= 0 ? base.queueId : Math.floor(Math.random() * 1024);
+      return Promise.all(messages.map((m) => this.sendMessage({ ...base, ...m, queueId })));
+    }
+    const problem = tc0 ? undefined : topicNameProblem(base.topic);
+    if (problem) throw new BrokerError("ILLEGAL_TOPIC", problem);
+    const tc = tc0 ?? this.topics.getOrCreate(base.topic);
+    if (!(tc.perm & Perm.WRITE))
+      throw new BrokerError("NO_PERMISSION", `topic ${base.topic} is not writable`);
+    const queueId =
+      Number.isInteger(base.queueId) && base.queueId >= 0
+        ? base.queueId % tc.writeQueueNums
+        : Math.floor(Math.random() * tc.writeQueueNums);
+    const inputs = messages.map((m) => this.toInput({ ...base, ...m }, queueId));
+    const t0 = this.stats.sendLatency ? performance.now() : 0;
+    const stored = await this.store.putMessages(inputs);
+    this.stats.sendLatency?.(performance.now() - t0);
+    this.stats.produce(base.topic, stored.length);
+    return stored.map((r, i) => ({
+      msgId: r.offsetMsgId,
+      topic: base.topic,
+      queueId,
+      queueOffset: r.queueOffset,
+      phyOffset: r.phyOffset,
+      uniqKey: getProperty(inputs[i]!.properties ?? "", Prop.UNIQ_KEY),
+    }));
+  }
+
   private toInput(req: SendRequest, queueId = req.queueId): PutMessageInput {
     const input: PutMessageInput = {
       topic: req.topic,

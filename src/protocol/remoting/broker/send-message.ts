@@ -155,15 +155,8 @@ export function decodeBatchBody(body: Buffer): { flag: number; body: Buffer; pro
 
 async function sendBatch(broker: Broker, req: RemotingCommand, base: SendRequest): Promise<RemotingCommand> {
   const msgs = decodeBatchBody(req.body ?? Buffer.alloc(0));
-  // A batch goes to one queue: choose it once so every message lands together.
-  const tc = broker.topics.getOrCreate(base.topic);
-  const queueId =
-    base.queueId >= 0 ? base.queueId % tc.writeQueueNums : Math.floor(Math.random() * tc.writeQueueNums);
-  const results = await Promise.all(
-    msgs.map((m) =>
-      broker.sendMessage({ ...base, queueId, flag: m.flag, body: m.body, properties: m.properties }),
-    ),
-  );
+  const results = await broker.sendBatch(base, msgs);
+  const queueId = results[0]!.queueId;
   return createResponse(
     req,
     ResponseCode.SUCCESS,
