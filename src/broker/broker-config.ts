@@ -43,6 +43,8 @@ export interface BrokerConfig {
   transactionCheckIntervalMs: number;
   /** Checks before an unresolved half message is discarded (15). */
   transactionCheckMax: number;
+  /** How often backlog alarm rules are evaluated (10 s). */
+  alarmCheckIntervalMs: number;
   /** Where the store and the config files live. */
   dataDir: string;
   /** Store settings (dir is dataDir/store unless given). */
@@ -72,6 +74,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     transactionTimeoutMs: 6000,
     transactionCheckIntervalMs: 5000,
     transactionCheckMax: 15,
+    alarmCheckIntervalMs: 10_000,
     dataDir,
     store: {},
   };

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
 import { javaStringHashCode } from "../common/java-hash.js";
 import { createOffsetMsgId } from "../common/message-id.js";
-import { SysFlag, decodeRecord } from "../common/message-record.js";
+import { Pos, SysFlag, decodeRecord, storeTimestampPos } from "../common/message-record.js";
+import { readInt64BE } from "../common/int64.js";
 import type { MessageRecord } from "../common/message-record.js";
 import { Prop, decodeProperties, encodeProperties, getProperty } from "../common/properties.js";
 import type { HostAddress } from "../common/socket-address.js";
@@ -31,6 +32,9 @@ import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
 import { DelayService } from "./delay-service.js";
 import { GroupManager } from "./group-manager.js";
 import { OffsetManager } from "./offset-manager.js";
+import { AlarmService } from "./ops/alarms.js";
+import { BrokerStats } from "./ops/broker-stats.js";
+import { groupLag } from "./ops/group-info.js";
 import { PopService } from "./pop/pop-service.js";
 import type { ReceiveRequest, ReceivedMessage } from "./pop/pop-types.js";
 import { PullHold } from "./pull-hold.js";
@@ -143,6 +147,8 @@ export class Broker {
   readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
   readonly pop: PopService;
+  readonly stats = new BrokerStats();
+  readonly alarms: AlarmService;
   private readonly hold = new PullHold();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -169,6 +175,7 @@ export class Broker {
       maxChecks: c.transactionCheckMax,
       tickMs: Math.min(500, c.transactionCheckIntervalMs),
     });
+    this.alarms = new AlarmService(io, configDir, (group, topic, now) => groupLag(this, group, topic, now));
     this.pop = new PopService(
       {
         store: this.store,
@@ -206,6 +213,7 @@ export class Broker {
     this.timer.start();
     this.transactions.start();
     this.pop.start();
+    this.alarms.start(this.config.alarmCheckIntervalMs);
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
       t.unref();
@@ -221,6 +229,17 @@ export class Broker {
   // ---- send -----------------------------------------------------------------------------------------------
 
   async sendMessage(req: SendRequest): Promise<SendResult> {
+    const observe = this.stats.sendLatency;
+    if (!observe) return this.send(req);
+    const t0 = performance.now();
+    try {
+      return await this.send(req);
+    } finally {
+      observe(performance.now() - t0);
+    }
+  }
+
+  private async send(req: SendRequest): Promise<SendResult> {
     // Topics already in the table were validated when they were created.
     const problem = this.topics.get(req.topic) ? undefined : topicNameProblem(req.topic);
     if (problem) throw new BrokerError("ILLEGAL_TOPIC", problem);
@@ -293,6 +312,7 @@ export class Broker {
     queueId = stored.queueId,
   ): Promise<SendResult> {
     const r = await this.store.putMessage(stored);
+    this.stats.produce(topic);
     return {
       msgId: r.offsetMsgId,
       topic,
@@ -344,7 +364,19 @@ export class Broker {
       );
       r = this.pullOnce(req, max, filter);
     }
+    this.countDelivered(req.group, req.topic, r.messages);
     return r;
+  }
+
+  private countDelivered(group: string, topic: string, messages: Buffer[]): void {
+    const first = messages[0];
+    if (!first) return;
+    this.stats.consume(group, topic, messages.length);
+    const observe = this.stats.endToEndLatency;
+    if (observe) {
+      const stored = readInt64BE(first, storeTimestampPos(first.readInt32BE(Pos.SYS_FLAG)));
+      observe(Date.now() - stored);
+    }
   }
 
   private pullOnce(req: PullRequest, max: number, filter: MessageFilter | undefined): PullResult {
@@ -396,6 +428,12 @@ export class Broker {
   resetOffsetByTime(group: string, topic: string, timestamp: number): Map<number, number> {
     const tc = this.topics.get(topic);
     if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", topic);
+    if (this.clients.consumers.get(group)?.messageModel === "BROADCASTING") {
+      throw new BrokerError(
+        "BAD_REQUEST",
+        `group ${group} consumes in BROADCASTING mode: each client keeps its own offsets, so the broker cannot reset them`,
+      );
+    }
     const out = new Map<number, number>();
     this.pop.forget(group, topic);
     for (let q = 0; q < tc.readQueueNums; q++) {
@@ -442,7 +480,10 @@ export class Broker {
         // The retry topic must be routable as soon as a clustering group appears (clients subscribe to it).
         this.topics.getOrCreateSystem(retryTopic(c.groupName), g.retryQueueNums);
       }
-      this.clients.registerConsumer(c, info);
+      this.clients.registerConsumer(c, {
+        ...info,
+        subscriptions: c.subscriptions.map((s) => `${s.topic} ${s.expressionType} ${s.subString}`),
+      });
     }
   }
 
@@ -546,7 +587,12 @@ export class Broker {
 
   /** Receives up to `batchSize` visible messages, long polling when there are none. */
   async receiveMessages(req: ReceiveRequest): Promise<ReceivedMessage[]> {
-    return this.pop.receive(req);
+    const got = await this.pop.receive(req);
+    if (got.length > 0) {
+      this.stats.consume(req.group, req.topic, got.length);
+      this.stats.endToEndLatency?.(Date.now() - got[0]!.record.storeTimestamp);
+    }
+    return got;
   }
 
   /** Acks a received message for good; a stale or unknown handle is INVALID_RECEIPT_HANDLE. */
@@ -724,6 +770,7 @@ export class Broker {
     this.timers = [];
     this.hold.wakeAll();
     this.delay.stop();
+    this.alarms.stop();
     await this.pop.stop();
     await this.transactions.stop();
     await this.timer.stop();

@@ -22,6 +22,8 @@ export interface ClientInfo {
   language: string;
   version: number;
   lastUpdate: number;
+  /** A consumer's own subscriptions ("topic type expression"), to tell whether a group's clients agree. */
+  subscriptions?: string[];
 }
 
 export interface ConsumerGroupInfo {

@@ -7,6 +7,7 @@ import { createNamesrv } from "../namesrv/namesrv.js";
 import { parseAccounts } from "../protocol/http/http-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
+import { AdminError, adminCommand } from "./admin.js";
 import { loadSettings } from "./settings.js";
 import type { Settings } from "./settings.js";
 
@@ -22,6 +23,7 @@ function commonOptions(cmd: Command): Command {
     .option("--grpc-port <port>", "gRPC port, reserved (default 8081)")
     .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
     .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
+    .option("--alarm-webhook <url>", "POST backlog alarm events (JSON) to this URL")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
     .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
     .option("--namesrv <addrs>", "NameServers for the broker, 'a:9876;b:9876'")
@@ -42,6 +44,7 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
       httpAccounts: opts["httpAccounts"],
+      alarmWebhook: opts["alarmWebhook"],
       host: opts["host"],
       advertisedHost: opts["advertisedHost"],
       namesrv: opts["namesrv"],
@@ -89,6 +92,7 @@ async function runBroker(
     {
       logger: log.child("broker"),
       http: { port: s.httpPort, host: s.host, accounts: parseAccounts(s.httpAccounts) },
+      ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),
     },
   );
   await b.start();
@@ -152,10 +156,11 @@ async function main(): Promise<void> {
       stopOnSignals([await runBroker(s, s.namesrv, log)], log);
     },
   );
+  program.addCommand(adminCommand());
   await program.parseAsync(process.argv);
 }
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof AdminError ? e.exitCode : 1);
 });

@@ -13,6 +13,12 @@ import type { HttpEndpointConfig } from "../protocol/http/http-config.js";
 import { startHttpEndpoint } from "../protocol/http/server.js";
 import type { HttpEndpoint } from "../protocol/http/server.js";
 import { NamesrvRegistration } from "./namesrv-registration.js";
+import { registerAdminRoutes } from "../protocol/http/admin/admin-routes.js";
+import type { ClusterBroker } from "../protocol/http/admin/admin-routes.js";
+import { getBrokerClusterInfo, getRouteInfoByTopic } from "../protocol/remoting/namesrv/namesrv-client.js";
+import { notifyAlarms } from "./alarm-notifier.js";
+import { createMetrics } from "./metrics.js";
+import type { BrokerMetrics } from "./metrics.js";
 
 export interface BrokerServer {
   readonly broker: Broker;
@@ -26,7 +32,13 @@ export interface BrokerServer {
 
 export function createBroker(
   config: Partial<BrokerConfig> & { dataDir: string },
-  opts: { logger?: RemotingLogger; http?: Partial<HttpEndpointConfig> } = {},
+  opts: {
+    logger?: RemotingLogger;
+    /** Serve the HTTP protocol, the admin API, /metrics and the console on this port. */
+    http?: Partial<HttpEndpointConfig>;
+    /** POSTed to when a backlog alarm fires or clears. */
+    alarmWebhook?: string;
+  } = {},
 ): BrokerServer {
   const logger = opts.logger ?? silentLogger;
   const broker = new Broker(config);
@@ -36,6 +48,48 @@ export function createBroker(
   const registration = new NamesrvRegistration(broker, client, logger);
   let port = 0;
   let http: HttpEndpoint | undefined;
+  let metrics: BrokerMetrics | undefined;
+  notifyAlarms(broker.alarms, logger, opts.alarmWebhook);
+  const connections = () => ({
+    remoting: server.connections.size,
+    http: http?.connections ?? 0,
+  });
+  const cluster = async (): Promise<ClusterBroker[]> => {
+    const self: ClusterBroker = {
+      cluster: broker.config.clusterName,
+      name: broker.config.brokerName,
+      id: broker.config.brokerId,
+      addr: broker.address,
+    };
+    for (const ns of broker.config.namesrvAddrs) {
+      try {
+        const info = await getBrokerClusterInfo(client, ns);
+        const out: ClusterBroker[] = [];
+        for (const [cname, names] of Object.entries(info.clusterAddrTable)) {
+          for (const name of names) {
+            const bd = info.brokerAddrTable[name];
+            for (const [id, addr] of Object.entries(bd?.brokerAddrs ?? {})) {
+              out.push({ cluster: cname, name, id: Number(id), addr });
+            }
+          }
+        }
+        return out;
+      } catch {
+        // Try the next NameServer; with none reachable, this broker alone.
+      }
+    }
+    return [self];
+  };
+  const route = async (topic: string) => {
+    for (const ns of broker.config.namesrvAddrs) {
+      try {
+        return await getRouteInfoByTopic(client, ns, topic);
+      } catch {
+        // next
+      }
+    }
+    return undefined;
+  };
   return {
     broker,
     get port() {
@@ -49,9 +103,23 @@ export function createBroker(
       broker.setAdvertisedPort(port);
       broker.start();
       if (opts.http) {
+        const m = createMetrics(broker, connections);
+        metrics = m;
         http = await startHttpEndpoint(
           broker,
           httpEndpointConfig({ host: broker.config.listenHost, ...opts.http }),
+          (app) =>
+            registerAdminRoutes(app, {
+              broker,
+              cluster,
+              route,
+              connections,
+              rates: () => m.rates(),
+              metricsText: async () => ({
+                contentType: m.registry.contentType,
+                text: await m.registry.metrics(),
+              }),
+            }),
         );
       }
       await registration.start();
@@ -59,6 +127,7 @@ export function createBroker(
     async stop() {
       await registration.stop();
       await http?.close();
+      metrics?.stop();
       await server.close();
       await broker.stop();
       client.close();

@@ -8,7 +8,7 @@ import { tempDir } from "./temp-dir.js";
 export async function startBroker(
   overrides: Partial<BrokerConfig> = {},
   dataDir?: string,
-  endpoints: { http?: Partial<HttpEndpointConfig> } = {},
+  endpoints: { http?: Partial<HttpEndpointConfig>; alarmWebhook?: string } = {},
 ): Promise<{ server: BrokerServer; addr: string; dataDir: string; stop: () => Promise<void> }> {
   const tmp = dataDir ? undefined : tempDir("rmq-broker-");
   const dir = dataDir ?? tmp!.dir;
@@ -26,7 +26,10 @@ export async function startBroker(
       },
       ...overrides,
     },
-    { ...(endpoints.http ? { http: { port: 0, host: "127.0.0.1", ...endpoints.http } } : {}) },
+    {
+      ...(endpoints.http ? { http: { port: 0, host: "127.0.0.1", ...endpoints.http } } : {}),
+      ...(endpoints.alarmWebhook ? { alarmWebhook: endpoints.alarmWebhook } : {}),
+    },
   );
   await server.start();
   return {

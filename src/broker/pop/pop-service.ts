@@ -451,6 +451,17 @@ export class PopService {
     return n;
   }
 
+  /** The in-flight state of one message for a group, if it is in flight. */
+  inFlightAt(
+    group: string,
+    topic: string,
+    queueId: number,
+    offset: number,
+  ): { attempt: number; invisibleUntil: number; firstDeliveredAt: number } | undefined {
+    const e = this.queues.get(PopService.key(group, topic, queueId))?.inflight.get(offset);
+    return e && { attempt: e.attempt, invisibleUntil: e.deadline, firstDeliveredAt: e.firstAt };
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

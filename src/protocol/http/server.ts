@@ -2,7 +2,7 @@
 // error as an XML <Error> with Content-Type text/xml, which is all the SDKs look at.
 import { randomBytes } from "node:crypto";
 import Fastify from "fastify";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Broker } from "../../broker/broker.js";
 import { UniqueIdGenerator } from "../../common/message-id.js";
 import { hostAddress } from "../../common/socket-address.js";
@@ -18,6 +18,8 @@ const XML = "text/xml;charset=utf-8";
 
 export interface HttpEndpoint {
   readonly port: number;
+  /** Open client connections. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,14 @@ function remote(req: FastifyRequest): HostAddress {
   }
 }
 
-export async function startHttpEndpoint(broker: Broker, config: HttpEndpointConfig): Promise<HttpEndpoint> {
+/**
+ * Serves the MQ HTTP protocol; `more` mounts other routes on the same port (the admin API, metrics, the console).
+ */
+export async function startHttpEndpoint(
+  broker: Broker,
+  config: HttpEndpointConfig,
+  more?: (app: FastifyInstance) => void | Promise<void>,
+): Promise<HttpEndpoint> {
   const ctx: HttpContext = { broker, config, ids: new UniqueIdGenerator(broker.storeHost.ip) };
   const app = Fastify({
     // The body holds one message of up to maxBodyBytes, XML-wrapped (and possibly escaped).
@@ -108,12 +117,21 @@ export async function startHttpEndpoint(broker: Broker, config: HttpEndpointConf
     },
   });
 
+  await more?.(app);
+  let open = 0;
+  app.server.on("connection", (s) => {
+    open++;
+    s.on("close", () => open--);
+  });
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   port = typeof addr === "object" && addr ? addr.port : config.port;
   return {
     get port() {
       return port;
+    },
+    get connections() {
+      return open;
     },
     close: () => app.close(),
   };

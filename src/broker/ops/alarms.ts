@@ -1,0 +1,152 @@
+// Backlog alarms: rules per consumer group (backlog over N messages, or the oldest un-consumed message older than
+// T), persisted to config/alarms.json and evaluated on a timer. A rule fires when its condition holds and clears
+// when it stops holding; each transition is reported to the listeners (log, webhook, metrics).
+import { randomUUID } from "node:crypto";
+import { BrokerError } from "../../common/errors.js";
+import type { FileIO } from "../../store/file-io.js";
+import { JsonFile } from "../json-file.js";
+
+export interface AlarmRule {
+  id: string;
+  group: string;
+  /** One topic of the group, or all the topics it consumes. */
+  topic?: string;
+  /** Fires when the backlog exceeds this many messages. */
+  maxBacklog?: number;
+  /** Fires when the oldest un-consumed message is older than this, ms. */
+  maxLagMs?: number;
+}
+
+export interface GroupLag {
+  backlog: number;
+  /** Age of the oldest un-consumed message, ms (0 when there is none). */
+  lagMs: number;
+}
+
+export interface AlarmStatus {
+  rule: AlarmRule;
+  firing: boolean;
+  /** When it last fired or cleared. */
+  since: number;
+  value: GroupLag;
+  reason: string;
+}
+
+export type AlarmListener = (event: "fired" | "cleared", status: AlarmStatus) => void;
+
+export class AlarmService {
+  private readonly rules = new Map<string, AlarmRule>();
+  private readonly state = new Map<string, AlarmStatus>();
+  private readonly listeners: AlarmListener[] = [];
+  private readonly file: JsonFile<{ rules: AlarmRule[] }>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    io: FileIO,
+    configDir: string,
+    private readonly lagOf: (group: string, topic: string | undefined, now: number) => GroupLag,
+  ) {
+    this.file = new JsonFile(io, configDir, "alarms.json");
+    for (const r of this.file.read()?.rules ?? []) this.rules.set(r.id, r);
+  }
+
+  onTransition(l: AlarmListener): void {
+    this.listeners.push(l);
+  }
+
+  list(): AlarmRule[] {
+    return [...this.rules.values()];
+  }
+
+  /** Adds or replaces a rule; it needs a group and at least one threshold. */
+  put(rule: Omit<AlarmRule, "id"> & { id?: string }): AlarmRule {
+    if (!rule.group || typeof rule.group !== "string")
+      throw new BrokerError("BAD_REQUEST", "an alarm needs a group");
+    const positive = (v: unknown) =>
+      v === undefined || (typeof v === "number" && Number.isFinite(v) && v >= 0);
+    if (!positive(rule.maxBacklog) || !positive(rule.maxLagMs)) {
+      throw new BrokerError("BAD_REQUEST", "maxBacklog and maxLagMs must be non-negative numbers");
+    }
+    if (rule.maxBacklog === undefined && rule.maxLagMs === undefined) {
+      throw new BrokerError("BAD_REQUEST", "an alarm needs maxBacklog or maxLagMs");
+    }
+    const r: AlarmRule = {
+      id: rule.id || randomUUID(),
+      group: rule.group,
+      ...(rule.topic ? { topic: rule.topic } : {}),
+      ...(rule.maxBacklog !== undefined ? { maxBacklog: rule.maxBacklog } : {}),
+      ...(rule.maxLagMs !== undefined ? { maxLagMs: rule.maxLagMs } : {}),
+    };
+    this.rules.set(r.id, r);
+    this.state.delete(r.id);
+    this.persist();
+    return r;
+  }
+
+  remove(id: string): boolean {
+    const had = this.rules.delete(id);
+    this.state.delete(id);
+    if (had) this.persist();
+    return had;
+  }
+
+  /** The current state of every rule (evaluated at the last tick). */
+  statuses(): AlarmStatus[] {
+    return this.list().map(
+      (rule) =>
+        this.state.get(rule.id) ?? {
+          rule,
+          firing: false,
+          since: 0,
+          value: { backlog: 0, lagMs: 0 },
+          reason: "",
+        },
+    );
+  }
+
+  /** Evaluates every rule once and reports transitions. */
+  evaluate(now = Date.now()): void {
+    for (const rule of this.rules.values()) {
+      let value: GroupLag;
+      try {
+        value = this.lagOf(rule.group, rule.topic, now);
+      } catch {
+        continue;
+      }
+      const reasons: string[] = [];
+      if (rule.maxBacklog !== undefined && value.backlog > rule.maxBacklog) {
+        reasons.push(`backlog ${value.backlog} > ${rule.maxBacklog}`);
+      }
+      if (rule.maxLagMs !== undefined && value.lagMs > rule.maxLagMs) {
+        reasons.push(
+          `oldest un-consumed message ${Math.round(value.lagMs / 1000)} s old > ${rule.maxLagMs / 1000} s`,
+        );
+      }
+      const firing = reasons.length > 0;
+      const prev = this.state.get(rule.id);
+      const changed = (prev?.firing ?? false) !== firing;
+      const status: AlarmStatus = {
+        rule,
+        firing,
+        since: changed || !prev ? now : prev.since,
+        value,
+        reason: firing ? `${rule.group}${rule.topic ? `/${rule.topic}` : ""}: ${reasons.join("; ")}` : "",
+      };
+      this.state.set(rule.id, status);
+      if (changed) for (const l of this.listeners) l(firing ? "fired" : "cleared", status);
+    }
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.evaluate(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private persist(): void {
+    this.file.write({ rules: this.list() });
+  }
+}

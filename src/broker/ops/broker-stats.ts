@@ -1,0 +1,40 @@
+// Counters the broker keeps for operators: messages produced per topic and consumed per group and topic, and
+// optional observers for send and end-to-end latency (set by the metrics exporter; nothing is measured without one).
+
+export class BrokerStats {
+  readonly startedAt = Date.now();
+  /** topic → messages stored for it. */
+  readonly produced = new Map<string, number>();
+  /** group → topic → messages delivered to the group. */
+  readonly consumed = new Map<string, Map<string, number>>();
+  /** Called with the time a send took, ms. */
+  sendLatency: ((ms: number) => void) | undefined;
+  /** Called with store-to-delivery time of delivered messages (sampled per batch), ms. */
+  endToEndLatency: ((ms: number) => void) | undefined;
+
+  produce(topic: string, n = 1): void {
+    this.produced.set(topic, (this.produced.get(topic) ?? 0) + n);
+  }
+
+  consume(group: string, topic: string, n: number): void {
+    if (n <= 0) return;
+    let m = this.consumed.get(group);
+    if (!m) {
+      m = new Map();
+      this.consumed.set(group, m);
+    }
+    m.set(topic, (m.get(topic) ?? 0) + n);
+  }
+
+  get producedTotal(): number {
+    let n = 0;
+    for (const v of this.produced.values()) n += v;
+    return n;
+  }
+
+  get consumedTotal(): number {
+    let n = 0;
+    for (const m of this.consumed.values()) for (const v of m.values()) n += v;
+    return n;
+  }
+}

@@ -1,0 +1,137 @@
+// What operators ask about consumer groups: which exist, their clients and subscriptions (and whether the clients
+// agree on them), and their progress per queue (broker offset, consumer offset, backlog, last consume time).
+import { DLQ_PREFIX, RETRY_PREFIX } from "../../common/topic.js";
+import type { Broker } from "../broker.js";
+import type { GroupLag } from "./alarms.js";
+
+export interface GroupSummary {
+  group: string;
+  messageModel: string;
+  consumeType: string;
+  onlineClients: number;
+  /** Topics it subscribes to or has offsets on. */
+  topics: string[];
+  backlog: number;
+  fifo: boolean;
+  retryMaxTimes: number;
+}
+
+export interface QueueProgress {
+  topic: string;
+  queueId: number;
+  brokerOffset: number;
+  consumerOffset: number;
+  backlog: number;
+  /** Store time of the last message the group consumed on this queue (0 when none). */
+  lastConsumeTime: number;
+}
+
+export interface ClientView {
+  clientId: string;
+  language: string;
+  version: number;
+  remoteAddress: string;
+  lastHeartbeat: number;
+  subscriptions: string[];
+}
+
+export interface GroupClients {
+  group: string;
+  messageModel: string;
+  consumeType: string;
+  subscriptions: { topic: string; type: string; expression: string }[];
+  clients: ClientView[];
+  /** True when every online client subscribes to the same topics with the same expressions. */
+  consistent: boolean;
+}
+
+/** Topics a group consumes: from its subscriptions and its offsets (retry topics included). */
+export function groupTopics(b: Broker, group: string): string[] {
+  const topics = new Set<string>();
+  for (const p of b.offsets.pairs()) if (p.group === group) topics.add(p.topic);
+  for (const t of b.clients.consumers.get(group)?.subscriptions.keys() ?? []) topics.add(t);
+  return [...topics].filter((t) => b.topics.get(t)).sort();
+}
+
+export function groupProgress(b: Broker, group: string, topic?: string): QueueProgress[] {
+  const out: QueueProgress[] = [];
+  for (const t of topic ? [topic] : groupTopics(b, group)) {
+    for (const s of b.consumeStats(group, t)) {
+      out.push({
+        topic: s.topic,
+        queueId: s.queueId,
+        brokerOffset: s.brokerOffset,
+        consumerOffset: s.consumerOffset,
+        backlog: Math.max(0, s.brokerOffset - s.consumerOffset),
+        lastConsumeTime: s.lastTimestamp,
+      });
+    }
+  }
+  return out;
+}
+
+/** Backlog of a group (on one topic or all) and the age of its oldest un-consumed message. */
+export function groupLag(b: Broker, group: string, topic: string | undefined, now = Date.now()): GroupLag {
+  let backlog = 0;
+  let oldest = Infinity;
+  for (const p of groupProgress(b, group, topic)) {
+    if (p.backlog <= 0) continue;
+    backlog += p.backlog;
+    const at = b.store.getStoreTime(
+      p.topic,
+      p.queueId,
+      Math.max(p.consumerOffset, b.getMinOffset(p.topic, p.queueId)),
+    );
+    if (at !== undefined && at < oldest) oldest = at;
+  }
+  return { backlog, lagMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0 };
+}
+
+export function listGroups(b: Broker): GroupSummary[] {
+  const names = new Set<string>();
+  for (const g of b.groups.all()) names.add(g.groupName);
+  for (const g of b.clients.consumers.keys()) names.add(g);
+  for (const p of b.offsets.pairs()) names.add(p.group);
+  return [...names].sort().map((group) => {
+    const online = b.clients.consumers.get(group);
+    const cfg = b.groups.get(group);
+    const topics = groupTopics(b, group).filter(
+      (t) => !t.startsWith(RETRY_PREFIX) && !t.startsWith(DLQ_PREFIX),
+    );
+    return {
+      group,
+      messageModel: online?.messageModel ?? "CLUSTERING",
+      consumeType: online?.consumeType ?? "",
+      onlineClients: online?.clients.size ?? 0,
+      topics,
+      backlog: groupLag(b, group, undefined).backlog,
+      fifo: cfg?.consumeMessageOrderly ?? false,
+      retryMaxTimes: cfg?.retryMaxTimes ?? b.config.maxReconsumeTimes,
+    };
+  });
+}
+
+export function groupClients(b: Broker, group: string): GroupClients {
+  const g = b.clients.consumers.get(group);
+  const clients: ClientView[] = [...(g?.clients.values() ?? [])].map((c) => ({
+    clientId: c.clientId,
+    language: c.language,
+    version: c.version,
+    remoteAddress: c.channel.remoteAddress,
+    lastHeartbeat: c.lastUpdate,
+    subscriptions: [...(c.subscriptions ?? [])].sort(),
+  }));
+  const signatures = new Set(clients.map((c) => c.subscriptions.join("\n")));
+  return {
+    group,
+    messageModel: g?.messageModel ?? "CLUSTERING",
+    consumeType: g?.consumeType ?? "",
+    subscriptions: [...(g?.subscriptions.values() ?? [])].map((s) => ({
+      topic: s.topic,
+      type: s.expressionType,
+      expression: s.subString,
+    })),
+    clients,
+    consistent: signatures.size <= 1,
+  };
+}
