@@ -248,8 +248,9 @@ async function main(): Promise<void> {
               CASE_CAP_SECONDS * 1000,
             );
           });
+          const t0 = Date.now();
           const res = await Promise.race([runCase(sys, w, r), cap]).finally(() => clearTimeout(timer));
-          row = { ...base, ...res };
+          row = { ...base, ...res, wallSeconds: round((Date.now() - t0) / 1000, 1) };
           log(`${tag}: ${res.msgsPerSec.toLocaleString("en-US")} msg/s`);
         } catch (e) {
           row = { ...base, error: e instanceof Error ? e.message : String(e) };

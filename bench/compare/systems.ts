@@ -53,7 +53,11 @@ const HOST = "127.0.0.1";
 
 export function redisSystem(server: Server, fsync: "everysec" | "always", version: string): System {
   const key = (name: string, q: number): string => `${name}:${q}`;
-  const conn = (): Redis => new Redis({ host: HOST, port: server.port, maxRetriesPerRequest: 1 });
+  const conn = (): Redis => {
+    const r = new Redis({ host: HOST, port: server.port, maxRetriesPerRequest: 1 });
+    r.on("error", () => {}); // a failed command rejects its promise; no second report (e.g. after Ctrl-C)
+    return r;
+  };
   return {
     id: `redis-${fsync}`,
     label: `Redis ${version} Streams, AOF appendfsync ${fsync}`,
