@@ -4,7 +4,11 @@
 //   node dist/bench/store.js            full run (≥ 1 GiB of bodies for append-async)
 //   node dist/bench/store.js --quick    smoke run (~100 MB)
 //   node dist/bench/store.js --memory   only the 10 M message heap-flatness case (also: BENCH_10M=1)
-//   options: --only <case>[,<case>]  --messages <n>  --window <n>  --sync-seconds <s>  --flush-interval-ms <ms>
+//   options: --only <case>[,<case>]  --messages <n>  --window <n>  --batch <n>  --sync-seconds <s>
+//            --flush-interval-ms <ms>
+//   cases: disk-dd, append-async (one putMessage per message), append-async-batch (putMessages of --batch
+//   messages, default 32, each call to one queue, round-robin over the 16), read-sequential, read-sequential-cold,
+//   read-queue-by-queue, append-sync-64-writers
 //
 // Output: one JSON line per case, then a Markdown table and the target checks. MB = 10^6 bytes. Append MB/s counts
 // commit-log bytes (what reaches the disk: record headers, topic, properties and body); bodyMbPerSec counts bodies.
@@ -20,7 +24,7 @@ import { Prop, encodeProperties } from "../src/common/properties.js";
 import { nodeFileIO } from "../src/store/file-io.js";
 import type { FileIO } from "../src/store/file-io.js";
 import { MessageStore } from "../src/store/message-store.js";
-import type { PutMessageResult } from "../src/store/message-store.js";
+import type { PutMessageInput, PutMessageResult } from "../src/store/message-store.js";
 import type { StoreConfig } from "../src/store/store-config.js";
 import { emit, flag, numOption, option, percentile, results, round } from "./bench-util.js";
 import type { Result } from "./bench-util.js";
@@ -36,6 +40,8 @@ const BODY_BYTES = 1024;
 /** 1 GiB of 1 KiB bodies (full run), about 100 MB (quick). */
 const ASYNC_MESSAGES = numOption("--messages", QUICK ? 100_000 : 1_048_576);
 const WINDOW = numOption("--window", 2000);
+/** Messages per putMessages call in append-async-batch. */
+const BATCH = numOption("--batch", 32);
 const SYNC_WRITERS = 64;
 const SYNC_SECONDS = numOption("--sync-seconds", QUICK ? 3 : 15);
 const SYNC_MAX_MESSAGES = QUICK ? 150_000 : 1_500_000;
@@ -201,10 +207,23 @@ function memFields(): { heapUsedMb: number; rssMb: number; peakRssMb: number } {
 class CpuMeter {
   private readonly start = process.cpuUsage();
   private readonly t0 = performance.now();
+  private readonly elu0 = performance.eventLoopUtilization();
   /** CPU time of this process over wall time, in % of one core. */
   pct(): number {
     const d = process.cpuUsage(this.start);
     return round(((d.user + d.system) / 1000 / (performance.now() - this.t0)) * 100, 1);
+  }
+  /**
+   * Process CPU time (all threads, user + system) per message in µs, and the main thread's event-loop
+   * utilisation in %: both move less than msgs/s when other processes compete for the cores.
+   */
+  perMessage(messages: number): { cpuUsPerMsg: number; eventLoopPct: number } {
+    const d = process.cpuUsage(this.start);
+    const elu = performance.eventLoopUtilization(this.elu0);
+    return {
+      cpuUsPerMsg: round((d.user + d.system) / Math.max(1, messages), 2),
+      eventLoopPct: round(elu.utilization * 100, 1),
+    };
   }
 }
 
@@ -244,19 +263,22 @@ function ddWrite(root: string, mib: number): number {
 
 interface AppendOptions {
   messages: number;
+  /** Messages in flight. */
   window: number;
   bodyBytes: number;
-  /** Record latency for every n-th message. */
+  /** Record latency for every n-th append call. */
   latencyEvery: number;
   /** Called after every `sampleEvery` completed messages. */
   onSample?: (done: number) => void;
   sampleEvery?: number;
+  /** Messages per putMessages call, all to one queue (round-robin over the queues); unset: one putMessage each. */
+  batch?: number;
 }
 
 /**
- * Keeps `window` appends in flight and refills as they resolve. The store resolves appends in call order (batches
- * complete in log order, items in push order), so a ring of start times indexed by sequence number is enough;
- * the order is checked on every completion.
+ * Keeps `window` messages in flight and refills as appends resolve. The store resolves appends in call order
+ * (batches complete in log order, items in push order), so a ring of start times indexed by call sequence number
+ * is enough; the order is checked on every completion. Latency is per call: one message, or one batch.
  */
 async function appendWindowed(
   store: MessageStore,
@@ -264,11 +286,14 @@ async function appendWindowed(
 ): Promise<{ seconds: number; bytes: number; lat: Float64Array; latCount: number }> {
   const props = propertiesFactory();
   const body = randomBytes(o.bodyBytes);
+  const per = o.batch ?? 1;
+  const calls = Math.ceil(o.messages / per);
+  const window = Math.max(1, Math.ceil(o.window / per));
   let ringSize = 1;
-  while (ringSize < o.window) ringSize <<= 1;
+  while (ringSize < window) ringSize <<= 1;
   const mask = ringSize - 1;
   const starts = new Float64Array(ringSize);
-  const lat = new Float64Array(Math.ceil(o.messages / o.latencyEvery));
+  const lat = new Float64Array(Math.ceil(calls / o.latencyEvery));
   const every = o.latencyEvery;
   const sampleEvery = o.sampleEvery ?? 0;
   const phy0 = store.stats().maxPhyOffset;
@@ -282,26 +307,38 @@ async function appendWindowed(
       if (!failed) reject(e instanceof Error ? e : new Error(String(e)));
       failed = true;
     };
-    const onDone = (r: PutMessageResult): void => {
+    const onDone = (r: PutMessageResult | PutMessageResult[]): void => {
       if (failed) return;
-      if (r.phyOffset <= lastPhy) {
-        onErr(new Error(`appends resolved out of order (${r.phyOffset} after ${lastPhy})`));
+      const first = Array.isArray(r) ? r[0]! : r;
+      if (first.phyOffset <= lastPhy) {
+        onErr(new Error(`appends resolved out of order (${first.phyOffset} after ${lastPhy})`));
         return;
       }
-      lastPhy = r.phyOffset;
+      lastPhy = Array.isArray(r) ? r[r.length - 1]!.phyOffset : r.phyOffset;
       if (done % every === 0) lat[done / every] = performance.now() - starts[done & mask]!;
       done++;
-      if (sampleEvery > 0 && done % sampleEvery === 0) o.onSample?.(done);
-      if (done === o.messages) resolve();
+      const msgs = Math.min(done * per, o.messages);
+      if (sampleEvery > 0 && msgs % sampleEvery === 0) o.onSample?.(msgs);
+      if (done === calls) resolve();
       else pump();
     };
     const pump = (): void => {
-      while (issued < o.messages && issued - done < o.window) {
-        const i = issued++;
-        if (i % every === 0) starts[i & mask] = performance.now();
-        store
-          .putMessage({ topic: TOPIC, queueId: i % QUEUES, body, properties: props(i) })
-          .then(onDone, onErr);
+      while (issued < calls && issued - done < window) {
+        const c = issued++;
+        if (c % every === 0) starts[c & mask] = performance.now();
+        if (per === 1) {
+          store
+            .putMessage({ topic: TOPIC, queueId: c % QUEUES, body, properties: props(c) })
+            .then(onDone, onErr);
+          continue;
+        }
+        const first = c * per;
+        const n = Math.min(per, o.messages - first);
+        const inputs = new Array<PutMessageInput>(n);
+        for (let k = 0; k < n; k++) {
+          inputs[k] = { topic: TOPIC, queueId: c % QUEUES, body, properties: props(first + k) };
+        }
+        store.putMessages(inputs).then(onDone, onErr);
       }
     };
     pump();
@@ -310,25 +347,33 @@ async function appendWindowed(
   return { seconds, bytes: store.stats().maxPhyOffset - phy0, lat, latCount: Math.ceil(done / every) };
 }
 
-async function caseAppendAsync(dir: string, messages: number): Promise<Result> {
+async function caseAppendAsync(dir: string, messages: number, batch?: number): Promise<Result> {
   const { io, c } = countingIO();
   const store = MessageStore.open(storeConfig(dir, { flushMode: "async" }), io);
   const cpu = new CpuMeter();
-  const r = await appendWindowed(store, { messages, window: WINDOW, bodyBytes: BODY_BYTES, latencyEvery: 1 });
+  const r = await appendWindowed(store, {
+    messages,
+    window: WINDOW,
+    bodyBytes: BODY_BYTES,
+    latencyEvery: 1,
+    ...(batch ? { batch } : {}),
+  });
   const cpuPct = cpu.pct();
+  const perMsg = cpu.perMessage(messages);
   const ioStats = ioFields(c);
   const tc = performance.now();
   await store.close();
   const closeMs = performance.now() - tc;
   const ls = latencyStats(r.lat, r.latCount);
   return {
-    case: "append-async",
+    case: batch ? "append-async-batch" : "append-async",
     msgsPerSec: Math.round(messages / r.seconds),
     mbPerSec: round(r.bytes / r.seconds / MB, 1),
     p50Ms: ls.p50Ms,
     p99Ms: ls.p99Ms,
     p999Ms: ls.p999Ms,
     maxMs: ls.maxMs,
+    ...(batch ? { latencyOf: `one putMessages call (${batch} msgs, one queue)`, batch } : {}),
     messages,
     bodyBytes: BODY_BYTES,
     recordBytes: Math.round(r.bytes / messages),
@@ -339,6 +384,7 @@ async function caseAppendAsync(dir: string, messages: number): Promise<Result> {
     ...ioStats,
     closeMs: round(closeMs, 1),
     cpuPct,
+    ...perMsg,
     ...memFields(),
   };
 }
@@ -374,6 +420,7 @@ async function caseAppendSync(dir: string): Promise<Result> {
   const seconds = (performance.now() - t0) / 1000;
   const cpuPct = cpu.pct();
   const n = Math.min(next, SYNC_MAX_MESSAGES);
+  const perMsg = cpu.perMessage(n);
   const st = store.stats();
   if (st.flushedOffset < st.maxPhyOffset) throw new Error("sync mode acknowledged unflushed data");
   const ioStats = ioFields(c);
@@ -394,6 +441,7 @@ async function caseAppendSync(dir: string): Promise<Result> {
     msgsPerGroupCommit: round(n / Math.max(1, ioStats.writes!), 1),
     ...ioStats,
     cpuPct,
+    ...perMsg,
     ...memFields(),
   };
 }
@@ -472,6 +520,7 @@ async function caseRead(
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpuPct = cpu.pct();
+  const perMsg = cpu.perMessage(msgs);
   if (msgs !== total) throw new Error(`read ${msgs} messages, expected ${total}`);
   const mem = memFields();
   await store.close();
@@ -492,6 +541,7 @@ async function caseRead(
     preadCalls: c.reads,
     avgPreadKb: round(c.readBytes / Math.max(1, c.reads) / 1024, 1),
     cpuPct,
+    ...perMsg,
     ...extra,
     ...mem,
   };
@@ -594,12 +644,13 @@ function report(): void {
     if (r.window) notes.push(`window ${String(r.window)}`);
     if (r.msgsPerGroupCommit) notes.push(`${String(r.msgsPerGroupCommit)} msgs/group commit`);
     if (r.cachedAfter) notes.push(`page cache ${String(r.cachedBefore)} → ${String(r.cachedAfter)}`);
-    if (r.latencyOf) notes.push("latency per getMessages(32)");
+    if (r.latencyOf) notes.push(`latency per ${String(r.latencyOf)}`);
     if (r.heapStartMb !== undefined)
       notes.push(
         `heap start/end/max ${String(r.heapStartMb)}/${String(r.heapEndMb)}/${String(r.heapMaxMb)} MB, after-GC max ${String(r.heapAfterGcMaxMb)} MB`,
       );
     if (r.cpuPct !== undefined) notes.push(`CPU ${String(r.cpuPct)} %`);
+    if (r.cpuUsPerMsg !== undefined) notes.push(`${String(r.cpuUsPerMsg)} µs CPU/msg`);
     notes.push(`peak RSS ${String(r.peakRssMb)} MB`);
     console.log(
       `| ${r.case} | ${fmt(r.msgsPerSec)} | ${fmt(r.mbPerSec)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${notes.join("; ")} |`,
@@ -613,6 +664,13 @@ function report(): void {
     const ratio = asy.mbPerSec / dd.mbPerSec;
     checks.push(
       `${ratio >= 0.7 ? "PASS" : "FAIL"} append-async ≥ 70 % of disk-dd: ${asy.mbPerSec} / ${dd.mbPerSec} MB/s = ${round(ratio * 100, 1)} %`,
+    );
+  }
+  const asb = get("append-async-batch");
+  if (dd && asb) {
+    const ratio = asb.mbPerSec / dd.mbPerSec;
+    checks.push(
+      `${ratio >= 0.7 ? "PASS" : "FAIL"} append-async-batch ≥ 70 % of disk-dd (informational): ${asb.mbPerSec} / ${dd.mbPerSec} MB/s = ${round(ratio * 100, 1)} %`,
     );
   }
   const sy = get("append-sync-64-writers");
@@ -699,6 +757,11 @@ async function main(root: string): Promise<void> {
     );
   }
   fs.rmSync(asyncDir, { recursive: true, force: true });
+  if (wanted("append-async-batch")) {
+    const batchDir = join(root, "async-batch");
+    emit(await caseAppendAsync(batchDir, ASYNC_MESSAGES, BATCH));
+    fs.rmSync(batchDir, { recursive: true, force: true });
+  }
   if (wanted("append-sync-64-writers")) emit(await caseAppendSync(join(root, "sync")));
   report();
 }

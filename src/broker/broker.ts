@@ -272,7 +272,7 @@ export class Broker {
         ? Math.abs(javaStringHashCode(key) % tc.writeQueueNums)
         : Math.floor(Math.random() * tc.writeQueueNums);
     } else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
-    input = this.toInput({ ...req, queueId });
+    input = this.toInput(req, queueId);
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
       const res = await this.put(this.transactions.prepare(input, req.producerGroup), req.topic, queueId);
@@ -291,18 +291,19 @@ export class Broker {
     return this.put(input);
   }
 
-  private toInput(req: SendRequest): PutMessageInput {
-    return {
+  private toInput(req: SendRequest, queueId = req.queueId): PutMessageInput {
+    const input: PutMessageInput = {
       topic: req.topic,
-      queueId: req.queueId,
+      queueId,
       body: req.body,
       properties: req.properties,
       flag: req.flag ?? 0,
       sysFlag: req.sysFlag ?? 0,
       bornTimestamp: req.bornTimestamp ?? Date.now(),
-      ...(req.bornHost ? { bornHost: req.bornHost } : {}),
-      reconsumeTimes: req.reconsumeTimes ?? 0,
     };
+    if (req.bornHost) input.bornHost = req.bornHost;
+    input.reconsumeTimes = req.reconsumeTimes ?? 0;
+    return input;
   }
 
   /** Stores a message (maybe rewritten onto a system topic) and reports it as sent to `topic`/`queueId`. */

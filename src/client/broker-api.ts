@@ -37,10 +37,10 @@ function num(res: RemotingCommand, field: string): number {
   return Number.isFinite(v) ? v : NaN;
 }
 
+/** A SEND_MESSAGE_V2 header without its queue, which is chosen per attempt. */
 export interface SendHeader {
   producerGroup: string;
   topic: string;
-  queueId: number;
   sysFlag: number;
   bornTimestamp: number;
   flag: number;
@@ -49,13 +49,16 @@ export interface SendHeader {
   maxReconsumeTimes?: number;
 }
 
-function sendCommand(h: SendHeader, body: Buffer): RemotingCommand {
+const DEFAULT_TOPIC_QUEUE_NUMS_TEXT = String(DEFAULT_TOPIC_QUEUE_NUMS);
+
+/** The SEND_MESSAGE_V2 request for `h` to queue `queueId`. */
+export function sendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
   const ext: Record<string, string> = {
     a: h.producerGroup,
     b: h.topic,
     c: "TBW102",
-    d: String(DEFAULT_TOPIC_QUEUE_NUMS),
-    e: String(h.queueId),
+    d: DEFAULT_TOPIC_QUEUE_NUMS_TEXT,
+    e: String(queueId),
     f: String(h.sysFlag),
     g: String(h.bornTimestamp),
     h: String(h.flag),
@@ -82,33 +85,28 @@ const SEND_STATUS: Record<number, SendReply["status"]> = {
   [ResponseCode.SLAVE_NOT_AVAILABLE]: "SLAVE_NOT_AVAILABLE",
 };
 
-export async function sendMessage(
-  rc: RemotingClient,
-  addr: string,
-  h: SendHeader,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<SendReply> {
-  const req = sendCommand(h, body);
-  const res = await rc.invoke(addr, req, timeoutMs);
+/** Reads the broker's answer to sendCommand(); rejects refusals with MQClientError. */
+export function readSendReply(addr: string, res: RemotingCommand, queueId: number): SendReply {
   const status = SEND_STATUS[res.code];
   if (status === undefined) throw MQClientError.fromResponse("SEND_MESSAGE_V2", addr, res.code, res.remark);
   return {
     status,
     offsetMsgId: res.extFields["msgId"] ?? "",
-    queueId: Number(res.extFields["queueId"] ?? h.queueId),
+    queueId: Number(res.extFields["queueId"] ?? queueId),
     queueOffset: Number(res.extFields["queueOffset"] ?? -1),
   };
 }
 
-export async function sendMessageOneway(
+export async function sendMessage(
   rc: RemotingClient,
   addr: string,
   h: SendHeader,
+  queueId: number,
   body: Buffer,
   timeoutMs: number,
-): Promise<void> {
-  await rc.invokeOneway(addr, sendCommand(h, body), timeoutMs);
+): Promise<SendReply> {
+  const res = await rc.invoke(addr, sendCommand(h, queueId, body), timeoutMs);
+  return readSendReply(addr, res, queueId);
 }
 
 export interface PullHeader {

@@ -29,11 +29,14 @@ export class ConsumePool<T> {
     } catch {
       p = Promise.resolve();
     }
-    p.catch(() => {}).finally(() => {
-      this.active--;
-      this.next();
-    });
+    // One reaction for both outcomes (a task's failure is its own business).
+    p.then(this.settled, this.settled);
   }
+
+  private readonly settled = (): void => {
+    this.active--;
+    this.next();
+  };
 
   private next(): void {
     while (this.active < this.limit && this.head < this.queue.length) {

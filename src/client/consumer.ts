@@ -60,6 +60,10 @@ export type MessageModel = (typeof MessageModel)[keyof typeof MessageModel];
 export const Action = { CommitMessage: "CommitMessage", ReconsumeLater: "ReconsumeLater" } as const;
 export type Action = (typeof Action)[keyof typeof Action];
 
+function isPromiseLike<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === "function";
+}
+
 export type MessageListener = (message: ReceivedMessage) => Action | void | Promise<Action | void>;
 
 /** Where a queue with no stored offset starts: its end, its beginning, or the first message stored at/after. */
@@ -722,7 +726,9 @@ export class Consumer {
       ok = true; // nobody listens to that topic any more (e.g. a retry of an unsubscribed topic)
     } else {
       try {
-        ok = (await sub.listener(msg)) === Action.CommitMessage;
+        const r = sub.listener(msg);
+        // A synchronous listener's answer is used at once: no extra microtask turn per message.
+        ok = (isPromiseLike(r) ? await r : r) === Action.CommitMessage;
       } catch (e) {
         ok = false;
         this.logger.warn({ topic: msg.topic, msgId: msg.messageId, err: errorMessage(e) }, "listener threw");

@@ -8,6 +8,7 @@ import type { MessageRecord } from "../common/message-record.js";
 import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop, decodeProperties } from "../common/properties.js";
 import type { Properties } from "../common/properties.js";
 import { formatHost } from "../common/socket-address.js";
+import type { HostAddress } from "../common/socket-address.js";
 import { RETRY_PREFIX } from "../common/topic.js";
 import { MQClientError } from "./errors.js";
 
@@ -86,25 +87,32 @@ function checkPropertyText(s: string, what: string): void {
  * Throws MQClientError(MESSAGE_ILLEGAL) when a user property uses a system key or a separator character.
  */
 export function encodeMessageProperties(msg: Message, uniqKey: string, extra?: Properties): string {
-  const out = new Map<string, string>();
+  // Written straight into the string: no key can repeat (user keys may not be system keys, and `extra` only
+  // carries transaction keys), so the order is that of a map filled in this order.
+  let s = "";
+  const put = (k: string, v: string): void => {
+    s += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+  };
   if (msg.tag !== undefined) {
     checkPropertyText(msg.tag, "tag");
-    out.set(Prop.TAGS, msg.tag);
+    put(Prop.TAGS, msg.tag);
   }
-  const keys = msg.keys.filter((k) => k.length > 0);
-  if (keys.length > 0) {
-    for (const k of keys) checkPropertyText(k, "key");
-    out.set(Prop.KEYS, keys.join(KEY_SEPARATOR));
+  let keys = "";
+  for (const k of msg.keys) {
+    if (k.length === 0) continue;
+    checkPropertyText(k, "key");
+    keys = keys === "" ? k : keys + KEY_SEPARATOR + k;
   }
-  out.set(Prop.UNIQ_KEY, uniqKey);
+  if (keys !== "") put(Prop.KEYS, keys);
+  put(Prop.UNIQ_KEY, uniqKey);
   if (msg.shardingKey !== undefined && msg.shardingKey !== "") {
     checkPropertyText(msg.shardingKey, "sharding key");
-    out.set(Prop.SHARDING_KEY, msg.shardingKey);
+    put(Prop.SHARDING_KEY, msg.shardingKey);
   }
   if (!Number.isFinite(msg.delayTimeLevel) || msg.delayTimeLevel < 0) {
     throw new MQClientError("MESSAGE_ILLEGAL", `delayTimeLevel must be >= 0, got ${msg.delayTimeLevel}`);
   }
-  if (msg.delayTimeLevel >= 1) out.set(Prop.DELAY, String(Math.floor(msg.delayTimeLevel)));
+  if (msg.delayTimeLevel >= 1) put(Prop.DELAY, String(Math.floor(msg.delayTimeLevel)));
   if (msg.startDeliverTime !== undefined) {
     if (!Number.isFinite(msg.startDeliverTime) || msg.startDeliverTime < 0) {
       throw new MQClientError(
@@ -112,22 +120,27 @@ export function encodeMessageProperties(msg: Message, uniqKey: string, extra?: P
         `startDeliverTime must be an epoch-ms time, got ${msg.startDeliverTime}`,
       );
     }
-    out.set(Prop.START_DELIVER_TIME, String(Math.floor(msg.startDeliverTime)));
+    put(Prop.START_DELIVER_TIME, String(Math.floor(msg.startDeliverTime)));
   }
-  const user = msg.properties instanceof Map ? msg.properties.entries() : Object.entries(msg.properties);
-  for (const [k, v] of user) {
-    if (SYSTEM_PROPERTY_KEYS.has(k)) {
-      throw new MQClientError("MESSAGE_ILLEGAL", `user property "${k}" is a reserved system property`);
-    }
-    if (k === "") throw new MQClientError("MESSAGE_ILLEGAL", "user property key is empty");
-    checkPropertyText(k, `property key "${k}"`);
-    checkPropertyText(String(v), `property "${k}"`);
-    out.set(k, String(v));
+  const props = msg.properties;
+  if (props instanceof Map) {
+    if (props.size > 0) for (const [k, v] of props) putUserProperty(put, k, v);
+  } else {
+    for (const k in props) if (Object.hasOwn(props, k)) putUserProperty(put, k, props[k]!);
   }
-  if (extra) for (const [k, v] of extra) out.set(k, v);
-  let s = "";
-  for (const [k, v] of out) s += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+  if (extra) for (const [k, v] of extra) put(k, v);
   return s;
+}
+
+function putUserProperty(put: (k: string, v: string) => void, k: string, value: string): void {
+  if (SYSTEM_PROPERTY_KEYS.has(k)) {
+    throw new MQClientError("MESSAGE_ILLEGAL", `user property "${k}" is a reserved system property`);
+  }
+  if (k === "") throw new MQClientError("MESSAGE_ILLEGAL", "user property key is empty");
+  checkPropertyText(k, `property key "${k}"`);
+  const v = String(value);
+  checkPropertyText(v, `property "${k}"`);
+  put(k, v);
 }
 
 /** A message handed to a listener. */
@@ -167,11 +180,50 @@ export interface ReceivedMessage {
   flag: number;
 }
 
-function userProperties(all: Properties): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const [k, v] of all) if (!SYSTEM_PROPERTY_KEYS.has(k)) m.set(k, v);
-  return m;
+/**
+ * Remembers the last host formatted and the last store host's id prefix: the messages of one pull share their
+ * store host and mostly their born host, so the strings are built once per run of equal addresses.
+ */
+class HostStrings {
+  private ip: Buffer | undefined;
+  private port = -1;
+  private text = "";
+  private idPrefix = "";
+
+  private same(a: HostAddress): boolean {
+    const ip = this.ip;
+    if (a.port !== this.port || ip === undefined || ip.length !== a.ip.length) return false;
+    // A byte loop: Buffer.equals is a native call, which costs more than comparing 4 or 16 bytes here.
+    for (let i = 0; i < ip.length; i++) if (ip[i] !== a.ip[i]) return false;
+    return true;
+  }
+
+  private remember(a: HostAddress): void {
+    this.ip = a.ip;
+    this.port = a.port;
+    this.text = formatHost(a);
+    this.idPrefix = "";
+  }
+
+  format(a: HostAddress): string {
+    if (!this.same(a)) this.remember(a);
+    return this.text;
+  }
+
+  /** createOffsetMsgId(a, phyOffset), with the host part reused. */
+  offsetMsgId(a: HostAddress, phyOffset: number): string {
+    if (!this.same(a)) this.remember(a);
+    if (this.idPrefix === "") {
+      const id = createOffsetMsgId(a, 0);
+      this.idPrefix = id.slice(0, id.length - 16);
+    }
+    if (!Number.isSafeInteger(phyOffset) || phyOffset < 0) return createOffsetMsgId(a, phyOffset);
+    return this.idPrefix + phyOffset.toString(16).toUpperCase().padStart(16, "0");
+  }
 }
+
+const bornHosts = new HostStrings();
+const storeHosts = new HostStrings();
 
 /** Builds the listener's view of a pulled record. */
 export function toReceivedMessage(rec: MessageRecord, brokerName: string): ReceivedMessage {
@@ -185,19 +237,21 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
       body = rec.body;
     }
   }
-  const offsetMsgId = createOffsetMsgId(rec.storeHost, rec.physicalOffset);
+  const offsetMsgId = storeHosts.offsetMsgId(rec.storeHost, rec.physicalOffset);
   const retryTopic = props.get(Prop.RETRY_TOPIC);
   const topic =
     retryTopic !== undefined && rec.topic.startsWith(RETRY_PREFIX) && retryTopic !== ""
       ? retryTopic
       : rec.topic;
   const keys = props.get(Prop.KEYS);
+  const user = new Map<string, string>();
+  for (const [k, v] of props) if (!SYSTEM_PROPERTY_KEYS.has(k)) user.set(k, v);
   return {
     topic,
     tag: props.get(Prop.TAGS),
     keys: keys ? keys.split(KEY_SEPARATOR).filter((k) => k.length > 0) : [],
     body,
-    properties: userProperties(props),
+    properties: user,
     systemProperties: props,
     messageId: props.get(Prop.UNIQ_KEY) ?? offsetMsgId,
     offsetMsgId,
@@ -209,8 +263,8 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
     reconsumeTimes: rec.reconsumeTimes,
     bornTimestamp: rec.bornTimestamp,
     storeTimestamp: rec.storeTimestamp,
-    bornHost: formatHost(rec.bornHost),
-    storeHost: formatHost(rec.storeHost),
+    bornHost: bornHosts.format(rec.bornHost),
+    storeHost: storeHosts.format(rec.storeHost),
     shardingKey: props.get(Prop.SHARDING_KEY),
     originMessageId: props.get(Prop.ORIGIN_MESSAGE_ID),
     transactionId: props.get(TRANSACTION_ID_PROPERTY),

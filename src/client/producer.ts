@@ -26,7 +26,7 @@ import { topicNameProblem } from "../common/topic.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import type { SendHeader } from "./broker-api.js";
-import { endTransactionCommand, sendMessage, sendMessageOneway, unregisterClient } from "./broker-api.js";
+import { endTransactionCommand, readSendReply, sendCommand, unregisterClient } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { MQClientError, errorMessage, isTransportError } from "./errors.js";
@@ -70,9 +70,14 @@ const MAX_PROPERTIES_BYTES = 32767;
 
 interface Prepared {
   uniqKey: string;
-  header: Omit<SendHeader, "queueId">;
+  header: SendHeader;
   body: Buffer;
   shardingKey: string | undefined;
+}
+
+interface Target {
+  mq: MessageQueue;
+  addr: string;
 }
 
 /**
@@ -252,11 +257,21 @@ export class Producer {
     return queues[0]!;
   }
 
-  private async target(
-    client: MQClient,
-    p: Prepared,
-    avoidBroker?: string,
-  ): Promise<{ mq: MessageQueue; addr: string }> {
+  /**
+   * The queue and broker address for `p` when the topic's route is cached and usable, without waiting; otherwise
+   * undefined and target() does the work.
+   */
+  private cachedTarget(client: MQClient, p: Prepared, avoidBroker?: string): Target | undefined {
+    const topic = p.header.topic;
+    if (!this.topics.has(topic)) return undefined;
+    const queues = client.routes.cachedPublishQueues(topic);
+    if (queues === undefined) return undefined;
+    const mq = this.selectQueue(topic, queues, p, avoidBroker);
+    const addr = client.routes.masterAddress(mq.brokerName);
+    return addr ? { mq, addr } : undefined;
+  }
+
+  private async target(client: MQClient, p: Prepared, avoidBroker?: string): Promise<Target> {
     const topic = p.header.topic;
     const isNew = !this.topics.has(topic);
     this.topics.add(topic);
@@ -294,15 +309,12 @@ export class Producer {
       if (left <= 0) break;
       let mq: MessageQueue | undefined;
       try {
-        const t = await this.target(client, p, avoid);
+        const t = this.cachedTarget(client, p, avoid) ?? (await this.target(client, p, avoid));
         mq = t.mq;
-        const r = await sendMessage(
-          client.remoting,
-          t.addr,
-          { ...p.header, queueId: mq.queueId },
-          p.body,
-          left,
-        );
+        // The request and its reply are handled here rather than through sendMessage(): one async frame less
+        // per send on the hottest path.
+        const cmd = sendCommand(p.header, mq.queueId, p.body);
+        const r = readSendReply(t.addr, await client.remoting.invoke(t.addr, cmd, left), mq.queueId);
         return {
           sendStatus: r.status,
           messageId: p.uniqKey,
@@ -359,14 +371,8 @@ export class Producer {
   async sendOneway(msg: Message, opts?: SendOptions): Promise<void> {
     const client = this.running();
     const p = this.prepare(client, msg, opts);
-    const { mq, addr } = await this.target(client, p);
-    await sendMessageOneway(
-      client.remoting,
-      addr,
-      { ...p.header, queueId: mq.queueId },
-      p.body,
-      this.sendTimeoutMs,
-    );
+    const { mq, addr } = this.cachedTarget(client, p) ?? (await this.target(client, p));
+    await client.remoting.invokeOneway(addr, sendCommand(p.header, mq.queueId, p.body), this.sendTimeoutMs);
   }
 
   /** Unregisters from the brokers and releases the connections. Idempotent. */

@@ -11,6 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { PullSysFlag, pullMessage } from "./broker-api.js";
+import type { PullHeader, PullReply } from "./broker-api.js";
 import { MQClientError, errorMessage } from "./errors.js";
 import type { ReceivedMessage } from "./message.js";
 import { decodePullBody } from "./message.js";
@@ -125,9 +126,63 @@ function matchesTags(sub: SubscriptionData, msg: ReceivedMessage): boolean {
   return sub.tagsSet.length === 0 || (msg.tag !== undefined && sub.tagsSet.includes(msg.tag));
 }
 
+/**
+ * A pull sent ahead of its turn (pipelining): while a queue has a backlog, the pull for the offset the pull in
+ * flight will end at is sent before that one's reply is back, so the broker always has the next pull of the
+ * queue in hand. It never long-polls (it would hold the queue up if the guess was wrong), and its reply is used
+ * only when it is FOUND and starts where the previous reply said to continue; otherwise it is dropped and the
+ * loop pulls normally, so the messages delivered are exactly those of one-at-a-time pulls.
+ */
+interface AheadPull {
+  offset: number;
+  generation: number;
+  /** The subscription it was sent with: a reply filtered by an older one is not used. */
+  sub: SubscriptionData;
+  /** Settles with undefined when the pull failed (the normal path then retries and reports). */
+  reply: Promise<PullReply | undefined>;
+}
+
+/** Pulls of one queue in flight at most while it has a backlog (1 = no pipelining). */
+const PIPELINE_DEPTH = 2;
+
+function pullHeader(
+  ctx: PullContext,
+  pq: ProcessQueue,
+  sub: SubscriptionData,
+  offset: number,
+  commit: number | undefined,
+  master: boolean,
+  suspend: boolean,
+): PullHeader {
+  let sysFlag = PullSysFlag.SUBSCRIPTION;
+  if (suspend) sysFlag |= PullSysFlag.SUSPEND;
+  if (commit !== undefined && commit > 0 && master) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+  return {
+    consumerGroup: ctx.group,
+    topic: pq.mq.topic,
+    queueId: pq.mq.queueId,
+    queueOffset: offset,
+    maxMsgNums: ctx.pullBatchSize,
+    sysFlag,
+    commitOffset: commit ?? 0,
+    suspendTimeoutMillis: suspend ? ctx.suspendTimeoutMs : 0,
+    subscription: sub.subString,
+    subVersion: sub.subVersion,
+    expressionType: sub.expressionType,
+  };
+}
+
 export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<void> {
   const { mq } = pq;
   const routes = ctx.client.routes;
+  // Pipelining is for concurrent consumers only (an orderly queue's pulls depend on its lease).
+  const pipeline = ctx.canPull === undefined;
+  /** Pulls sent ahead, in offset order, each a batch after the one before. */
+  let ahead: AheadPull[] = [];
+  /** The last reply was a full batch with nothing skipped by a filter. */
+  let fullBatches = false;
+  /** The queue's max offset as of the last reply. */
+  let knownMax = -1;
   while (!pq.dropped && !ctx.signal.aborted) {
     if (pq.inFlight >= ctx.pullThresholdForQueue) {
       // Flow control (Java: 50 ms): the listener is behind on this queue.
@@ -152,41 +207,78 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
     }
     const commit = ctx.clustering ? ctx.offsetStore.read(mq) : undefined;
     const master = routes.masterAddress(mq.brokerName) === addr;
-    let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
-    if (commit !== undefined && commit > 0 && master) sysFlag |= PullSysFlag.COMMIT_OFFSET;
-    let reply;
-    try {
-      reply = await pullMessage(
+    const offset = pq.nextOffset;
+    let reply: PullReply | undefined;
+    let sent: Promise<PullReply> | undefined;
+    let early: Promise<PullReply | undefined> | undefined;
+    const first = ahead[0];
+    if (
+      first !== undefined &&
+      first.offset === offset &&
+      first.generation === pq.generation &&
+      first.sub === sub
+    ) {
+      early = first.reply;
+      ahead.shift();
+    } else {
+      ahead = [];
+      sent = pullMessage(
         ctx.client.remoting,
         addr,
-        {
-          consumerGroup: ctx.group,
-          topic: mq.topic,
-          queueId: mq.queueId,
-          queueOffset: pq.nextOffset,
-          maxMsgNums: ctx.pullBatchSize,
-          sysFlag,
-          commitOffset: commit ?? 0,
-          suspendTimeoutMillis: ctx.suspendTimeoutMs,
-          subscription: sub.subString,
-          subVersion: sub.subVersion,
-          expressionType: sub.expressionType,
-        },
+        pullHeader(ctx, pq, sub, offset, commit, master, true),
         ctx.pullTimeoutMs,
       );
-    } catch (e) {
-      if (pq.dropped || ctx.signal.aborted) break;
-      ctx.logger.warn({ mq: pq.key, offset: pq.nextOffset, err: errorMessage(e) }, "pull failed; retrying");
-      pq.suggestedBrokerId = 0;
-      // The route was a guess (a NameServer's route for a topic the broker creates only on its first send,
-      // maybe with other queue counts): fetch it again once the topic exists instead of at the next refresh.
-      if (e instanceof MQClientError && e.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
-        pq.routeSuspect = true;
-      }
-      await pause(errorBackoff(), ctx.signal);
-      continue;
     }
-    if (pq.dropped || ctx.signal.aborted) break;
+    if (pipeline && fullBatches) {
+      // Every pull up to `at` will be a full batch: the batches after this one are known to be there.
+      const batch = ctx.pullBatchSize;
+      let at = (ahead.length > 0 ? ahead[ahead.length - 1]!.offset : offset) + batch;
+      while (
+        ahead.length < PIPELINE_DEPTH - 1 &&
+        knownMax > at &&
+        pq.inFlight + (ahead.length + 2) * batch <= ctx.pullThresholdForQueue
+      ) {
+        ahead.push({
+          offset: at,
+          generation: pq.generation,
+          sub,
+          reply: pullMessage(
+            ctx.client.remoting,
+            addr,
+            pullHeader(ctx, pq, sub, at, commit, master, false),
+            ctx.pullTimeoutMs,
+          ).then(
+            (r) => r,
+            () => undefined,
+          ),
+        });
+        at += batch;
+      }
+    }
+    fullBatches = false;
+    if (early !== undefined) {
+      reply = await early;
+      if (pq.dropped || ctx.signal.aborted) break;
+      // Failed or not FOUND: the next round pulls this offset the normal way.
+      if (reply === undefined || reply.status !== "FOUND") continue;
+    } else {
+      try {
+        reply = await sent!;
+      } catch (e) {
+        ahead = [];
+        if (pq.dropped || ctx.signal.aborted) break;
+        ctx.logger.warn({ mq: pq.key, offset: pq.nextOffset, err: errorMessage(e) }, "pull failed; retrying");
+        pq.suggestedBrokerId = 0;
+        // The route was a guess (a NameServer's route for a topic the broker creates only on its first send,
+        // maybe with other queue counts): fetch it again once the topic exists instead of at the next refresh.
+        if (e instanceof MQClientError && e.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+          pq.routeSuspect = true;
+        }
+        await pause(errorBackoff(), ctx.signal);
+        continue;
+      }
+      if (pq.dropped || ctx.signal.aborted) break;
+    }
     pq.lastPullTimestamp = Date.now();
     pq.suggestedBrokerId = reply.suggestWhichBrokerId;
     if (pq.routeSuspect) {
@@ -196,9 +288,12 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
     try {
       switch (reply.status) {
         case "FOUND": {
+          const next = reply.nextBeginOffset;
+          fullBatches = next - offset === ctx.pullBatchSize;
+          knownMax = reply.maxOffset;
           const all = decodePullBody(reply.body, mq.brokerName);
           const mine = all.filter((m) => matchesTags(sub, m));
-          pq.addPulled(mine, reply.nextBeginOffset);
+          pq.addPulled(mine, next);
           if (mine.length > 0) ctx.deliver(pq, mine);
           else ctx.offsetStore.update(mq, pq.committable(), true);
           break;

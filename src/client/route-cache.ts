@@ -169,18 +169,26 @@ export class RouteCache {
    * no route is sent to on TBW102's brokers (those whose TBW102 carries INHERIT), 4 queues each; the broker
    * creates the topic on that first send.
    */
-  async publishQueues(topic: string): Promise<MessageQueue[]> {
-    let info = this.topics.get(topic);
+  /** The writable queues of `topic` when the cache can answer without asking a NameServer. */
+  cachedPublishQueues(topic: string): MessageQueue[] | undefined {
+    const info = this.topics.get(topic);
     // A route borrowed from TBW102 is replaced by the topic's own once the broker registers it; ask again
     // at most once a second meanwhile.
-    if (!info || info.publish.length === 0 || (info.fromDefault && Date.now() - info.storedAt > 1000)) {
-      try {
-        await this.update(topic);
-      } catch (e) {
-        if (!info || info.publish.length === 0) throw e;
-      }
-      info = this.topics.get(topic);
+    if (!info || info.publish.length === 0 || (info.fromDefault && Date.now() - info.storedAt > 1000))
+      return undefined;
+    return info.publish;
+  }
+
+  async publishQueues(topic: string): Promise<MessageQueue[]> {
+    const cached = this.cachedPublishQueues(topic);
+    if (cached !== undefined) return cached;
+    let info = this.topics.get(topic);
+    try {
+      await this.update(topic);
+    } catch (e) {
+      if (!info || info.publish.length === 0) throw e;
     }
+    info = this.topics.get(topic);
     if ((!info || info.publish.length === 0) && topic !== DEFAULT_TOPIC) {
       const def = await this.lookup(DEFAULT_TOPIC);
       if (def) {

@@ -116,7 +116,6 @@ async function sendToRetryTopic(
       {
         producerGroup: "CLIENT_INNER_PRODUCER",
         topic,
-        queueId: mq.queueId,
         sysFlag: 0, // the body was inflated on receipt
         bornTimestamp: msg.bornTimestamp,
         flag: msg.flag,
@@ -124,6 +123,7 @@ async function sendToRetryTopic(
         reconsumeTimes,
         maxReconsumeTimes,
       },
+      mq.queueId,
       msg.body,
       client.requestTimeoutMs,
     );

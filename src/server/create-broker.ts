@@ -1,6 +1,7 @@
 // Composition root of a broker: the broker semantics (src/broker) behind the remoting server (and the HTTP endpoint
 // when asked for), registered with every NameServer at start, every registerIntervalMs, and whenever its topics
 // change. Reads no env or argv.
+import { fileURLToPath } from "node:url";
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
 import { RemotingClient } from "../protocol/remoting/client.js";
@@ -14,11 +15,15 @@ import { startHttpEndpoint } from "../protocol/http/server.js";
 import type { HttpEndpoint } from "../protocol/http/server.js";
 import { NamesrvRegistration } from "./namesrv-registration.js";
 import { registerAdminRoutes } from "../protocol/http/admin/admin-routes.js";
+import { registerConsole } from "../protocol/http/admin/console-files.js";
 import type { ClusterBroker } from "../protocol/http/admin/admin-routes.js";
 import { getBrokerClusterInfo, getRouteInfoByTopic } from "../protocol/remoting/namesrv/namesrv-client.js";
 import { notifyAlarms } from "./alarm-notifier.js";
 import { createMetrics } from "./metrics.js";
 import type { BrokerMetrics } from "./metrics.js";
+
+/** The console's build output: dist/console, beside dist/src where this file is compiled to. */
+const CONSOLE_DIR = fileURLToPath(new URL("../../console", import.meta.url));
 
 export interface BrokerServer {
   readonly broker: Broker;
@@ -108,7 +113,7 @@ export function createBroker(
         http = await startHttpEndpoint(
           broker,
           httpEndpointConfig({ host: broker.config.listenHost, ...opts.http }),
-          (app) =>
+          (app) => {
             registerAdminRoutes(app, {
               broker,
               cluster,
@@ -119,7 +124,9 @@ export function createBroker(
                 contentType: m.registry.contentType,
                 text: await m.registry.metrics(),
               }),
-            }),
+            });
+            registerConsole(app, CONSOLE_DIR);
+          },
         );
       }
       await registration.start();

@@ -24,6 +24,8 @@ export interface Batch<T> {
   /** Global offset of buf[0]. */
   start: number;
   buf: Buffer;
+  /** A DataView of `buf`, for the encoder's fixed-width fields. */
+  view: DataView;
   len: number;
   sealed: boolean;
   items: T[];
@@ -156,7 +158,15 @@ export class CommitLog<T> {
     const size = Math.max(this.batchBytes, atLeast);
     let buf = size === this.batchBytes ? this.freeBuffers.pop() : undefined;
     buf ??= Buffer.allocUnsafe(size);
-    const batch: Batch<T> = { segment: seg, start: this.appendOffset, buf, len: 0, sealed: false, items: [] };
+    const batch: Batch<T> = {
+      segment: seg,
+      start: this.appendOffset,
+      buf,
+      view: new DataView(buf.buffer, buf.byteOffset, buf.length),
+      len: 0,
+      sealed: false,
+      items: [],
+    };
     this.pending.push(batch);
     return batch;
   }

@@ -111,6 +111,8 @@ class Segment {
   sidecarFd = -1;
   /** Bytes not yet written; when !created they start with the header. */
   pending: Buffer | null = null;
+  /** A DataView of `pending` (entries are written through it: far cheaper than Buffer.writeInt32LE). */
+  pendingView: DataView | null = null;
   pendingLen = 0;
 
   constructor(
@@ -217,15 +219,15 @@ export class KeyIndex {
     const slot = h % seg.slotNum;
     const slots = seg.slots!;
     const prev = slots[slot]!;
-    let buf = seg.pending;
+    let view = seg.pendingView;
     let p = seg.pendingLen;
-    if (buf === null || p + E > buf.length) buf = this.growPending(seg, p + E);
-    buf.writeInt32LE(h, p);
+    if (view === null || p + E > view.byteLength) view = this.growPending(seg, p + E);
+    view.setInt32(p, h, true);
     const hi = Math.floor(phyOffset / TWO32);
-    buf.writeUInt32LE(phyOffset - hi * TWO32, p + 4);
-    buf.writeInt32LE(hi, p + 8);
-    buf.writeInt32LE(diff, p + 12);
-    buf.writeInt32LE(prev, p + 16);
+    view.setUint32(p + 4, phyOffset - hi * TWO32, true);
+    view.setInt32(p + 8, hi, true);
+    view.setInt32(p + 12, diff, true);
+    view.setInt32(p + 16, prev, true);
     p += E;
     seg.pendingLen = p;
     seg.noteEntry(phyOffset, storeTimestamp);
@@ -265,6 +267,7 @@ export class KeyIndex {
       seg.needsSidecar = false;
       seg.slots = null;
       seg.pending = null;
+      seg.pendingView = null;
     }
   }
 
@@ -551,21 +554,26 @@ export class KeyIndex {
     buf.writeUInt32LE(seg.slotNum, 8);
     writeI64(buf, 16, beginTs);
     buf.writeUInt32LE(crc32(buf.subarray(0, 28)), 28);
-    seg.pending = buf;
+    this.setPending(seg, buf);
     seg.pendingLen = H;
     this.segments.push(seg);
     this.active = seg;
     return seg;
   }
 
-  private growPending(seg: Segment, need: number): Buffer {
+  private growPending(seg: Segment, need: number): DataView {
     const old = seg.pending;
     let size = old === null ? INITIAL_PENDING : old.length * 2;
     while (size < need) size *= 2;
     const buf = Buffer.allocUnsafe(size);
     if (old !== null) old.copy(buf, 0, 0, seg.pendingLen);
+    return this.setPending(seg, buf);
+  }
+
+  private setPending(seg: Segment, buf: Buffer): DataView {
     seg.pending = buf;
-    return buf;
+    seg.pendingView = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    return seg.pendingView;
   }
 
   private writeSidecar(seg: Segment, slots: Int32Array): void {

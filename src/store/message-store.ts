@@ -11,7 +11,6 @@ import {
   SysFlag,
   bodyCrc,
   decodeRecord,
-  encodeRecord,
   recordLength,
   storeTimestampPos,
   sysFlagForHosts,
@@ -31,7 +30,8 @@ import { ConsumeQueueStore } from "./consume-queue-store.js";
 import type { FileIO } from "./file-io.js";
 import { nodeFileIO } from "./file-io.js";
 import { KeyIndex } from "./key-index.js";
-import { resolveStoreConfig } from "./store-config.js";
+import { RecordFields, writeRecord } from "./record-writer.js";
+import { MiB, resolveStoreConfig } from "./store-config.js";
 import type { StoreConfig } from "./store-config.js";
 
 export interface PutMessageInput {
@@ -105,21 +105,52 @@ export interface RecoveryReport {
   warnings: string[];
 }
 
-interface PendingPut {
-  topic: string;
-  /** Java hash of "topic#", to hash index keys without building them. */
-  topicHash: number;
-  queueId: number;
-  queueOffset: number;
-  phyOffset: number;
-  size: number;
-  tagsCode: number;
-  storeTimestamp: number;
-  toQueue: boolean;
-  keys: string | undefined;
-  uniqKey: string | undefined;
-  resolve: (r: PutMessageResult) => void;
+/**
+ * One record on its way into the log: checked and sized first, then given its offsets and encoded, then (once
+ * its bytes are written) dispatched to its consume queue and the key index. Nothing of the caller's input (body
+ * included) is kept once it is encoded.
+ */
+class PendingPut {
+  queueOffset = 0;
+  phyOffset = 0;
+  storeTimestamp = 0;
+  /** Set for a putMessage, left as NOOP for the records of a putMessages call (settled through the batch). */
+  resolve: (r: PutMessageResult) => void = NOOP;
+  reject: (e: Error) => void = NOOP;
+  readonly batch = undefined;
+
+  constructor(
+    readonly topic: TopicInfo,
+    readonly queueId: number,
+    readonly sysFlag: number,
+    /** Encoded record size. */
+    readonly size: number,
+    readonly propsBytes: number,
+    /** Takes a queue offset and enters a consume queue (not prepared or rolled-back transactional records). */
+    readonly toQueue: boolean,
+    readonly tagsCode: number,
+    /** Index keys (none for rolled-back records): the unique id, and KEYS (space-separated). */
+    readonly uniqKey: string | undefined,
+    readonly keys: string | undefined,
+  ) {}
+}
+
+/** One putMessages call: its records lie back to back in a single write batch, so they succeed or fail together. */
+interface PendingBatch {
+  batch: PendingPut[];
+  resolve: (r: PutMessageResult[]) => void;
   reject: (e: Error) => void;
+}
+
+type Pending = PendingPut | PendingBatch;
+
+/** Per-topic values the append path needs, computed once. */
+interface TopicInfo {
+  name: string;
+  /** UTF-8 name. */
+  bytes: Buffer;
+  /** Java hash of "topic#". */
+  indexHash: number;
 }
 
 export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
@@ -132,7 +163,7 @@ export class MessageStore {
   readonly config: StoreConfig;
   readonly recovery: RecoveryReport;
   private readonly io: FileIO;
-  private readonly log: CommitLog<PendingPut>;
+  private readonly log: CommitLog<Pending>;
   private readonly queues: ConsumeQueueStore;
   private readonly index: KeyIndex;
   private readonly nextOffsets = new Map<string, Map<number, number>>();
@@ -146,16 +177,24 @@ export class MessageStore {
   private cleanTimer: NodeJS.Timeout | undefined;
   private manualDeleteRequested = false;
   private readonly maxRecordBytes: number;
-  private readonly topicCache = new Map<string, { bytes: Buffer; indexHash: number }>();
+  private readonly topicCache = new Map<string, TopicInfo>();
+  /** The record being encoded, refilled for every append. */
+  private readonly fields = new RecordFields();
+  /** Queues touched by the batch being dispatched (consecutive repeats dropped), for the arrival listeners. */
+  private readonly arrivedScratch: PendingPut[] = [];
   private readonly keyProps: StoreKeyProps = { tags: undefined, keys: undefined, uniqKey: undefined };
+  /** Largest encoded size of one putMessages call. */
+  private readonly maxBatchBytes: number;
 
   private constructor(config: StoreConfig, io: FileIO) {
     this.config = config;
     this.io = io;
     this.maxRecordBytes = config.maxMessageBytes + MAX_PROPERTIES_BYTES + RECORD_OVERHEAD;
+    // A batch goes into one write and one segment; a segment also needs room for its end marker.
+    this.maxBatchBytes = Math.max(this.maxRecordBytes, Math.min(config.segmentBytes - 64 * 1024, 16 * MiB));
     io.mkdirp(config.dir);
     this.takeLock();
-    this.log = new CommitLog<PendingPut>(
+    this.log = new CommitLog<Pending>(
       config.dir,
       io,
       config.segmentBytes,
@@ -316,16 +355,76 @@ export class MessageStore {
     }
   }
 
+  /**
+   * Appends several messages as one unit: they take consecutive commit-log offsets (and, per queue, consecutive
+   * queue offsets) in one write batch, and the promise settles once for all of them, with the same guarantees
+   * as putMessage (resolved once every byte reached the OS, in sync mode once an fdatasync covered them).
+   * Invalid input rejects the whole call before anything is written; a failed write or fsync rejects it whole
+   * and leaves none of its records behind. A process kill before it resolved may leave a prefix of its records
+   * (each one whole), as it may leave unacknowledged single appends.
+   */
+  putMessages(inputs: readonly PutMessageInput[]): Promise<PutMessageResult[]> {
+    try {
+      return this.appendBatch(inputs);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
   private append(m: PutMessageInput): Promise<PutMessageResult> {
+    this.checkWritable();
+    const p = this.prepare(m);
+    const { batch, pos, offset } = this.log.reserve(p.size);
+    this.encode(m, p, batch, pos, offset, Date.now());
+    return new Promise<PutMessageResult>((resolve, reject) => {
+      p.resolve = resolve;
+      p.reject = reject;
+      batch.items.push(p);
+    });
+  }
+
+  private appendBatch(inputs: readonly PutMessageInput[]): Promise<PutMessageResult[]> {
+    this.checkWritable();
+    const n = inputs.length;
+    if (n === 0) return Promise.resolve([]);
+    // Check and size every record before taking any offset, so bad input writes nothing.
+    const puts = new Array<PendingPut>(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const p = this.prepare(inputs[i]!);
+      puts[i] = p;
+      total += p.size;
+    }
+    if (total > this.maxBatchBytes) {
+      throw new BrokerError("MESSAGE_TOO_LARGE", `batch of ${total} bytes > ${this.maxBatchBytes} bytes`);
+    }
+    const { batch, pos, offset } = this.log.reserve(total);
+    const now = Date.now();
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const p = puts[i]!;
+      this.encode(inputs[i]!, p, batch, pos + at, offset + at, now);
+      at += p.size;
+    }
+    return new Promise<PutMessageResult[]>((resolve, reject) => {
+      batch.items.push({ batch: puts, resolve, reject });
+    });
+  }
+
+  private checkWritable(): void {
     if (this.closed) throw new BrokerError("STORE_CLOSED");
     if (this.diskFull) {
       throw new BrokerError("DISK_FULL", `disk use above ${this.config.diskFullRatio * 100}%`);
     }
+  }
+
+  /** Checks one input and works out its size, flags, tag hash and index keys; no side effects. */
+  private prepare(m: PutMessageInput): PendingPut {
     if (m.body.length > this.config.maxMessageBytes) {
       throw new BrokerError("MESSAGE_TOO_LARGE", `${m.body.length} > ${this.config.maxMessageBytes} bytes`);
     }
     const propsStr = m.properties ?? "";
-    const propsBytes = Buffer.byteLength(propsStr, "utf8");
+    const propsBytes = propsStr.length === 0 ? 0 : Buffer.byteLength(propsStr, "utf8");
     if (propsBytes > MAX_PROPERTIES_BYTES) {
       throw new BrokerError("PROPERTIES_TOO_LARGE", `${propsBytes} > ${MAX_PROPERTIES_BYTES} bytes`);
     }
@@ -333,131 +432,141 @@ export class MessageStore {
     if (!Number.isInteger(m.queueId) || m.queueId < 0) {
       throw new BrokerError("BAD_REQUEST", `queue id ${m.queueId}`);
     }
-
-    const bornHost = m.bornHost ?? LOCALHOST;
-    const sysFlag = sysFlagForHosts(m.sysFlag ?? 0, bornHost, this.config.storeHost);
+    const sysFlag = sysFlagForHosts(m.sysFlag ?? 0, m.bornHost ?? LOCALHOST, this.config.storeHost);
     const txType = sysFlag & SysFlag.TRANSACTION_MASK;
     // Prepared and rolled-back transactional records take no queue offset and never enter a consume queue.
     const toQueue = txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK;
-    const queueOffset = toQueue ? this.nextQueueOffset(m.topic, m.queueId) : 0;
-    const len = recordLength(topic.bytes.length, m.body.length, propsBytes, sysFlag);
-    const { batch, pos, offset } = this.log.reserve(len);
-    const now = Date.now();
-    encodeRecord(
-      {
-        topic: topic.bytes,
-        queueId: m.queueId,
-        flag: m.flag ?? 0,
-        queueOffset,
-        physicalOffset: offset,
-        sysFlag,
-        bornTimestamp: m.bornTimestamp ?? now,
-        bornHost,
-        storeTimestamp: now,
-        storeHost: this.config.storeHost,
-        reconsumeTimes: m.reconsumeTimes ?? 0,
-        preparedTransactionOffset: m.preparedTransactionOffset ?? 0,
-        body: m.body,
-        bodyCrc: bodyCrc(m.body),
-        properties: propsStr,
-        propertiesBytes: propsBytes,
-      },
-      batch.buf,
-      pos,
-    );
-    if (toQueue) this.nextOffsets.get(m.topic)!.set(m.queueId, queueOffset + 1);
-    const kp = readStoreKeyProps(propsStr, this.keyProps);
     const indexed = txType !== SysFlag.TRANSACTION_ROLLBACK;
-    return new Promise<PutMessageResult>((resolve, reject) => {
-      batch.items.push({
-        topic: m.topic,
-        topicHash: topic.indexHash,
-        queueId: m.queueId,
-        queueOffset,
-        phyOffset: offset,
-        size: len,
-        tagsCode: kp.tags ? javaStringHashCode(kp.tags) : 0,
-        storeTimestamp: now,
-        toQueue,
-        keys: indexed ? kp.keys : undefined,
-        uniqKey: indexed ? kp.uniqKey : undefined,
-        resolve,
-        reject,
-      });
-    });
+    const kp = readStoreKeyProps(propsStr, this.keyProps);
+    return new PendingPut(
+      topic,
+      m.queueId,
+      sysFlag,
+      recordLength(topic.bytes.length, m.body.length, propsBytes, sysFlag),
+      propsBytes,
+      toQueue,
+      kp.tags ? javaStringHashCode(kp.tags) : 0,
+      indexed && kp.uniqKey ? kp.uniqKey : undefined,
+      indexed && kp.keys ? kp.keys : undefined,
+    );
   }
 
-  /** Per-topic values the append path needs, computed once: the UTF-8 name and the hash of "topic#". */
-  private topicInfo(name: string): { bytes: Buffer; indexHash: number } {
+  /**
+   * Takes the queue offset and encodes `m` (prepared as `p`) at `pos` of the batch (global offset `offset`).
+   * Nothing of `m` is kept: the caller may reuse it, and its body, once this returns.
+   */
+  private encode(
+    m: PutMessageInput,
+    p: PendingPut,
+    batch: Batch<Pending>,
+    pos: number,
+    offset: number,
+    now: number,
+  ): void {
+    p.queueOffset = p.toQueue ? this.takeQueueOffset(p.topic.name, p.queueId) : 0;
+    p.phyOffset = offset;
+    p.storeTimestamp = now;
+    const f = this.fields;
+    f.topic = p.topic.bytes;
+    f.queueId = p.queueId;
+    f.flag = m.flag ?? 0;
+    f.queueOffset = p.queueOffset;
+    f.physicalOffset = offset;
+    f.sysFlag = p.sysFlag;
+    f.bornTimestamp = m.bornTimestamp ?? now;
+    f.bornHost = m.bornHost ?? LOCALHOST;
+    f.storeTimestamp = now;
+    f.storeHost = this.config.storeHost;
+    f.reconsumeTimes = m.reconsumeTimes ?? 0;
+    f.preparedTransactionOffset = m.preparedTransactionOffset ?? 0;
+    f.body = m.body;
+    f.bodyCrc = bodyCrc(m.body);
+    f.properties = m.properties ?? "";
+    f.propertiesBytes = p.propsBytes;
+    writeRecord(f, batch.buf, batch.view, pos, p.size);
+  }
+
+  private topicInfo(name: string): TopicInfo {
     let t = this.topicCache.get(name);
     if (!t) {
       const bytes = Buffer.from(name, "utf8");
       if (bytes.length === 0 || bytes.length > 32767)
         throw new BrokerError("ILLEGAL_TOPIC", name.slice(0, 64));
-      t = { bytes, indexHash: javaStringHashCode(`${name}#`) };
+      t = { name, bytes, indexHash: javaStringHashCode(`${name}#`) };
       if (this.topicCache.size > 100_000) this.topicCache.clear();
       this.topicCache.set(name, t);
     }
     return t;
   }
 
-  private nextQueueOffset(topic: string, queueId: number): number {
+  /** The queue's next offset, which the caller takes (the counter moves on). */
+  private takeQueueOffset(topic: string, queueId: number): number {
     let m = this.nextOffsets.get(topic);
     if (!m) {
       m = new Map();
       this.nextOffsets.set(topic, m);
     }
-    let next = m.get(queueId);
-    if (next === undefined) {
-      next = this.queues.get(topic, queueId)?.maxOffset ?? 0;
-      m.set(queueId, next);
-    }
+    const next = m.get(queueId) ?? this.queues.get(topic, queueId)?.maxOffset ?? 0;
+    m.set(queueId, next + 1);
     return next;
   }
 
-  private onBatchDone(batch: Batch<PendingPut>): void {
-    let lastTopic = "";
-    let lastQueue = -1;
-    const arrived: PendingPut[] = [];
+  private onBatchDone(batch: Batch<Pending>): void {
+    const arrived = this.arrivedScratch;
+    arrived.length = 0;
     for (const it of batch.items) {
-      if (it.toQueue) {
-        this.queues.getOrCreate(it.topic, it.queueId).put(it.queueOffset, it.phyOffset, it.size, it.tagsCode);
-        if (it.topic !== lastTopic || it.queueId !== lastQueue) {
-          arrived.push(it);
-          lastTopic = it.topic;
-          lastQueue = it.queueId;
-        }
-      }
-      if (it.uniqKey)
-        this.index.addHashed(javaHashContinue(it.topicHash, it.uniqKey), it.phyOffset, it.storeTimestamp);
-      if (it.keys) this.indexKeyList(it.topicHash, it.keys, it.phyOffset, it.storeTimestamp);
+      if (it.batch === undefined) this.dispatch(it);
+      else for (const p of it.batch) this.dispatch(p);
     }
     this.dispatchedOffset = Math.max(this.dispatchedOffset, this.log.writtenOffset);
-    const host = this.config.storeHost;
     for (const it of batch.items) {
-      it.resolve(new StoredResult(host, it.phyOffset, it.size, it.queueOffset, it.storeTimestamp));
+      if (it.batch === undefined) it.resolve(this.resultOf(it));
+      else it.resolve(it.batch.map((p) => this.resultOf(p)));
     }
     if (this.listeners.length > 0) {
-      for (const it of arrived) {
-        const max = this.queues.get(it.topic, it.queueId)?.maxOffset ?? 0;
-        for (const l of this.listeners) l(it.topic, it.queueId, max);
+      for (const p of arrived) {
+        const max = this.queues.get(p.topic.name, p.queueId)?.maxOffset ?? 0;
+        for (const l of this.listeners) l(p.topic.name, p.queueId, max);
       }
     }
+    arrived.length = 0;
   }
 
-  private onBatchesFailed(batches: Batch<PendingPut>[], err: Error): void {
+  private dispatch(p: PendingPut): void {
+    const ts = p.storeTimestamp;
+    if (p.toQueue) {
+      this.queues.getOrCreate(p.topic.name, p.queueId).put(p.queueOffset, p.phyOffset, p.size, p.tagsCode);
+      const arrived = this.arrivedScratch;
+      const last = arrived[arrived.length - 1];
+      if (!last || last.topic !== p.topic || last.queueId !== p.queueId) arrived.push(p);
+    }
+    const topicHash = p.topic.indexHash;
+    if (p.uniqKey) this.index.addHashed(javaHashContinue(topicHash, p.uniqKey), p.phyOffset, ts);
+    if (p.keys) this.indexKeyList(topicHash, p.keys, p.phyOffset, ts);
+  }
+
+  private resultOf(p: PendingPut): PutMessageResult {
+    return new StoredResult(this.config.storeHost, p.phyOffset, p.size, p.queueOffset, p.storeTimestamp);
+  }
+
+  private onBatchesFailed(batches: Batch<Pending>[], err: Error): void {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === "ENOSPC" ? "DISK_FULL" : "STORE_WRITE_FAILED";
     for (const b of batches) {
       for (const it of b.items) {
-        if (it.toQueue) {
-          const m = this.nextOffsets.get(it.topic);
-          const cur = m?.get(it.queueId);
-          if (m && cur !== undefined && it.queueOffset < cur) m.set(it.queueId, it.queueOffset);
-        }
+        if (it.batch === undefined) this.giveBackQueueOffset(it);
+        else for (const p of it.batch) this.giveBackQueueOffset(p);
         it.reject(new BrokerError(reason, err.message, { cause: err }));
       }
     }
+  }
+
+  /** A failed append's queue offset goes back, so the next append takes it (the failed one left no record). */
+  private giveBackQueueOffset(p: PendingPut): void {
+    if (!p.toQueue) return;
+    const m = this.nextOffsets.get(p.topic.name);
+    const cur = m?.get(p.queueId);
+    if (m && cur !== undefined && p.queueOffset < cur) m.set(p.queueId, p.queueOffset);
   }
 
   /** KEYS holds several keys separated by spaces; each is indexed as "topic#key". */
@@ -810,6 +919,7 @@ export class MessageStore {
 }
 
 const LOCALHOST = hostAddress("127.0.0.1", 0);
+const NOOP = (): void => undefined;
 
 /** An append's outcome; the offset message id is built only when asked for (most callers never do). */
 class StoredResult implements PutMessageResult {

@@ -31,6 +31,9 @@ import {
 } from "../store/timer/fixtures/timer-crash-writer.js";
 import { tempDir } from "../support/temp-dir.js";
 
+/** The wheel ticks every 100 ms; more than this late means a missed slot, not a slow machine. */
+const LATE_MS = 1000;
+
 const DAY = 24 * 3600 * 1000;
 const UNIQ = "UNIQ_CLIENT_MESSAGE_ID_KEYIDX";
 
@@ -186,7 +189,8 @@ test("a message due in 1 s is invisible until then and appears in its real topic
   const [rec] = readAll(store, "Delayed", 2);
   assert.ok(rec);
   assert.ok(rec.storeTimestamp >= due, `delivered ${due - rec.storeTimestamp} ms early`);
-  assert.ok(rec.storeTimestamp - due < 300, `delivered ${rec.storeTimestamp - due} ms late`);
+  // Lateness bounds are loose: they catch a timer that misses its slot, not a busy machine's scheduling delay.
+  assert.ok(rec.storeTimestamp - due < LATE_MS, `delivered ${rec.storeTimestamp - due} ms late`);
   assert.equal(rec.body.toString(), "payload-1s");
   assert.equal(rec.flag, 5);
   assert.equal(rec.bornTimestamp, sentAt - 10);
@@ -240,7 +244,7 @@ test("timers sent out of order are delivered in due order, none early", async (t
     assert.ok(due >= prevDue - 25, `out of order: due ${due} after ${prevDue}`);
     prevDue = Math.max(prevDue, due);
   }
-  assert.ok(maxLate < 300, `latest delivery ${maxLate} ms after due`);
+  assert.ok(maxLate < LATE_MS, `latest delivery ${maxLate} ms after due`);
 });
 
 test("stop and reopen keeps pending timers; each fires once", async (t) => {
@@ -319,7 +323,7 @@ test("a delay beyond the wheel's window is rolled and delivered at the right tim
   assert.equal(recs.length, 1);
   const r = recs[0]!;
   assert.ok(
-    r.storeTimestamp >= due && r.storeTimestamp - due < 300,
+    r.storeTimestamp >= due && r.storeTimestamp - due < LATE_MS,
     `delivered ${r.storeTimestamp - due} ms off`,
   );
   const props = decodeProperties(r.properties);

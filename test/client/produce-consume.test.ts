@@ -237,3 +237,39 @@ test("a topic created by its first send is consumed from all its queues", { time
     );
   });
 });
+
+test(
+  "a backlog pulled in small batches (pipelined pulls) arrives once, in queue order, and is committed",
+  { timeout: 30_000 },
+  async () => {
+    const topic = uniq("T_backlog");
+    await createTopic(c, topic, 2);
+    const n = 300;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => producer.send(new Message(topic, "TagA", `b${i}`))),
+    );
+    const group = uniq("GID");
+    const col = new Collector();
+    const consumer = new Consumer({ ...clientOpts(c, group), consumeFromWhere: "FIRST", pullBatchSize: 8 });
+    consumer.subscribe(topic, "*", col.listener);
+    await consumer.start();
+    try {
+      await col.waitCount(n);
+      await sleep(200);
+    } finally {
+      await consumer.shutdown();
+    }
+    assert.equal(col.messages.length, n, "no duplicates");
+    const broker = c.broker.server.broker;
+    for (const q of [0, 1]) {
+      const offsets = col.messages.filter((m) => m.queueId === q).map((m) => m.queueOffset);
+      const max = broker.store.getMaxOffset(topic, q);
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: max }, (_, i) => i),
+        `queue ${q} in order`,
+      );
+      assert.equal(broker.queryConsumerOffset(group, topic, q), max, `queue ${q} committed`);
+    }
+  },
+);

@@ -3,39 +3,15 @@ import assert from "node:assert/strict";
 import { MessageStore } from "../../src/store/message-store.js";
 import { BrokerError } from "../../src/common/errors.js";
 import { decodeRecord } from "../../src/common/message-record.js";
-import { faultyIO } from "../support/faulty-io.js";
 import { tempDir } from "../support/temp-dir.js";
+import { faultyStore, queueBodies, smallStoreConfig } from "./fixtures/store-kit.js";
 
-const cfg = {
-  segmentBytes: 128 * 1024,
-  maxMessageBytes: 32 * 1024,
-  queueEntriesPerFile: 40,
-  indexSlotNum: 64,
-};
-
-function queueBodies(store: MessageStore, topic: string, q: number): string[] {
-  const out: string[] = [];
-  let off = store.getMinOffset(topic, q);
-  for (;;) {
-    const r = store.getMessages(topic, q, off, 64);
-    if (r.status !== "FOUND") break;
-    r.messages.forEach((m, i) => {
-      assert.equal(r.offsets[i], off + i);
-      out.push(decodeRecord(m).body.toString());
-    });
-    off = r.nextBeginOffset;
-  }
-  return out;
-}
+const cfg = smallStoreConfig;
 
 test("ENOSPC fails the append with DISK_FULL, leaves no partial record, and appends resume", async (t) => {
-  const { dir, cleanup } = tempDir();
-  const { io, faults } = faultyIO();
-  let store = MessageStore.open({ dir, ...cfg }, io);
-  t.after(async () => {
-    await store.close();
-    cleanup();
-  });
+  const h = faultyStore(t);
+  const { faults } = h;
+  let store = h.store;
   const put = (b: string) => store.putMessage({ topic: "F", queueId: 0, body: Buffer.from(b) });
   await put("one");
   await put("two");
@@ -49,48 +25,33 @@ test("ENOSPC fails the append with DISK_FULL, leaves no partial record, and appe
   const r = await put("three");
   assert.equal(r.queueOffset, 2, "the failed appends gave back their queue offsets");
   assert.deepEqual(queueBodies(store, "F", 0), ["one", "two", "three"]);
-  await store.close();
-  store = MessageStore.open({ dir, ...cfg }, io);
+  store = await h.reopen();
   assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
   assert.deepEqual(queueBodies(store, "F", 0), ["one", "two", "three"]);
 });
 
 test("short writes still store every record whole", async (t) => {
-  const { dir, cleanup } = tempDir();
-  const { io, faults } = faultyIO();
-  faults.maxWriteBytes = 7;
-  let store = MessageStore.open({ dir, ...cfg }, io);
-  t.after(async () => {
-    await store.close();
-    cleanup();
-  });
+  const h = faultyStore(t);
+  h.faults.maxWriteBytes = 7;
+  const store = h.store;
   const bodies = Array.from({ length: 50 }, (_, i) => `short-${i}-${"q".repeat(i * 3)}`);
   await Promise.all(bodies.map((b) => store.putMessage({ topic: "S", queueId: 0, body: Buffer.from(b) })));
   assert.deepEqual(queueBodies(store, "S", 0), bodies);
-  await store.close();
-  faults.maxWriteBytes = Infinity;
-  store = MessageStore.open({ dir, ...cfg }, io);
-  assert.deepEqual(queueBodies(store, "S", 0), bodies);
+  h.faults.maxWriteBytes = Infinity;
+  assert.deepEqual(queueBodies(await h.reopen(), "S", 0), bodies);
 });
 
 test("an fsync failure in sync mode fails those appends with a typed error; the store stays usable", async (t) => {
-  const { dir, cleanup } = tempDir();
-  const { io, faults } = faultyIO();
-  let store = MessageStore.open({ dir, ...cfg, flushMode: "sync" }, io);
-  t.after(async () => {
-    await store.close();
-    cleanup();
-  });
+  const h = faultyStore(t, { flushMode: "sync" });
+  const store = h.store;
   const put = (b: string) => store.putMessage({ topic: "Y", queueId: 1, body: Buffer.from(b) });
   await put("a");
-  faults.fsyncFailures = 1;
+  h.faults.fsyncFailures = 1;
   await assert.rejects(put("b"), (e: unknown) => e instanceof BrokerError && e.code === "STORE_WRITE_FAILED");
   const c = await put("c");
   assert.equal(c.queueOffset, 1);
   assert.deepEqual(queueBodies(store, "Y", 1), ["a", "c"]);
-  await store.close();
-  store = MessageStore.open({ dir, ...cfg, flushMode: "sync" }, io);
-  assert.deepEqual(queueBodies(store, "Y", 1), ["a", "c"], "the failed record is not on disk");
+  assert.deepEqual(queueBodies(await h.reopen(), "Y", 1), ["a", "c"], "the failed record is not on disk");
 });
 
 test("bad input gets typed errors and nothing is written", async (t) => {

@@ -5,32 +5,9 @@ import { randomUUID } from "node:crypto";
 import { BrokerError } from "../../common/errors.js";
 import type { FileIO } from "../../store/file-io.js";
 import { JsonFile } from "../json-file.js";
+import type { AlarmRule, AlarmStatus, GroupLag } from "./views.js";
 
-export interface AlarmRule {
-  id: string;
-  group: string;
-  /** One topic of the group, or all the topics it consumes. */
-  topic?: string;
-  /** Fires when the backlog exceeds this many messages. */
-  maxBacklog?: number;
-  /** Fires when the oldest un-consumed message is older than this, ms. */
-  maxLagMs?: number;
-}
-
-export interface GroupLag {
-  backlog: number;
-  /** Age of the oldest un-consumed message, ms (0 when there is none). */
-  lagMs: number;
-}
-
-export interface AlarmStatus {
-  rule: AlarmRule;
-  firing: boolean;
-  /** When it last fired or cleared. */
-  since: number;
-  value: GroupLag;
-  reason: string;
-}
+export type { AlarmRule, AlarmStatus, GroupLag } from "./views.js";
 
 export type AlarmListener = (event: "fired" | "cleared", status: AlarmStatus) => void;
 

@@ -2,48 +2,9 @@
 // agree on them), and their progress per queue (broker offset, consumer offset, backlog, last consume time).
 import { DLQ_PREFIX, RETRY_PREFIX } from "../../common/topic.js";
 import type { Broker } from "../broker.js";
-import type { GroupLag } from "./alarms.js";
+import type { ClientView, GroupClients, GroupLag, GroupSummary, QueueProgress } from "./views.js";
 
-export interface GroupSummary {
-  group: string;
-  messageModel: string;
-  consumeType: string;
-  onlineClients: number;
-  /** Topics it subscribes to or has offsets on. */
-  topics: string[];
-  backlog: number;
-  fifo: boolean;
-  retryMaxTimes: number;
-}
-
-export interface QueueProgress {
-  topic: string;
-  queueId: number;
-  brokerOffset: number;
-  consumerOffset: number;
-  backlog: number;
-  /** Store time of the last message the group consumed on this queue (0 when none). */
-  lastConsumeTime: number;
-}
-
-export interface ClientView {
-  clientId: string;
-  language: string;
-  version: number;
-  remoteAddress: string;
-  lastHeartbeat: number;
-  subscriptions: string[];
-}
-
-export interface GroupClients {
-  group: string;
-  messageModel: string;
-  consumeType: string;
-  subscriptions: { topic: string; type: string; expression: string }[];
-  clients: ClientView[];
-  /** True when every online client subscribes to the same topics with the same expressions. */
-  consistent: boolean;
-}
+export type { ClientView, GroupClients, GroupSummary, QueueProgress } from "./views.js";
 
 /** Topics a group consumes: from its subscriptions and its offsets (retry topics included). */
 export function groupTopics(b: Broker, group: string): string[] {

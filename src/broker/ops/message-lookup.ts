@@ -9,33 +9,9 @@ import { formatHost } from "../../common/socket-address.js";
 import { dlqTopic, retryTopic } from "../../common/topic.js";
 import type { Broker } from "../broker.js";
 import { groupProgress } from "./group-info.js";
+import type { MessageView, TraceEvent } from "./views.js";
 
-export interface MessageView {
-  msgId: string;
-  offsetMsgId: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  tags: string;
-  keys: string[];
-  properties: Record<string, string>;
-  bornTimestamp: number;
-  bornHost: string;
-  storeTimestamp: number;
-  storeHost: string;
-  reconsumeTimes: number;
-  bodySize: number;
-  /** The body as UTF-8 text, or base64 when it is not valid text. */
-  body: string;
-  bodyEncoding: "utf8" | "base64";
-}
-
-export interface TraceEvent {
-  time: number;
-  type: "stored" | "consumed" | "pending" | "in-flight" | "retry" | "dead-letter";
-  group?: string;
-  detail: string;
-}
+export type { MessageView, TraceEvent } from "./views.js";
 
 export function viewOf(rec: MessageRecord): MessageView {
   const props = Object.fromEntries(decodeProperties(rec.properties));

@@ -17,6 +17,13 @@ import { silentLogger } from "./logger.js";
 import { RemotingClosedError, RemotingTimeoutError } from "./remoting-errors.js";
 import { ResponseCode } from "./response-code.js";
 
+/** Flushes smaller than this take their buffer from Node's pool and do not keep it. */
+const SMALL_WRITE_BYTES = 4 * 1024;
+/** Other flush buffers are at least this big, so small flushes share one reusable allocation. */
+const MIN_WRITE_BUFFER_BYTES = 64 * 1024;
+/** Larger flush buffers are not kept for reuse. */
+const MAX_SPARE_BYTES = 4 * 1024 * 1024;
+
 /** How long close() waits for the peer to finish the TCP close before destroying the socket. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -62,6 +69,8 @@ export class RemotingConnection {
   private state: "open" | "closing" | "closed" = "open";
   private closeError: Error | undefined;
   private killTimer: NodeJS.Timeout | undefined;
+  /** A write buffer the socket has finished with, kept for the next flush. */
+  private spare: Buffer | undefined;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -199,7 +208,7 @@ export class RemotingConnection {
     let inlineBytes = 0;
     for (const f of q)
       inlineBytes += inlinesBody(f) ? f.frameBytes : f.frameBytes - (f.cmd.body?.length ?? 0);
-    const buf = Buffer.allocUnsafe(inlineBytes);
+    const buf = this.takeWriteBuffer(inlineBytes);
     let off = 0;
     let segment = 0;
     let chunks: Buffer[] | undefined;
@@ -214,14 +223,41 @@ export class RemotingConnection {
     }
     q.length = 0;
     this.queuedBytes = 0;
+    const done =
+      buf.length >= MIN_WRITE_BUFFER_BYTES && buf.length <= MAX_SPARE_BYTES
+        ? () => this.giveBackWriteBuffer(buf)
+        : undefined;
     if (chunks === undefined) {
-      socket.write(buf);
+      socket.write(buf.subarray(0, off), done);
       return;
     }
     if (off > segment) chunks.push(buf.subarray(segment, off));
     socket.cork();
-    for (const c of chunks) socket.write(c);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+    socket.write(chunks[last]!, done);
     socket.uncork();
+  }
+
+  /**
+   * A buffer for one flush. The one handed back by the last finished write is reused when big enough: a fresh
+   * allocation of this size is new memory, page-faulted in on first touch, which costs more than the copies
+   * into it.
+   */
+  private takeWriteBuffer(bytes: number): Buffer {
+    // Small ones come from Node's shared pool, which is cheap.
+    if (bytes < SMALL_WRITE_BYTES) return Buffer.allocUnsafe(bytes);
+    const spare = this.spare;
+    if (spare !== undefined && spare.length >= bytes) {
+      this.spare = undefined;
+      return spare;
+    }
+    return Buffer.allocUnsafe(Math.max(bytes, MIN_WRITE_BUFFER_BYTES));
+  }
+
+  /** Called once the socket is done with `buf` (written to the kernel, or failed): it may be reused. */
+  private giveBackWriteBuffer(buf: Buffer): void {
+    if (this.spare === undefined || this.spare.length < buf.length) this.spare = buf;
   }
 
   private onData(chunk: Buffer): void {

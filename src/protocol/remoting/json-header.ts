@@ -10,16 +10,19 @@ import { SerializeType } from "./command.js";
 import { FrameError } from "./frame-error.js";
 import { languageFromByte } from "./language-code.js";
 
+/** JSON text of the language names we send, so the usual one is not stringified per frame. */
+const LANGUAGE_JSON = new Map<string, string>([["JAVA", '"JAVA"']]);
+
 /** Header text for `cmd`; the caller measures and writes it. Empty extFields are left out, as Java does. */
 export function encodeJsonHeader(cmd: RemotingCommand): string {
-  let s = `{"code":${cmd.code}`;
+  let ext = "";
   for (const _ in cmd.extFields) {
-    s += `,"extFields":${JSON.stringify(cmd.extFields)}`;
+    ext = `,"extFields":${JSON.stringify(cmd.extFields)}`;
     break;
   }
-  s += `,"flag":${cmd.flag},"language":${JSON.stringify(cmd.language)},"opaque":${cmd.opaque}`;
-  if (cmd.remark !== undefined) s += `,"remark":${JSON.stringify(cmd.remark)}`;
-  return s + `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
+  const language = LANGUAGE_JSON.get(cmd.language) ?? JSON.stringify(cmd.language);
+  const remark = cmd.remark === undefined ? "" : `,"remark":${JSON.stringify(cmd.remark)}`;
+  return `{"code":${cmd.code}${ext},"flag":${cmd.flag},"language":${language},"opaque":${cmd.opaque}${remark},"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
 }
 
 /** Decodes the header in `buf[start, end)`; the body is attached by the caller. */

@@ -11,6 +11,7 @@ import type { FileIO } from "../../../src/store/file-io.js";
 import { TimerStore } from "../../../src/store/timer/timer-store.js";
 import type { FiredTimer, TimerSink, TimerStoreConfig } from "../../../src/store/timer/timer-store.js";
 import { tempDir } from "../../support/temp-dir.js";
+import { rng } from "../fixtures/store-kit.js";
 
 /** A slot-aligned epoch time to start the simulated clock at. */
 const BASE = 1_700_000_000_000;
@@ -97,16 +98,6 @@ async function run(s: TimerStore, sink: Sink, from: number, to: number, step = 1
       lastFlush = t;
     }
   }
-}
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
 }
 
 test("timers added out of order fire once each, never early, in due order, within one tick", async (t) => {

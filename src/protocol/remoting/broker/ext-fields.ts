@@ -10,18 +10,19 @@ export function optStr(ext: Ext, name: string): string | undefined {
   return v === undefined || v === "null" ? undefined : v;
 }
 
-export function reqStr(ext: Ext, name: string): string {
+/** `label` names the field in errors when `name` is a short alias (SEND_MESSAGE_V2's one-letter fields). */
+export function reqStr(ext: Ext, name: string, label = name): string {
   const v = optStr(ext, name);
-  if (v === undefined || v === "") throw new BrokerError("BAD_REQUEST", `header field ${name} is missing`);
+  if (v === undefined || v === "") throw new BrokerError("BAD_REQUEST", `header field ${label} is missing`);
   return v;
 }
 
-export function optInt(ext: Ext, name: string): number | undefined {
+export function optInt(ext: Ext, name: string, label = name): number | undefined {
   const v = optStr(ext, name);
   if (v === undefined || v === "") return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || !Number.isInteger(n))
-    throw new BrokerError("BAD_REQUEST", `header field ${name} is not an integer: ${v.slice(0, 32)}`);
+    throw new BrokerError("BAD_REQUEST", `header field ${label} is not an integer: ${v.slice(0, 32)}`);
   return n;
 }
 

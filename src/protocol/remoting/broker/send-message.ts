@@ -17,33 +17,53 @@ import { ResponseCode } from "../response-code.js";
 import { fields, optInt, optStr, reqStr } from "./ext-fields.js";
 import type { Ext } from "./ext-fields.js";
 
-const V2_NAMES: Record<string, string> = {
-  a: "producerGroup",
-  b: "topic",
-  c: "defaultTopic",
-  d: "defaultTopicQueueNums",
-  e: "queueId",
-  f: "sysFlag",
-  g: "bornTimestamp",
-  h: "flag",
-  i: "properties",
-  j: "reconsumeTimes",
-  k: "unitMode",
-  l: "maxReconsumeTimes",
-  m: "batch",
-  n: "brokerName",
+/** Header field names: SEND_MESSAGE and SEND_BATCH_MESSAGE from ali-ons use the long ones, V2 the letters. */
+interface SendFieldNames {
+  producerGroup: string;
+  topic: string;
+  queueId: string;
+  sysFlag: string;
+  bornTimestamp: string;
+  flag: string;
+  properties: string;
+  reconsumeTimes: string;
+  maxReconsumeTimes: string;
+  batch: string;
+}
+
+const LONG_NAMES: SendFieldNames = {
+  producerGroup: "producerGroup",
+  topic: "topic",
+  queueId: "queueId",
+  sysFlag: "sysFlag",
+  bornTimestamp: "bornTimestamp",
+  flag: "flag",
+  properties: "properties",
+  reconsumeTimes: "reconsumeTimes",
+  maxReconsumeTimes: "maxReconsumeTimes",
+  batch: "batch",
 };
 
-export function sendHeader(req: RemotingCommand): Ext {
-  if (
-    req.code !== RequestCode.SEND_MESSAGE_V2 &&
-    !(req.code === RequestCode.SEND_BATCH_MESSAGE && "b" in req.extFields)
-  ) {
-    return req.extFields;
-  }
-  const out: Ext = {};
-  for (const [k, v] of Object.entries(req.extFields)) out[V2_NAMES[k] ?? k] = v;
-  return out;
+const V2_NAMES: SendFieldNames = {
+  producerGroup: "a",
+  topic: "b",
+  queueId: "e",
+  sysFlag: "f",
+  bornTimestamp: "g",
+  flag: "h",
+  properties: "i",
+  reconsumeTimes: "j",
+  maxReconsumeTimes: "l",
+  batch: "m",
+};
+
+const EMPTY = Buffer.alloc(0);
+
+function fieldNames(req: RemotingCommand): SendFieldNames {
+  return req.code === RequestCode.SEND_MESSAGE_V2 ||
+    (req.code === RequestCode.SEND_BATCH_MESSAGE && "b" in req.extFields)
+    ? V2_NAMES
+    : LONG_NAMES;
 }
 
 /** The producer's address as records store it, parsed once per connection. */
@@ -64,20 +84,24 @@ function bornHostOf(conn: RemotingConnection): HostAddress | undefined {
   return h ?? undefined;
 }
 
-function baseRequest(h: Ext, conn: RemotingConnection): Omit<SendRequest, "body" | "properties"> {
+/** The request as the broker takes it, built once (no copies or spreads on this path). */
+function sendRequest(h: Ext, n: SendFieldNames, conn: RemotingConnection, body: Buffer): SendRequest {
   const born = bornHostOf(conn);
-  const maxReconsume = optInt(h, "maxReconsumeTimes");
-  return {
-    producerGroup: optStr(h, "producerGroup") ?? "",
-    topic: reqStr(h, "topic"),
-    queueId: optInt(h, "queueId") ?? -1,
-    sysFlag: optInt(h, "sysFlag") ?? 0,
-    flag: optInt(h, "flag") ?? 0,
-    bornTimestamp: optInt(h, "bornTimestamp") ?? Date.now(),
-    ...(born ? { bornHost: born } : {}),
-    reconsumeTimes: optInt(h, "reconsumeTimes") ?? 0,
-    ...(maxReconsume !== undefined ? { maxReconsumeTimes: maxReconsume } : {}),
+  const maxReconsume = optInt(h, n.maxReconsumeTimes, "maxReconsumeTimes");
+  const r: SendRequest = {
+    producerGroup: optStr(h, n.producerGroup) ?? "",
+    topic: reqStr(h, n.topic, "topic"),
+    queueId: optInt(h, n.queueId, "queueId") ?? -1,
+    body,
+    properties: optStr(h, n.properties) ?? "",
+    sysFlag: optInt(h, n.sysFlag, "sysFlag") ?? 0,
+    flag: optInt(h, n.flag, "flag") ?? 0,
+    bornTimestamp: optInt(h, n.bornTimestamp, "bornTimestamp") ?? Date.now(),
   };
+  if (born) r.bornHost = born;
+  r.reconsumeTimes = optInt(h, n.reconsumeTimes, "reconsumeTimes") ?? 0;
+  if (maxReconsume !== undefined) r.maxReconsumeTimes = maxReconsume;
+  return r;
 }
 
 export async function handleSendMessage(
@@ -85,29 +109,23 @@ export async function handleSendMessage(
   req: RemotingCommand,
   conn: RemotingConnection,
 ): Promise<RemotingCommand> {
-  const h = sendHeader(req);
-  const base = baseRequest(h, conn);
-  if (req.code === RequestCode.SEND_BATCH_MESSAGE || optStr(h, "batch") === "true") {
-    return sendBatch(broker, req, base);
+  const h = req.extFields;
+  const n = fieldNames(req);
+  const sr = sendRequest(h, n, conn, req.body ?? EMPTY);
+  if (req.code === RequestCode.SEND_BATCH_MESSAGE || optStr(h, n.batch) === "true") {
+    return sendBatch(broker, req, sr);
   }
-  const r = await broker.sendMessage({
-    ...base,
-    body: req.body ?? Buffer.alloc(0),
-    properties: optStr(h, "properties") ?? "",
-  });
-  return createResponse(
-    req,
-    ResponseCode.SUCCESS,
-    undefined,
-    fields({
-      msgId: r.msgId,
-      queueId: r.queueId,
-      queueOffset: r.queueOffset,
-      transactionId: r.transactionId,
-      MSG_REGION: "DefaultRegion",
-      TRACE_ON: "true",
-    }),
-  );
+  const r = await broker.sendMessage(sr);
+  // The fields in fields()'s order, without its copy.
+  const ext: Record<string, string> = {
+    msgId: r.msgId,
+    queueId: String(r.queueId),
+    queueOffset: String(r.queueOffset),
+  };
+  if (r.transactionId !== undefined) ext["transactionId"] = r.transactionId;
+  ext["MSG_REGION"] = "DefaultRegion";
+  ext["TRACE_ON"] = "true";
+  return createResponse(req, ResponseCode.SUCCESS, undefined, ext);
 }
 
 /** Splits a batch body into its messages; throws BAD_REQUEST on a malformed body. */
@@ -135,11 +153,7 @@ export function decodeBatchBody(body: Buffer): { flag: number; body: Buffer; pro
   return out;
 }
 
-async function sendBatch(
-  broker: Broker,
-  req: RemotingCommand,
-  base: Omit<SendRequest, "body" | "properties">,
-): Promise<RemotingCommand> {
+async function sendBatch(broker: Broker, req: RemotingCommand, base: SendRequest): Promise<RemotingCommand> {
   const msgs = decodeBatchBody(req.body ?? Buffer.alloc(0));
   // A batch goes to one queue: choose it once so every message lands together.
   const tc = broker.topics.getOrCreate(base.topic);
