@@ -1,6 +1,7 @@
 // What every benchmark here shares: command-line options and latency statistics.
 
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 
 const argv = process.argv.slice(2);
 
@@ -62,4 +63,61 @@ export function procCpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The outcome of `pipelined`: latencies (ms, from the call to the result) of the `done` successful sends. */
+export interface PipelinedRun {
+  done: number;
+  failed: number;
+  firstError?: string;
+  seconds: number;
+  lat: Float64Array;
+}
+
+/**
+ * Calls `send(i)` for i = 0 … messages-1 with at most `window` calls outstanding, refilled as they settle; stops
+ * issuing after `maxSeconds`, after 100 failures or when `stop()` says so, and resolves once all issued settled.
+ */
+export async function pipelined(
+  send: (i: number) => Promise<unknown>,
+  messages: number,
+  window: number,
+  maxSeconds: number,
+  stop: () => boolean = () => false,
+): Promise<PipelinedRun> {
+  const lat = new Float64Array(messages);
+  let issued = 0;
+  let settled = 0;
+  let done = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  let stopped = false;
+  const t0 = performance.now();
+  const deadline = t0 + maxSeconds * 1000;
+  await new Promise<void>((res) => {
+    const onSettled = (): void => {
+      settled++;
+      if (performance.now() > deadline || failed > 100 || stop()) stopped = true;
+      if (settled === issued && (issued === messages || stopped)) res();
+      else pump();
+    };
+    const pump = (): void => {
+      while (!stopped && issued < messages && issued - settled < window) {
+        const s = performance.now();
+        send(issued++).then(
+          () => {
+            lat[done++] = performance.now() - s;
+            onSettled();
+          },
+          (e: unknown) => {
+            failed++;
+            firstError ??= e instanceof Error ? e.message : String(e);
+            onSettled();
+          },
+        );
+      }
+    };
+    pump();
+  });
+  return { done, failed, firstError, seconds: (performance.now() - t0) / 1000, lat };
 }

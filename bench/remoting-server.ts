@@ -6,7 +6,7 @@
 // go to stderr.
 //
 //   node dist/bench/remoting-server.js --data-dir <dir> [--namesrv-port 0] [--broker-port 0] [--grpc-port 0]
-//        [--topics A,B] [--queues 8] [--flush-mode async|sync] [--diag] [--remove-on-orphan <dir>]
+//        [--topics A,B:16] [--queues 8] [--flush-mode async|sync] [--diag] [--remove-on-orphan <dir>]
 //
 // With --diag (diagnostics, off for the reported numbers), the process also records its event-loop delay, GC
 // pauses and the time spent in blocking fs calls (the *Sync functions, wrapped through node:fs), and answers
@@ -43,7 +43,15 @@ const namesrvPort = intOption("--namesrv-port", 0);
 const brokerPort = intOption("--broker-port", 0);
 const grpcPort = intOption("--grpc-port", 0);
 const queues = intOption("--queues", 8);
-const topics = (option("--topics") ?? "").split(",").filter((t) => t.length > 0);
+// "name" or "name:queues" (that topic's own queue count instead of --queues).
+const topicSpecs = (option("--topics") ?? "")
+  .split(",")
+  .filter((t) => t.length > 0)
+  .map((t) => {
+    const [name, n] = t.split(":");
+    return { name: name!, queues: n === undefined ? undefined : Number(n) };
+  });
+const topics = topicSpecs.map((t) => t.name);
 const flushMode = option("--flush-mode") ?? "async";
 if (flushMode !== "async" && flushMode !== "sync")
   throw new Error(`--flush-mode async|sync, got ${flushMode}`);
@@ -256,7 +264,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
 });
 
 await broker.start();
-for (const t of topics) broker.broker.createTopic(topicConfig(t, queues));
+for (const t of topicSpecs) broker.broker.createTopic(topicConfig(t.name, t.queues ?? queues));
 const deadline = Date.now() + 15_000;
 while (!topics.every((t) => ns.registry.getTopicRoute(t) !== undefined)) {
   if (Date.now() > deadline) throw new Error(`topics ${topics.join(",")} not routed after 15 s`);
