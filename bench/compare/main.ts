@@ -20,7 +20,7 @@ import { Summary, WORKLOADS, markdown } from "./report.js";
 import type { Row, Workload } from "./report.js";
 import { installMissing, startNats, startOurs, startRabbit, startRedis } from "./servers.js";
 import type { Server } from "./servers.js";
-import { natsSystem, oursSystem, rabbitSystem, redisSystem } from "./systems.js";
+import { natsSystem, oursGrpcSystem, oursSystem, rabbitSystem, redisSystem } from "./systems.js";
 import type { System } from "./systems.js";
 import { consumeBacklog, fanOut, fixedRate, publishOne, publishPipelined } from "./workloads.js";
 import type { CaseResult, Sizes } from "./workloads.js";
@@ -129,6 +129,7 @@ async function startAll(): Promise<void> {
   };
   // Order within a round: each of ours next to its class's peers.
   await tryStart("ours-async", () => ours("async"));
+  await tryStart("ours-grpc", async () => oursGrpcSystem(await startOurs("async", topics, 8, 60)));
   await tryStart("redis-everysec", () => redis("everysec"));
   let nats: Server | undefined;
   await tryStart("nats-js", async () => natsSystem((nats = await startNats(15)), false));

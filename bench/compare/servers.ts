@@ -23,6 +23,8 @@ export interface Server {
   /** Root of the process tree whose CPU is the server's. */
   pid: number;
   port: number;
+  /** Our broker's gRPC port (ours only). */
+  grpcPort?: number;
   version: string;
   stop(): Promise<void>;
 }
@@ -199,7 +201,7 @@ export async function startOurs(
     { stdio: ["pipe", "pipe", "inherit"], detached: true },
   );
   const s = track(`ours-${flushMode}`, c);
-  const ready = await new Promise<{ namesrvPort: number } | string>((res) => {
+  const ready = await new Promise<{ namesrvPort: number; grpcPort: number } | string>((res) => {
     let buf = "";
     const timer = setTimeout(() => res(`not ready in ${seconds} s`), seconds * 1000);
     c.stdout!.setEncoding("utf8");
@@ -208,7 +210,7 @@ export async function startOurs(
       const m = /^ready (.*)$/m.exec(buf);
       if (m) {
         clearTimeout(timer);
-        res(JSON.parse(m[1]!) as { namesrvPort: number });
+        res(JSON.parse(m[1]!) as { namesrvPort: number; grpcPort: number });
       }
     });
     c.once("exit", (code) => {
@@ -223,6 +225,7 @@ export async function startOurs(
   return {
     pid: c.pid!,
     port: ready.namesrvPort,
+    grpcPort: ready.grpcPort,
     version: "rocketmq-ts (this commit)",
     stop: () => stop(s, 30_000),
   };

@@ -8,6 +8,10 @@ import { Redis } from "ioredis";
 import { AckPolicy, StorageType, connect as natsConnect } from "nats";
 import type { NatsConnection } from "nats";
 import { Action, Consumer, Message, MessageModel, Producer } from "../../src/client/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RawNatsPublisher } from "./nats-raw.js";
 import { log } from "./procs.js";
 import type { Server } from "./servers.js";
@@ -297,6 +301,76 @@ export function oursSystem(server: Server, flush: "async" | "sync"): System {
       });
       await c.start();
       return { close: () => c.shutdown() };
+    },
+    async drop() {},
+  };
+}
+
+// ---- ours over gRPC (the official RocketMQ 5.x Node.js client) ---------------------------------------------
+
+type GrpcClient = typeof import("rocketmq-client-nodejs");
+
+let grpcClient: GrpcClient | undefined;
+/** The client writes its log under $HOME: point HOME at a temp dir before loading it. */
+function loadGrpcClient(): GrpcClient {
+  if (!grpcClient) {
+    const home = mkdtempSync(join(tmpdir(), "cmp-grpc-home-"));
+    process.env.HOME = home;
+    process.on("exit", () => rmSync(home, { recursive: true, force: true }));
+    grpcClient = createRequire(import.meta.url)("rocketmq-client-nodejs") as GrpcClient;
+  }
+  return grpcClient;
+}
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+export function oursGrpcSystem(server: Server): System {
+  const endpoints = `${HOST}:${server.grpcPort}`;
+  return {
+    id: "ours-grpc",
+    label: "rocketmq-ts, async flush, gRPC endpoint",
+    client: "rocketmq-client-nodejs (official 5.x client, grpc-js)",
+    durability: "page-cache",
+    server,
+    singleQueues: 8,
+    async create() {},
+    async publisher(name) {
+      const p = new (loadGrpcClient().Producer)({ endpoints, namespace: "", topic: name, logger: quiet });
+      await p.startup();
+      return {
+        publish: async (_q, body) => {
+          await p.send({ topic: name, tag: "TagA", body });
+        },
+        close: () => p.shutdown(),
+      };
+    },
+    async subscribe(name, _queue, group, onMsg) {
+      const c = new (loadGrpcClient().SimpleConsumer)({
+        endpoints,
+        namespace: "",
+        consumerGroup: group,
+        subscriptions: new Map([[name, "*"]]),
+        awaitDuration: 2000,
+        logger: quiet,
+      });
+      await c.startup();
+      let open = true;
+      const loop = async () => {
+        while (open) {
+          const got = await c.receive(32, 30_000).catch(() => []);
+          for (const m of got) onMsg(m.body);
+          await Promise.all(got.map((m) => c.ack(m).catch(() => undefined)));
+        }
+      };
+      // Four receive loops, as a SimpleConsumer application would run to keep the pipe full.
+      const loops = [loop(), loop(), loop(), loop()];
+      return {
+        close: async () => {
+          open = false;
+          await Promise.all(loops);
+          await c.shutdown();
+        },
+      };
     },
     async drop() {},
   };
