@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     stopOnSignals([ns, b], log);
     log.info(
       {},
-      `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}, HTTP ${s.advertisedHost}:${s.httpPort}`,
+      `ready: NameServer 127.0.0.1:${s.namesrvPort}, broker ${s.advertisedHost}:${s.brokerPort}, gRPC ${s.advertisedHost}:${s.grpcPort}, HTTP ${s.advertisedHost}:${s.httpPort}`,
     );
   });
   commonOptions(start.command("namesrv").description("start a NameServer only")).action(
