@@ -239,10 +239,29 @@ export class Broker {
     }
   }
 
-  private async send(req: SendRequest): Promise<SendResult> {
-    // Topics already in the table were validated when they were created.
-    const problem = this.topics.get(req.topic) ? undefined : topicNameProblem(req.topic);
+  /** Topics already in the table were validated when they were created. */
+  private checkTopicName(topic: string): void {
+    const problem = this.topics.get(topic) ? undefined : topicNameProblem(topic);
     if (problem) throw new BrokerError("ILLEGAL_TOPIC", problem);
+  }
+
+  private checkWritable(tc: TopicConfig, topic: string): void {
+    if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${topic} is not writable`);
+  }
+
+  /** The client's queue (modulo the topic's queues), or, when it named none, by sharding key or at random. */
+  private chooseQueue(req: SendRequest, tc: TopicConfig): number {
+    const queueId = req.queueId;
+    if (Number.isInteger(queueId) && queueId >= 0) return queueId % tc.writeQueueNums;
+    // Ordered messages of the HTTP and gRPC protocols name a sharding key, not a queue: one key, one queue.
+    const key = getProperty(req.properties, Prop.SHARDING_KEY);
+    return key
+      ? Math.abs(javaStringHashCode(key) % tc.writeQueueNums)
+      : Math.floor(Math.random() * tc.writeQueueNums);
+  }
+
+  private async send(req: SendRequest): Promise<SendResult> {
+    this.checkTopicName(req.topic);
     if (isSystemTopic(req.topic))
       throw new BrokerError("NO_PERMISSION", `sending to system topic ${req.topic} is forbidden`);
     let tc: TopicConfig;
@@ -263,15 +282,8 @@ export class Broker {
     } else {
       tc = this.topics.getOrCreate(req.topic);
     }
-    if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${req.topic} is not writable`);
-    let queueId = req.queueId;
-    if (!Number.isInteger(queueId) || queueId < 0) {
-      // Ordered messages of the HTTP and gRPC protocols name a sharding key, not a queue: one key, one queue.
-      const key = getProperty(req.properties, Prop.SHARDING_KEY);
-      queueId = key
-        ? Math.abs(javaStringHashCode(key) % tc.writeQueueNums)
-        : Math.floor(Math.random() * tc.writeQueueNums);
-    } else if (queueId >= tc.writeQueueNums) queueId %= tc.writeQueueNums;
+    this.checkWritable(tc, req.topic);
+    const queueId = this.chooseQueue(req, tc);
     input = this.toInput(req, queueId);
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
     if (txType === SysFlag.TRANSACTION_PREPARED || getProperty(req.properties, Prop.TRAN_MSG) === "true") {
@@ -305,7 +317,6 @@ export class Broker {
       p.includes(Prop.DELAY) ||
       p.includes("TIMER_") ||
       p.includes(Prop.START_DELIVER_TIME);
-    const tc0 = this.topics.get(base.topic);
     if (
       messages.some((m) => special(m.properties)) ||
       isSystemTopic(base.topic) ||
@@ -317,15 +328,10 @@ export class Broker {
       const queueId = base.queueId >= 0 ? base.queueId : Math.floor(Math.random() * 1024);
       return Promise.all(messages.map((m) => this.sendMessage({ ...base, ...m, queueId })));
     }
-    const problem = tc0 ? undefined : topicNameProblem(base.topic);
-    if (problem) throw new BrokerError("ILLEGAL_TOPIC", problem);
-    const tc = tc0 ?? this.topics.getOrCreate(base.topic);
-    if (!(tc.perm & Perm.WRITE))
-      throw new BrokerError("NO_PERMISSION", `topic ${base.topic} is not writable`);
-    const queueId =
-      Number.isInteger(base.queueId) && base.queueId >= 0
-        ? base.queueId % tc.writeQueueNums
-        : Math.floor(Math.random() * tc.writeQueueNums);
+    this.checkTopicName(base.topic);
+    const tc = this.topics.getOrCreate(base.topic);
+    this.checkWritable(tc, base.topic);
+    const queueId = this.chooseQueue(base, tc);
     const inputs = messages.map((m) => this.toInput({ ...base, ...m }, queueId));
     const t0 = this.stats.sendLatency ? performance.now() : 0;
     const stored = await this.store.putMessages(inputs);

@@ -3,7 +3,7 @@
 // timers and half messages pending, connections per protocol, firing alarms, and the process metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Broker } from "../broker/broker.js";
-import { listGroups, groupProgress } from "../broker/ops/group-info.js";
+import { groupNames, groupProgress } from "../broker/ops/group-info.js";
 
 export interface BrokerMetrics {
   readonly registry: Registry;
@@ -97,11 +97,11 @@ export function createMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const g of listGroups(broker)) {
+      for (const group of groupNames(broker)) {
         const byTopic = new Map<string, number>();
-        for (const p of groupProgress(broker, g.group))
+        for (const p of groupProgress(broker, group))
           byTopic.set(p.topic, (byTopic.get(p.topic) ?? 0) + p.backlog);
-        for (const [topic, v] of byTopic) this.set({ group: g.group, topic }, v);
+        for (const [topic, v] of byTopic) this.set({ group, topic }, v);
       }
     },
   });

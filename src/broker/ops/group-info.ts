@@ -48,12 +48,17 @@ export function groupLag(b: Broker, group: string, topic: string | undefined, no
   return { backlog, lagMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0 };
 }
 
-export function listGroups(b: Broker): GroupSummary[] {
+/** Every group the broker knows: configured, online, or with offsets. */
+export function groupNames(b: Broker): string[] {
   const names = new Set<string>();
   for (const g of b.groups.all()) names.add(g.groupName);
   for (const g of b.clients.consumers.keys()) names.add(g);
   for (const p of b.offsets.pairs()) names.add(p.group);
-  return [...names].sort().map((group) => {
+  return [...names].sort();
+}
+
+export function listGroups(b: Broker): GroupSummary[] {
+  return groupNames(b).map((group) => {
     const online = b.clients.consumers.get(group);
     const cfg = b.groups.get(group);
     const topics = groupTopics(b, group).filter(
@@ -65,7 +70,8 @@ export function listGroups(b: Broker): GroupSummary[] {
       consumeType: online?.consumeType ?? "",
       onlineClients: online?.clients.size ?? 0,
       topics,
-      backlog: groupLag(b, group, undefined).backlog,
+      // The backlog alone: no store reads for the age of the oldest message, as groupLag does.
+      backlog: groupProgress(b, group).reduce((n, p) => n + p.backlog, 0),
       fifo: cfg?.consumeMessageOrderly ?? false,
       retryMaxTimes: cfg?.retryMaxTimes ?? b.config.maxReconsumeTimes,
     };

@@ -4,6 +4,7 @@
 import type { Broker } from "../../broker/broker.js";
 import { parseReceiptHandle } from "../../broker/pop/receipt-handle.js";
 import { PULL_CHECK_GROUP } from "../../broker/transaction-service.js";
+import { formatHalfMessageLocation, parseHalfMessageLocation } from "../../broker/transaction-handle.js";
 import { isBrokerError } from "../../common/errors.js";
 import type { UniqueIdGenerator } from "../../common/message-id.js";
 import { Prop, encodeProperties } from "../../common/properties.js";
@@ -33,17 +34,14 @@ const MAX_WAIT_SECONDS = 30;
 
 // ---- transaction handles --------------------------------------------------------------------------------------
 
-const TX_PREFIX = "th1";
-
-/** Names a half message: its offset in the half queue and in the commit log. */
 function transactionHandle(halfQueueOffset: number, commitLogOffset: number): string {
-  return `${TX_PREFIX}.${halfQueueOffset.toString(36)}.${commitLogOffset.toString(36)}`;
+  return formatHalfMessageLocation({ halfQueueOffset, commitLogOffset });
 }
 
 function parseTransactionHandle(h: string): { halfQueueOffset: number; commitLogOffset: number } {
-  const m = /^th1\.([0-9a-z]{1,13})\.([0-9a-z]{1,13})$/.exec(h);
-  if (!m) throw new HttpError(400, "ReceiptHandleError", `${h} is not a transaction receipt handle`);
-  return { halfQueueOffset: parseInt(m[1]!, 36), commitLogOffset: parseInt(m[2]!, 36) };
+  const at = parseHalfMessageLocation(h);
+  if (!at) throw new HttpError(400, "ReceiptHandleError", `${h} is not a transaction receipt handle`);
+  return at;
 }
 
 // ---- publish ----------------------------------------------------------------------------------------------------
