@@ -72,6 +72,17 @@ export interface PipelinedRun {
   firstError?: string;
   seconds: number;
   lat: Float64Array;
+  /** Issuing stopped because `maxSeconds` passed. */
+  timedOut: boolean;
+}
+
+export interface PipelinedOptions {
+  /** Stop issuing when this says so (Ctrl-C). */
+  stop?: () => boolean;
+  /** Stop issuing after this many failures (100). */
+  maxFailures?: number;
+  /** Called after each send settles, with the count so far (progress lines). */
+  onSettled?: (settled: number) => void;
 }
 
 /**
@@ -83,7 +94,7 @@ export async function pipelined(
   messages: number,
   window: number,
   maxSeconds: number,
-  stop: () => boolean = () => false,
+  { stop = () => false, maxFailures = 100, onSettled: report }: PipelinedOptions = {},
 ): Promise<PipelinedRun> {
   const lat = new Float64Array(messages);
   let issued = 0;
@@ -92,12 +103,15 @@ export async function pipelined(
   let failed = 0;
   let firstError: string | undefined;
   let stopped = false;
+  let timedOut = false;
   const t0 = performance.now();
   const deadline = t0 + maxSeconds * 1000;
   await new Promise<void>((res) => {
     const onSettled = (): void => {
       settled++;
-      if (performance.now() > deadline || failed > 100 || stop()) stopped = true;
+      report?.(settled);
+      if (performance.now() > deadline) timedOut = stopped = true;
+      if (failed > maxFailures || stop()) stopped = true;
       if (settled === issued && (issued === messages || stopped)) res();
       else pump();
     };
@@ -119,5 +133,5 @@ export async function pipelined(
     };
     pump();
   });
-  return { done, failed, firstError, seconds: (performance.now() - t0) / 1000, lat };
+  return { done, failed, firstError, seconds: (performance.now() - t0) / 1000, lat, timedOut };
 }

@@ -45,11 +45,12 @@ import {
   numOption,
   option,
   percentile,
+  pipelined,
   procCpuMs,
   results,
   round,
 } from "./bench-util.js";
-import type { Result } from "./bench-util.js";
+import type { PipelinedRun, Result } from "./bench-util.js";
 
 // ---- options ------------------------------------------------------------------------------------------------
 
@@ -481,14 +482,7 @@ function message(topic: string, body: Buffer = BODY): Message {
   return new Message(topic, TAG, body);
 }
 
-interface WindowedRun {
-  done: number;
-  failed: number;
-  firstError: string | undefined;
-  seconds: number;
-  lat: Float64Array;
-  timedOut: boolean;
-}
+type WindowedRun = PipelinedRun;
 
 /** `window` sends outstanding, refilled as they resolve; latency of every send, from the call to its result. */
 async function sendWindowed(
@@ -499,48 +493,18 @@ async function sendWindowed(
   maxSeconds: number,
   label: string,
 ): Promise<WindowedRun> {
-  const lat = new Float64Array(messages);
-  let issued = 0;
-  let settled = 0;
-  let done = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  let timedOut = false;
-  const t0 = performance.now();
-  const deadline = t0 + maxSeconds * 1000;
-  let nextReport = t0 + 5000;
-  await new Promise<void>((res) => {
-    const onSettled = (): void => {
-      settled++;
+  let nextReport = performance.now() + 5000;
+  return pipelined(() => producer.send(message(topic)), messages, window, maxSeconds, {
+    stop: () => interrupted,
+    maxFailures: Infinity,
+    onSettled: (settled) => {
       const now = performance.now();
       if (now > nextReport) {
         nextReport = now + 5000;
         progress(`${label}: ${settled.toLocaleString("en-US")} / ${messages.toLocaleString("en-US")}`);
       }
-      if (now > deadline) timedOut = true;
-      if (settled === issued && (issued === messages || timedOut || interrupted)) res();
-      else pump();
-    };
-    const pump = (): void => {
-      while (!timedOut && !interrupted && issued < messages && issued - settled < window) {
-        issued++;
-        const s = performance.now();
-        producer.send(message(topic)).then(
-          () => {
-            lat[done++] = performance.now() - s;
-            onSettled();
-          },
-          (e: unknown) => {
-            failed++;
-            firstError ??= e instanceof Error ? e.message : String(e);
-            onSettled();
-          },
-        );
-      }
-    };
-    pump();
+    },
   });
-  return { done, failed, firstError, seconds: (performance.now() - t0) / 1000, lat, timedOut };
 }
 
 function newProducer(namesrv: string, group: string): Producer {
