@@ -228,15 +228,12 @@ export class Broker {
 
   // ---- send -----------------------------------------------------------------------------------------------
 
-  async sendMessage(req: SendRequest): Promise<SendResult> {
+  sendMessage(req: SendRequest): Promise<SendResult> {
     const observe = this.stats.sendLatency;
     if (!observe) return this.send(req);
+    // No extra async frame on the send path when metrics are on (the HTTP endpoint turns them on).
     const t0 = performance.now();
-    try {
-      return await this.send(req);
-    } finally {
-      observe(performance.now() - t0);
-    }
+    return this.send(req).finally(() => observe(performance.now() - t0));
   }
 
   /** Topics already in the table were validated when they were created. */
