@@ -40,7 +40,10 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
       return nodeFileIO.write(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
     },
     writeSync(fd, buf, off, len, pos) {
-      if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) throw err("ENOSPC");
+      if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) {
+        if (len > 10) nodeFileIO.writeSync(fd, buf, off, 10, pos);
+        throw err("ENOSPC");
+      }
       return nodeFileIO.writeSync(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
     },
     async fdatasync(fd) {
