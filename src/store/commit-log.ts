@@ -41,7 +41,7 @@ export interface CommitLogHooks<T> {
 const BLANK_MIN = 8;
 /** Written batches kept for tail reads before their buffers are reused. */
 const RECENT_BATCHES = 4;
-/** Async-flush batches up to this size are written synchronously (see writeBatch). */
+/** Batches up to this size are written synchronously (see writeBatch). */
 const IN_PLACE_WRITE_BYTES = 64 * 1024;
 
 export function segmentName(base: number): string {
@@ -258,9 +258,10 @@ export class CommitLog<T> {
     const seg = b.segment;
     let off = 0;
     const filePos = b.start - seg.base;
-    // A small batch in async-flush mode is written in place: a page-cache write of a few KiB costs less than
-    // the thread-pool round trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates.
-    const inPlace = !this.syncFlush && b.len <= IN_PLACE_WRITE_BYTES;
+    // A small batch is written in place: a page-cache write of a few KiB costs less than the thread-pool round
+    // trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates. (In sync mode the
+    // fdatasync that follows still runs off the event loop.)
+    const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
     while (off < b.len) {
       const n = inPlace
         ? this.io.writeSync(seg.fd, b.buf, off, b.len - off, filePos + off)
