@@ -8,6 +8,7 @@
 //   node dist/bench/grpc.js --quick      smaller sizes
 //   options: --only <case>[,<case>]  --window <n> (pipelined sends in flight, default 64)
 //            --receivers <n> (concurrent receive loops, default 4)
+//            --server-node-args "<node flags>" (for the broker child, e.g. "--cpu-prof --cpu-prof-dir /tmp/p")
 //
 // Cases:
 //   grpc-send-1-in-flight   await each send (5,000 messages or 10 s)
@@ -64,6 +65,8 @@ async function startServer(): Promise<{ grpc: string; pid: number }> {
     ...["--data-dir", join(root, "data"), "--queues", "8", "--topics", Object.values(TOPICS).join(",")],
     ...["--remove-on-orphan", root],
   ];
+  const extra = option("--server-node-args");
+  if (extra) args.unshift(...extra.split(" ").filter((a) => a.length > 0));
   const c = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   child = c;
   const ready = await new Promise<{ grpcPort: number }>((resolve, reject) => {

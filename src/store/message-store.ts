@@ -173,6 +173,10 @@ export class MessageStore {
   private diskUsedRatio = 0;
   private closed = false;
   private flushing: Promise<void> | undefined;
+  /** When the checkpoint last advanced (doFlush). */
+  private checkpointAt = 0;
+  /** Queue and index files written since the last checkpoint (sync mode fdatasyncs them before the next one). */
+  private readonly unsyncedFds = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private cleanTimer: NodeJS.Timeout | undefined;
   private manualDeleteRequested = false;
@@ -796,14 +800,20 @@ export class MessageStore {
     if (this.closed) return;
     await this.log.flush();
     if (this.closed) return;
-    // In sync mode the queues and index are made durable before the checkpoint claims them, with fdatasync on
-    // the thread pool so appends keep flowing meanwhile.
+    const checkpointDue = Date.now() - this.checkpointAt >= this.config.checkpointIntervalMs;
+    const snapshot = checkpointDue ? this.checkpointSnapshot() : undefined;
     const touched: number[] = [];
-    const snapshot = this.checkpointSnapshot();
     this.queues.flush(false, touched);
     this.index.flush(false, touched);
+    for (const fd of touched) this.unsyncedFds.add(fd);
+    if (!snapshot) return;
+    this.checkpointAt = Date.now();
+    // In sync mode the queues and index are made durable before the checkpoint claims them, with fdatasync on
+    // the thread pool so appends keep flowing meanwhile.
     if (this.config.flushMode === "sync") {
-      await Promise.all(touched.map((fd) => this.io.fdatasync(fd).catch(() => undefined)));
+      const fds = [...this.unsyncedFds];
+      this.unsyncedFds.clear();
+      await Promise.all(fds.map((fd) => this.io.fdatasync(fd).catch(() => undefined)));
       if (this.closed) return;
     }
     await writeCheckpointAsync(this.io, this.config.dir, snapshot);
