@@ -22,6 +22,7 @@ test("ENOSPC fails the append with DISK_FULL, leaves no partial record, and appe
     assert.ok(f.status === "rejected" && f.reason instanceof BrokerError && f.reason.code === "DISK_FULL");
   }
   faults.enospc = false;
+  assert.ok(faults.syncWrites > 0, "small batches are written in place");
   const r = await put("three");
   assert.equal(r.queueOffset, 2, "the failed appends gave back their queue offsets");
   assert.deepEqual(queueBodies(store, "F", 0), ["one", "two", "three"]);
@@ -99,4 +100,30 @@ test("a 4 MiB body and an empty body round-trip through the store", async (t) =>
   assert.ok(decodeRecord(r.messages[0]!).body.equals(big));
   assert.equal(decodeRecord(r.messages[1]!).body.length, 0);
   assert.equal(b.phyOffset, a.phyOffset + a.size);
+});
+
+// Batches up to 64 KiB are written in place on the event loop; bigger ones through the thread pool. The tests
+// above use small records, so these repeat the failure cases with batches past that size.
+test("a batch too big to write in place: ENOSPC fails it whole and short writes still store it whole", async (t) => {
+  const h = faultyStore(t, { segmentBytes: 1024 * 1024 });
+  const { faults } = h;
+  let store = h.store;
+  const body = (tag: string) => Buffer.from(tag.padEnd(30_000, "."));
+  const put = (tag: string) => store.putMessage({ topic: "L", queueId: 0, body: body(tag) });
+  const many = (prefix: string) => Promise.allSettled([0, 1, 2, 3].map((i) => put(`${prefix}-${i}`)));
+  for (const r of await many("ok")) assert.equal(r.status, "fulfilled");
+  faults.enospc = true;
+  for (const r of await many("lost")) {
+    assert.ok(r.status === "rejected" && r.reason instanceof BrokerError && r.reason.code === "DISK_FULL");
+  }
+  faults.enospc = false;
+  faults.maxWriteBytes = 4096;
+  for (const r of await many("short")) assert.equal(r.status, "fulfilled");
+  faults.maxWriteBytes = Infinity;
+  assert.ok(faults.asyncWrites > 0, "the batches went through the thread-pool write path");
+  const expected = ["ok", "short"].flatMap((p) => [0, 1, 2, 3].map((i) => body(`${p}-${i}`).toString()));
+  assert.deepEqual(queueBodies(store, "L", 0), expected);
+  store = await h.reopen();
+  assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
+  assert.deepEqual(queueBodies(store, "L", 0), expected);
 });

@@ -12,6 +12,9 @@ export interface Faults {
   maxWriteBytes: number;
   /** When set, the disk-use ratio reported to the store. */
   diskRatio: number | undefined;
+  /** Write calls seen so far, by kind (the store writes small batches synchronously, big ones through the pool). */
+  asyncWrites: number;
+  syncWrites: number;
 }
 
 export function faultyIO(): { io: FileIO; faults: Faults } {
@@ -21,6 +24,8 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
     fsyncFailures: 0,
     maxWriteBytes: Infinity,
     diskRatio: undefined,
+    asyncWrites: 0,
+    syncWrites: 0,
   };
   const paths = new Map<number, string>();
   const err = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
@@ -32,6 +37,7 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
       return fd;
     },
     async write(fd, buf, off, len, pos) {
+      faults.asyncWrites++;
       if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) {
         // A partial write lands before the error, as on a real full disk.
         if (len > 10) await nodeFileIO.write(fd, buf, off, 10, pos);
@@ -40,6 +46,7 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
       return nodeFileIO.write(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
     },
     writeSync(fd, buf, off, len, pos) {
+      faults.syncWrites++;
       if (faults.enospc && (paths.get(fd) ?? "").includes(faults.enospcPath)) {
         if (len > 10) nodeFileIO.writeSync(fd, buf, off, 10, pos);
         throw err("ENOSPC");
