@@ -11,6 +11,7 @@ import { SerializeType } from "./command.js";
 import { binaryHeaderSize, decodeBinaryHeader, writeBinaryHeader } from "./binary-header.js";
 import { FrameError } from "./frame-error.js";
 import { decodeJsonHeader, encodeJsonHeader } from "./json-header.js";
+import { jsonHeaderSize, writeJsonHeader } from "./json-header-writer.js";
 
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 const MAX_HEADER_BYTES = 0xffffff;
@@ -27,7 +28,7 @@ function checkInt(name: string, v: number): void {
  */
 export interface PreparedFrame {
   cmd: RemotingCommand;
-  /** JSON header text; empty for binary headers. */
+  /** JSON header text when the header needs the string encoder; empty otherwise (written directly). */
   json: string;
   headerBytes: number;
   /** Whole frame, length word and body included. */
@@ -43,8 +44,11 @@ export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
   let json = "";
   let hl: number;
   if (type === SerializeType.JSON) {
-    json = encodeJsonHeader(cmd);
-    hl = Buffer.byteLength(json, "utf8");
+    hl = jsonHeaderSize(cmd);
+    if (hl < 0) {
+      json = encodeJsonHeader(cmd);
+      hl = Buffer.byteLength(json, "utf8");
+    }
   } else if (type === SerializeType.ROCKETMQ) {
     hl = binaryHeaderSize(cmd);
   } else {
@@ -67,8 +71,9 @@ export function writeFrame(f: PreparedFrame, buf: Buffer, off: number, withBody:
   const hl = f.headerBytes;
   buf.writeInt32BE(f.frameBytes - 4, off);
   buf.writeInt32BE((cmd.serializeType << 24) | hl, off + 4);
-  if (cmd.serializeType === SerializeType.JSON) buf.write(f.json, off + 8, "utf8");
-  else writeBinaryHeader(cmd, buf, off + 8);
+  if (cmd.serializeType !== SerializeType.JSON) writeBinaryHeader(cmd, buf, off + 8);
+  else if (f.json === "") writeJsonHeader(cmd, buf, off + 8);
+  else buf.write(f.json, off + 8, "utf8");
   let end = off + 8 + hl;
   if (withBody && cmd.body !== undefined) end += cmd.body.copy(buf, end);
   return end;
