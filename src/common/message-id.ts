@@ -62,20 +62,22 @@ export function decodeOffsetMsgId(id: string): DecodedOffsetMsgId | undefined {
   };
 }
 
-/** Generates unique message ids in RocketMQ's client format. One per process is enough. */
+/**
+ * Generates unique message ids in RocketMQ's client format. One per process is enough. The fixed first 20 hex
+ * digits stay in `chars`; each id writes the last 12 and makes one string.
+ */
 export class UniqueIdGenerator {
-  private readonly prefix: string;
   private counter = 0;
   private monthStart = 0;
   private nextMonthStart = 0;
-  private readonly buf = Buffer.allocUnsafe(6);
+  private readonly chars = Buffer.allocUnsafe(32);
 
   constructor(ip: Buffer = Buffer.from([127, 0, 0, 1])) {
     const fixed = Buffer.allocUnsafe(10);
     (ip.length === 4 ? ip : ip.subarray(12, 16)).copy(fixed, 0);
     fixed.writeUInt16BE(process.pid & 0xffff, 4);
     randomBytes(4).copy(fixed, 6);
-    this.prefix = fixed.toString("hex").toUpperCase();
+    this.chars.write(fixed.toString("hex").toUpperCase(), 0, "latin1");
   }
 
   next(now = Date.now()): string {
@@ -84,9 +86,9 @@ export class UniqueIdGenerator {
       this.monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
       this.nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
     }
-    this.buf.writeUInt32BE((now - this.monthStart) >>> 0, 0);
-    this.buf.writeUInt16BE(this.counter, 4);
+    hexInto(this.chars, 20, (now - this.monthStart) >>> 0, 8);
+    hexInto(this.chars, 28, this.counter, 4);
     this.counter = (this.counter + 1) & 0xffff;
-    return this.prefix + this.buf.toString("hex").toUpperCase();
+    return this.chars.toString("latin1");
   }
 }
