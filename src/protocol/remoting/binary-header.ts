@@ -22,7 +22,7 @@ interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
 }
 
-/** One-character ASCII keys (SEND_MESSAGE_V2's a..m) come from here, not from a decoder call per field. */
+/** One-character ASCII text (SEND_MESSAGE_V2's keys a..m, small numbers) comes from here. */
 const ONE_CHAR = Array.from({ length: 0x80 }, (_, c) => String.fromCharCode(c));
 
 /** UTF-8 length of `s` when it is all ASCII (its length), else -1. */
@@ -36,11 +36,52 @@ function utf8Length(s: string): number {
   return n >= 0 ? n : Buffer.byteLength(s, "utf8");
 }
 
-/** Writes `s` at `p`; returns its byte length. ASCII is copied in JS: cheaper than a native call per field. */
+/**
+ * Writes `s` at `p`; returns its byte length. ASCII is copied in JS, cheaper than a native call per field; at
+ * the first other character the whole string is written again by the UTF-8 encoder.
+ */
 function writeText(buf: Buffer, p: number, s: string): number {
-  if (asciiLength(s) < 0) return buf.write(s, p, "utf8");
-  for (let i = 0; i < s.length; i++) buf[p + i] = s.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return buf.write(s, p, "utf8");
+    buf[p + i] = c;
+  }
   return s.length;
+}
+
+/**
+ * Short ASCII strings seen lately, by a hash of their bytes: header values repeat (topic, group, "TBW102",
+ * "false", "DefaultRegion"...), and a hit costs a few byte compares instead of a decoder call and a new string.
+ */
+const INTERN_MAX = 16;
+const internSlots: (string | undefined)[] = new Array<string | undefined>(512).fill(undefined);
+
+/** The text in `buf[p, end)`, through the intern table when it is short ASCII. */
+function readText(buf: Buffer, p: number, end: number, text: Utf8Slicer): string {
+  const n = end - p;
+  if (n === 1 && buf[p]! < 0x80) return ONE_CHAR[buf[p]!]!;
+  if (n === 0 || n > INTERN_MAX) return text.utf8Slice(p, end);
+  let h = n;
+  for (let i = p; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return text.utf8Slice(p, end);
+    h = (Math.imul(h, 31) + b) | 0;
+  }
+  const slot = (h ^ (h >>> 9)) & 511;
+  const cached = internSlots[slot];
+  if (cached !== undefined && cached.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (cached.charCodeAt(i) !== buf[p + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const s = text.utf8Slice(p, end);
+  internSlots[slot] = s;
+  return s;
 }
 
 export function binaryHeaderSize(cmd: RemotingCommand): number {
@@ -135,13 +176,13 @@ export function decodeBinaryHeader(buf: Buffer, start: number, end: number): Rem
     p += 2;
     if (kl < 0 || kl > mapEnd - p - 4)
       throw answerable(`ext-field name length ${kl} runs past the map`, opaque, flag);
-    const key = kl === 1 && buf[p]! < 0x80 ? ONE_CHAR[buf[p]!]! : text.utf8Slice(p, p + kl);
+    const key = readText(buf, p, p + kl, text);
     p += kl;
     const vl = buf.readInt32BE(p);
     p += 4;
     if (vl < 0 || vl > mapEnd - p)
       throw answerable(`ext-field value length ${vl} runs past the map`, opaque, flag);
-    const value = text.utf8Slice(p, p + vl);
+    const value = readText(buf, p, p + vl, text);
     // Plain assignment of "__proto__" would change the object's prototype instead of adding the key.
     if (key === "__proto__")
       Object.defineProperty(ext, key, { value, enumerable: true, writable: true, configurable: true });
