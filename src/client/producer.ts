@@ -193,8 +193,11 @@ export class Producer {
     opts: SendOptions | undefined,
     transactional = false,
   ): Prepared {
-    const problem = topicNameProblem(msg.topic);
-    if (problem) throw new MQClientError("MESSAGE_ILLEGAL", problem);
+    // A topic in `topics` passed this check on an earlier send.
+    if (!this.topics.has(msg.topic)) {
+      const problem = topicNameProblem(msg.topic);
+      if (problem) throw new MQClientError("MESSAGE_ILLEGAL", problem);
+    }
     if (msg.body.length === 0) throw new MQClientError("MESSAGE_ILLEGAL", "message body is empty");
     if (msg.body.length > this.maxMessageSize) {
       throw new MQClientError(
@@ -204,7 +207,9 @@ export class Producer {
     }
     const shardingKey = opts?.shardingKey ?? msg.shardingKey;
     const uniqKey = client.uniqIds.next();
-    const saved = { shardingKey: msg.shardingKey, delay: msg.delayTimeLevel, start: msg.startDeliverTime };
+    const savedShardingKey = msg.shardingKey;
+    const savedDelay = msg.delayTimeLevel;
+    const savedStart = msg.startDeliverTime;
     msg.shardingKey = shardingKey;
     let extra: Properties | undefined;
     if (transactional) {
@@ -219,9 +224,9 @@ export class Producer {
     try {
       properties = encodeMessageProperties(msg, uniqKey, extra);
     } finally {
-      msg.shardingKey = saved.shardingKey;
-      msg.delayTimeLevel = saved.delay;
-      msg.startDeliverTime = saved.start;
+      msg.shardingKey = savedShardingKey;
+      msg.delayTimeLevel = savedDelay;
+      msg.startDeliverTime = savedStart;
     }
     if (Buffer.byteLength(properties) > MAX_PROPERTIES_BYTES) {
       throw new MQClientError("MESSAGE_ILLEGAL", `message properties exceed ${MAX_PROPERTIES_BYTES} bytes`);
