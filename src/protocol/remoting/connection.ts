@@ -37,10 +37,14 @@ export interface ConnectionOptions {
 interface Pending {
   resolve: (res: RemotingCommand) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() after which the request times out. */
+  deadline: number;
   code: number;
   timeoutMs: number;
 }
+
+/** A request is timed out by a sweep up to this early, so a timer that fires on the millisecond tick counts. */
+const TIMEOUT_SLACK_MS = 1;
 
 export type CloseListener = (conn: RemotingConnection, err: Error | undefined) => void;
 
@@ -71,6 +75,12 @@ export class RemotingConnection {
   private killTimer: NodeJS.Timeout | undefined;
   /** A write buffer the socket has finished with, kept for the next flush. */
   private spare: Buffer | undefined;
+  // One timer for every request's timeout rather than a Timeout object per request (set, then cleared by the
+  // response, thousands of times a second): armed for the earliest deadline, it sweeps what has expired and
+  // re-arms for the next. It holds the process open only while requests are waiting, as per-request timers did.
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Infinity;
+  private sweepRefed = false;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -157,15 +167,16 @@ export class RemotingConnection {
       }
       // setTimeout turns anything above 2^31-1 ms (or NaN) into 1 ms; clamp so "very long" stays long.
       const ms = Number.isFinite(timeoutMs) ? Math.min(Math.max(timeoutMs, 1), 0x7fffffff) : 0x7fffffff;
-      const timer = setTimeout(this.onTimeout, ms, opaque);
-      this.pending.set(opaque, { resolve, reject, timer, code: cmd.code, timeoutMs });
+      const deadline = performance.now() + ms;
+      this.pending.set(opaque, { resolve, reject, deadline, code: cmd.code, timeoutMs });
       try {
         this.send(cmd);
       } catch (e) {
-        clearTimeout(timer);
         this.pending.delete(opaque);
         reject(e as Error);
+        return;
       }
+      this.watchDeadline(deadline);
     });
   }
 
@@ -291,7 +302,10 @@ export class RemotingConnection {
         return;
       }
       this.pending.delete(cmd.opaque);
-      clearTimeout(p.timer);
+      if (this.pending.size === 0 && this.sweepRefed) {
+        this.sweepRefed = false;
+        this.sweepTimer?.unref();
+      }
       p.resolve(cmd);
       return;
     }
@@ -326,20 +340,49 @@ export class RemotingConnection {
     this.close(e);
   }
 
-  private readonly onTimeout = (opaque: number): void => {
-    const p = this.pending.get(opaque);
-    if (p === undefined) return;
-    this.pending.delete(opaque);
-    p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, opaque, p.code));
+  /** Makes sure the sweep runs by `deadline` and keeps the process alive while requests wait. */
+  private watchDeadline(deadline: number): void {
+    if (deadline < this.sweepAt) {
+      if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+      this.sweepAt = deadline;
+      this.sweepTimer = setTimeout(this.sweep, Math.max(deadline - performance.now(), 1));
+      this.sweepRefed = true;
+    } else if (!this.sweepRefed) {
+      this.sweepRefed = true;
+      this.sweepTimer?.ref();
+    }
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    this.sweepRefed = false;
+    const now = performance.now() + TIMEOUT_SLACK_MS;
+    let next = Infinity;
+    // Deleting the entry being visited is safe in a Map iteration.
+    for (const [opaque, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(opaque);
+        p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, opaque, p.code));
+      } else if (p.deadline < next) {
+        next = p.deadline;
+      }
+    }
+    if (next !== Infinity) this.watchDeadline(next);
   };
 
+  private stopSweep(): void {
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    this.sweepRefed = false;
+  }
+
   private rejectPending(): void {
+    this.stopSweep();
     if (this.pending.size === 0) return;
     const err = new RemotingClosedError(this.remoteAddress, { cause: this.closeError });
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
+    for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
 

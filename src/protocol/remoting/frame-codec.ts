@@ -11,6 +11,7 @@ import { SerializeType } from "./command.js";
 import { binaryHeaderSize, decodeBinaryHeader, writeBinaryHeader } from "./binary-header.js";
 import { FrameError } from "./frame-error.js";
 import { decodeJsonHeader, encodeJsonHeader } from "./json-header.js";
+import { jsonHeaderSize, writeJsonHeader } from "./json-header-writer.js";
 
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 const MAX_HEADER_BYTES = 0xffffff;
@@ -27,7 +28,7 @@ function checkInt(name: string, v: number): void {
  */
 export interface PreparedFrame {
   cmd: RemotingCommand;
-  /** JSON header text; empty for binary headers. */
+  /** JSON header text when the header needs the string encoder; empty otherwise (written directly). */
   json: string;
   headerBytes: number;
   /** Whole frame, length word and body included. */
@@ -43,8 +44,11 @@ export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
   let json = "";
   let hl: number;
   if (type === SerializeType.JSON) {
-    json = encodeJsonHeader(cmd);
-    hl = Buffer.byteLength(json, "utf8");
+    hl = jsonHeaderSize(cmd);
+    if (hl < 0) {
+      json = encodeJsonHeader(cmd);
+      hl = Buffer.byteLength(json, "utf8");
+    }
   } else if (type === SerializeType.ROCKETMQ) {
     hl = binaryHeaderSize(cmd);
   } else {
@@ -67,8 +71,9 @@ export function writeFrame(f: PreparedFrame, buf: Buffer, off: number, withBody:
   const hl = f.headerBytes;
   buf.writeInt32BE(f.frameBytes - 4, off);
   buf.writeInt32BE((cmd.serializeType << 24) | hl, off + 4);
-  if (cmd.serializeType === SerializeType.JSON) buf.write(f.json, off + 8, "utf8");
-  else writeBinaryHeader(cmd, buf, off + 8);
+  if (cmd.serializeType !== SerializeType.JSON) writeBinaryHeader(cmd, buf, off + 8);
+  else if (f.json === "") writeJsonHeader(cmd, buf, off + 8);
+  else buf.write(f.json, off + 8, "utf8");
   let end = off + 8 + hl;
   if (withBody && cmd.body !== undefined) end += cmd.body.copy(buf, end);
   return end;
@@ -84,18 +89,27 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
 
 /** Decodes the bytes after a frame's length word. `payload` is kept by reference: the body is a view of it. */
 export function decodeFramePayload(payload: Buffer): RemotingCommand {
-  if (payload.length < 4)
-    throw new FrameError("bad-length", `frame of ${payload.length} bytes has no header length`);
-  const type = payload[0];
-  const hl = payload.readUInt32BE(0) & MAX_HEADER_BYTES;
-  if (hl > payload.length - 4) {
-    throw new FrameError("header-too-long", `header length ${hl} exceeds frame length ${payload.length}`);
+  return decodeFrameAt(payload, 0, payload.length);
+}
+
+/**
+ * decodeFramePayload for the payload in `buf[start, end)`, so a frame inside a received chunk needs no view of
+ * its own: only its body becomes one.
+ */
+function decodeFrameAt(buf: Buffer, start: number, end: number): RemotingCommand {
+  const len = end - start;
+  if (len < 4) throw new FrameError("bad-length", `frame of ${len} bytes has no header length`);
+  const type = buf[start];
+  const hl = buf.readUInt32BE(start) & MAX_HEADER_BYTES;
+  if (hl > len - 4) {
+    throw new FrameError("header-too-long", `header length ${hl} exceeds frame length ${len}`);
   }
+  const h = start + 4;
   let cmd: RemotingCommand;
-  if (type === SerializeType.JSON) cmd = decodeJsonHeader(payload, 4, 4 + hl);
-  else if (type === SerializeType.ROCKETMQ) cmd = decodeBinaryHeader(payload, 4, 4 + hl);
+  if (type === SerializeType.JSON) cmd = decodeJsonHeader(buf, h, h + hl);
+  else if (type === SerializeType.ROCKETMQ) cmd = decodeBinaryHeader(buf, h, h + hl);
   else throw new FrameError("unknown-serialize-type", `serialize type ${String(type)}`);
-  if (payload.length > 4 + hl) cmd.body = payload.subarray(4 + hl);
+  if (end > h + hl) cmd.body = buf.subarray(h + hl, end);
   return cmd;
 }
 
@@ -182,7 +196,7 @@ export class FrameDecoder {
         if (n - off > 4) this.stashPart(chunk.subarray(off + 4));
         return;
       }
-      out.push(decodeFramePayload(chunk.subarray(off + 4, off + 4 + len)));
+      out.push(decodeFrameAt(chunk, off + 4, off + 4 + len));
       off += 4 + len;
     }
     if (off < n) this.stashPart(chunk.subarray(off));

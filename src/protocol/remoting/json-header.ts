@@ -42,24 +42,17 @@ export function decodeJsonHeader(buf: Buffer, start: number, end: number): Remot
   if (opaque === undefined || flag === undefined) {
     throw new FrameError("bad-json-header", "opaque and flag must be integers");
   }
-  const fail = (detail: string): FrameError => {
-    const e = new FrameError("bad-json-header", detail);
-    e.opaque = opaque;
-    e.flag = flag;
-    e.serializeType = SerializeType.JSON;
-    return e;
-  };
   const code = intField(h["code"], undefined);
-  if (code === undefined) throw fail("header has no numeric code");
+  if (code === undefined) throw answerable("header has no numeric code", opaque, flag);
   const version = intField(h["version"], 0);
-  if (version === undefined) throw fail("version must be an integer");
+  if (version === undefined) throw answerable("version must be an integer", opaque, flag);
 
   const ext = h["extFields"];
   let extFields: Record<string, string>;
   if (ext === undefined || ext === null) extFields = {};
   else if (typeof ext === "object" && !Array.isArray(ext))
     extFields = stringValues(ext as Record<string, unknown>);
-  else throw fail("extFields is not an object");
+  else throw answerable("extFields is not an object", opaque, flag);
 
   const cmd: RemotingCommand = {
     code,
@@ -74,6 +67,15 @@ export function decodeJsonHeader(buf: Buffer, start: number, end: number): Remot
   if (remark !== undefined && remark !== null)
     cmd.remark = typeof remark === "string" ? remark : text(remark);
   return cmd;
+}
+
+/** An error for a header whose opaque and flag could be read, so the peer can be told what was wrong. */
+function answerable(detail: string, opaque: number, flag: number): FrameError {
+  const e = new FrameError("bad-json-header", detail);
+  e.opaque = opaque;
+  e.flag = flag;
+  e.serializeType = SerializeType.JSON;
+  return e;
 }
 
 // An int32-range integer, or a string of digits (fastjson converts those too); `undefined` means invalid.
@@ -92,9 +94,11 @@ function languageOf(v: unknown): string {
 }
 
 // Converts in place: in the usual (Java) case every value is already a string and nothing is copied. Mutating
-// the parsed object also keeps a "__proto__" key as a plain own property.
+// the parsed object also keeps a "__proto__" key as a plain own property. for-in rather than Object.keys: no
+// key array per frame; a JSON.parse result has no inherited enumerable keys, and deleting the key being
+// visited is allowed during for-in.
 function stringValues(o: Record<string, unknown>): Record<string, string> {
-  for (const k of Object.keys(o)) {
+  for (const k in o) {
     const v = o[k];
     if (typeof v === "string") continue;
     if (v === null || v === undefined) delete o[k];

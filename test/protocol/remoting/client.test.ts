@@ -111,3 +111,46 @@ test("parseAddress takes host:port and [v6]:port", () => {
   assert.throws(() => parseAddress("host"), RemotingConnectError);
   assert.throws(() => parseAddress("host:0"), RemotingConnectError);
 });
+
+test("requests on one connection time out on their own deadlines, whatever order they were sent in", async () => {
+  // Answers only requests whose remark says "answer"; the others wait for their timeout.
+  const server = new RemotingServer().registerHandler(RequestCode.HEART_BEAT, (req) =>
+    req.remark === "answer" ? createResponse(req, ResponseCode.SUCCESS) : undefined,
+  );
+  const port = await server.listen(0, "127.0.0.1");
+  const addr = `127.0.0.1:${port}`;
+  const client = new RemotingClient();
+  const request = (remark: string) => {
+    const r = createRequest(RequestCode.HEART_BEAT);
+    r.remark = remark;
+    return r;
+  };
+  const timedOutAfter = async (remark: string, timeoutMs: number, t0: number): Promise<number> => {
+    await assert.rejects(client.invoke(addr, request(remark), timeoutMs), (e: unknown) => {
+      assert.ok(e instanceof RemotingTimeoutError);
+      return true;
+    });
+    return performance.now() - t0;
+  };
+  try {
+    await client.invoke(addr, request("answer"), 1000);
+    const t0 = performance.now();
+    const slow = timedOutAfter("wait", 600, t0);
+    const fast = timedOutAfter("wait", 80, t0);
+    const answered = client.invoke(addr, request("answer"), 50);
+    assert.equal((await answered).code, ResponseCode.SUCCESS);
+    const fastMs = await fast;
+    assert.ok(fastMs >= 75 && fastMs < 450, `the 80 ms request timed out after ${fastMs} ms`);
+    const conn = await client.getConnection(addr);
+    assert.equal(conn.inFlight, 1, "only the 600 ms request still waits");
+    const slowMs = await slow;
+    assert.ok(slowMs >= 595, `the 600 ms request timed out after ${slowMs} ms`);
+    assert.equal(conn.inFlight, 0);
+    // Later requests still time out after the sweep has run dry.
+    const againMs = await timedOutAfter("wait", 60, performance.now());
+    assert.ok(againMs >= 55, `timed out after ${againMs} ms`);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
