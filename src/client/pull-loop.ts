@@ -14,7 +14,7 @@ import { PullSysFlag, pullMessage } from "./broker-api.js";
 import type { PullHeader, PullReply } from "./broker-api.js";
 import { MQClientError, errorMessage } from "./errors.js";
 import type { ReceivedMessage } from "./message.js";
-import { decodePullBody } from "./message.js";
+import { decodePullBody } from "./pull-body.js";
 import type { MQClient, SubscriptionData } from "./mq-client.js";
 import type { OffsetStore } from "./offset-store.js";
 import type { MessageQueue } from "./route-cache.js";
