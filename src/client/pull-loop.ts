@@ -62,8 +62,16 @@ export class ProcessQueue {
   /** Marks one message finished; returns the offset now safe to commit. */
   finish(offset: number, generation: number): number | undefined {
     if (generation !== this.generation) return undefined;
-    this.done.add(offset);
-    while (this.head < this.offsets.length && this.done.delete(this.offsets[this.head]!)) this.head++;
+    // Messages mostly finish in the order they were pulled: the head then moves without touching the set.
+    if (this.head < this.offsets.length && this.offsets[this.head] === offset) this.head++;
+    else this.done.add(offset);
+    while (
+      this.head < this.offsets.length &&
+      this.done.size > 0 &&
+      this.done.delete(this.offsets[this.head]!)
+    ) {
+      this.head++;
+    }
     if (this.head > 1024 && this.head * 2 > this.offsets.length) {
       this.offsets = this.offsets.slice(this.head);
       this.head = 0;

@@ -9,6 +9,7 @@ import { decodeProperties } from "../../src/common/properties.js";
 import { parseNameServers } from "../../src/client/client-config.js";
 import { Message, encodeMessageProperties, toReceivedMessage } from "../../src/client/message.js";
 import { decodePullBody } from "../../src/client/pull-body.js";
+import { ConsumePool } from "../../src/client/consume-pool.js";
 import { ProcessQueue } from "../../src/client/pull-loop.js";
 import { allocateAveragely } from "../../src/client/rebalance.js";
 import { MessageSelector, buildSubscriptionData, readExpression } from "../../src/client/subscription.js";
@@ -223,4 +224,64 @@ test("SQL92 subscriptions go to the broker as expression type SQL92", () => {
   assert.deepEqual(readExpression("TagA"), { type: "TAG", expr: "TagA" });
   assert.throws(() => readExpression({ sql: "" }), /needs an expression/);
   assert.throws(() => readExpression(42 as unknown as string), /must be a string/);
+});
+
+test("ConsumePool: tasks that finish synchronously free their slot at once; queued ones all run, in order", async () => {
+  const order: number[] = [];
+  const gates: (() => void)[] = [];
+  // Tasks 0 and 1 are async and hold both slots; the rest queue behind them and finish synchronously.
+  const pool = new ConsumePool<number>(2, (n) => {
+    order.push(n);
+    if (n < 2) return new Promise<void>((resolve) => gates.push(resolve));
+    return undefined;
+  });
+  const tasks = 50_000; // deep enough that a recursive drain would overflow the stack
+  for (let i = 0; i < tasks; i++) pool.submit(i);
+  assert.deepEqual(order, [0, 1]);
+  assert.equal(pool.pending, tasks);
+  gates[0]!();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(order.length, tasks, "one freed slot drains every synchronous task");
+  assert.deepEqual(order.slice(0, 5), [0, 1, 2, 3, 4]);
+  assert.equal(pool.pending, 1, "task 1 still runs");
+  const idle = pool.idle(5000);
+  gates[1]!();
+  await idle;
+  assert.equal(pool.pending, 0);
+  const sync = new ConsumePool<number>(1, () => undefined);
+  sync.submit(1);
+  assert.equal(sync.pending, 0, "a synchronous task is done when submit returns");
+});
+
+test("ProcessQueue: any finishing order commits the lowest unfinished offset", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let round = 0; round < 50; round++) {
+    const pq = new ProcessQueue({ topic: "t", brokerName: "b", queueId: 0 }, 0);
+    const pulled: number[] = [];
+    let next = 0;
+    for (let b = 0; b < 4; b++) {
+      const batch = Array.from({ length: 1 + rand(40) }, () => (next += 1 + rand(2)));
+      pulled.push(...batch);
+      pq.addPulled(
+        batch.map((queueOffset) => ({ queueOffset }) as never),
+        next + 1,
+      );
+    }
+    // Mostly in order, sometimes a neighbour first (as a pool of listeners finishes them).
+    const order = [...pulled];
+    for (let i = 0; i + 1 < order.length; i++) {
+      if (rand(4) === 0) [order[i], order[i + 1]] = [order[i + 1]!, order[i]!];
+    }
+    const open = new Set(pulled);
+    for (const o of order) {
+      open.delete(o);
+      const want = open.size > 0 ? Math.min(...open) : next + 1;
+      assert.equal(pq.finish(o, 0), want, `round ${round}: after finishing ${o}`);
+      assert.equal(pq.inFlight, open.size);
+    }
+  }
 });
