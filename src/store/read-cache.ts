@@ -5,8 +5,6 @@
 export class ReadCache {
   private readonly blocks = new Map<number, Buffer>();
   private readonly maxBlocks: number;
-  /** The key last inserted (the end of the iteration order); NaN when unknown. */
-  private newest = Number.NaN;
 
   constructor(
     readonly blockBytes: number,
@@ -17,12 +15,10 @@ export class ReadCache {
 
   get(blockStart: number): Buffer | undefined {
     const b = this.blocks.get(blockStart);
-    // Refresh recency (Map iteration order is insertion order), but not on every hit: get runs once per message
-    // read, and the block read last is hit by the next many messages. It only moves when it is not the newest.
-    if (b && blockStart !== this.newest) {
+    if (b) {
+      // Refresh recency: Map iteration order is insertion order.
       this.blocks.delete(blockStart);
       this.blocks.set(blockStart, b);
-      this.newest = blockStart;
     }
     return b;
   }
@@ -31,7 +27,6 @@ export class ReadCache {
     if (this.maxBlocks === 0) return;
     this.blocks.delete(blockStart);
     this.blocks.set(blockStart, block);
-    this.newest = blockStart;
     while (this.blocks.size > this.maxBlocks) {
       const oldest = this.blocks.keys().next().value as number;
       this.blocks.delete(oldest);
