@@ -147,7 +147,12 @@ test("pull bodies decode exactly as decodeRecord + toReceivedMessage, record by 
     { ...base(10), sysFlag: SysFlag.COMPRESSED, body: deflateSync(Buffer.alloc(300, 7)) },
     { ...base(11), sysFlag: SysFlag.COMPRESSED, body: Buffer.from("not deflated") },
     { ...base(12), physicalOffset: 0, queueOffset: 0 },
-    base(13),
+    { ...base(13), physicalOffset: 2 ** 32 - 1 },
+    { ...base(14), physicalOffset: 2 ** 32 },
+    { ...base(15), physicalOffset: Number.MAX_SAFE_INTEGER },
+    { ...base(16), physicalOffset: -5 },
+    { ...base(17), physicalOffset: 0xabcdef },
+    base(18),
   ];
   let size = 0;
   for (const r of recs) {
