@@ -300,7 +300,7 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
           fullBatches = next - offset === ctx.pullBatchSize;
           knownMax = reply.maxOffset;
           const all = decodePullBody(reply.body, mq.brokerName);
-          const mine = all.filter((m) => matchesTags(sub, m));
+          const mine = sub.tagsSet.length === 0 ? all : all.filter((m) => matchesTags(sub, m));
           pq.addPulled(mine, next);
           if (mine.length > 0) ctx.deliver(pq, mine);
           else ctx.offsetStore.update(mq, pq.committable(), true);
