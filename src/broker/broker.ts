@@ -93,7 +93,10 @@ export interface PullRequest {
 
 export interface PullResult {
   status: PullStatus;
-  messages: Buffer[];
+  /** The stored records back to back, byte for byte (the response body); undefined when none were found. */
+  body: Buffer | undefined;
+  /** How many records `body` holds. */
+  count: number;
   nextBeginOffset: number;
   minOffset: number;
   maxOffset: number;
@@ -434,14 +437,13 @@ export class Broker {
       );
       r = this.pullOnce(req, max, filter);
     }
-    this.countDelivered(req.group, req.topic, r.messages);
+    this.countDelivered(req.group, req.topic, r.body, r.count);
     return r;
   }
 
-  private countDelivered(group: string, topic: string, messages: Buffer[]): void {
-    const first = messages[0];
-    if (!first) return;
-    this.stats.consume(group, topic, messages.length);
+  private countDelivered(group: string, topic: string, first: Buffer | undefined, count: number): void {
+    if (!first || count === 0) return;
+    this.stats.consume(group, topic, count);
     const observe = this.stats.endToEndLatency;
     if (observe) {
       const stored = readInt64BE(first, storeTimestampPos(first.readInt32BE(Pos.SYS_FLAG)));
@@ -450,9 +452,10 @@ export class Broker {
   }
 
   private pullOnce(req: PullRequest, max: number, filter: MessageFilter | undefined): PullResult {
-    const r = this.store.getMessages(req.topic, req.queueId, req.offset, max, filter);
+    const r = this.store.getMessagesBody(req.topic, req.queueId, req.offset, max, filter);
     const base = {
-      messages: r.messages,
+      body: r.body,
+      count: r.count,
       minOffset: r.minOffset,
       maxOffset: r.maxOffset,
       suggestWhichBrokerId: 0,

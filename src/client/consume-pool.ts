@@ -6,10 +6,13 @@ export class ConsumePool<T> {
   private head = 0;
   private active = 0;
   private idleWaiters: (() => void)[] = [];
+  /** next() is on the stack: a task that finishes synchronously leaves starting the queued ones to it. */
+  private draining = false;
 
+  /** `run` returns undefined when the task finished synchronously (no promise to wait for). */
   constructor(
     private readonly limit: number,
-    private readonly run: (task: T) => Promise<void>,
+    private readonly run: (task: T) => Promise<void> | undefined,
   ) {}
 
   get pending(): number {
@@ -23,30 +26,36 @@ export class ConsumePool<T> {
 
   private start(task: T): void {
     this.active++;
-    let p: Promise<void>;
+    let p: Promise<void> | undefined;
     try {
       p = this.run(task);
     } catch {
-      p = Promise.resolve();
+      p = undefined;
     }
     // One reaction for both outcomes (a task's failure is its own business).
-    p.then(this.settled, this.settled);
+    if (p !== undefined) p.then(this.settled, this.settled);
+    else this.settled();
   }
 
   private readonly settled = (): void => {
     this.active--;
-    this.next();
+    if (!this.draining) this.next();
   };
 
   private next(): void {
-    while (this.active < this.limit && this.head < this.queue.length) {
-      const t = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as T;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
+    this.draining = true;
+    try {
+      while (this.active < this.limit && this.head < this.queue.length) {
+        const t = this.queue[this.head]!;
+        this.queue[this.head++] = undefined as unknown as T;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+        this.start(t);
       }
-      this.start(t);
+    } finally {
+      this.draining = false;
     }
     if (this.active === 0 && this.head >= this.queue.length) {
       const w = this.idleWaiters;

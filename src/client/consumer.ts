@@ -717,35 +717,63 @@ export class Consumer {
 
   // ---- consuming ------------------------------------------------------------------------------------------
 
-  private async consumeOne(task: Task): Promise<void> {
+  /**
+   * Runs the listener on one message. A synchronous listener's message is finished here and now (undefined is
+   * returned): no promise or microtask per message; only an async answer or a failure goes the async way.
+   */
+  private consumeOne(task: Task): Promise<void> | undefined {
     const { pq, msg } = task;
-    if (pq.dropped || this.state === "stopped") return;
+    if (pq.dropped || this.state === "stopped") return undefined;
     const sub = this.subs.get(msg.topic);
-    let ok: boolean;
-    if (!sub?.listener) {
-      ok = true; // nobody listens to that topic any more (e.g. a retry of an unsubscribed topic)
-    } else {
-      try {
-        const r = sub.listener(msg);
-        // A synchronous listener's answer is used at once: no extra microtask turn per message.
-        ok = (isPromiseLike(r) ? await r : r) === Action.CommitMessage;
-      } catch (e) {
-        ok = false;
-        this.logger.warn({ topic: msg.topic, msgId: msg.messageId, err: errorMessage(e) }, "listener threw");
-      }
+    // Nobody listens to that topic any more (e.g. a retry of an unsubscribed topic): it counts as consumed.
+    if (!sub?.listener) return this.consumed(task, true);
+    let r: ReturnType<MessageListener>;
+    try {
+      r = sub.listener(msg);
+    } catch (e) {
+      this.listenerThrew(msg, e);
+      return this.consumed(task, false);
     }
+    if (isPromiseLike(r)) return this.consumeLater(task, r);
+    return this.consumed(task, r === Action.CommitMessage);
+  }
+
+  private async consumeLater(task: Task, answer: PromiseLike<Action | void>): Promise<void> {
+    let ok: boolean;
+    try {
+      ok = (await answer) === Action.CommitMessage;
+    } catch (e) {
+      ok = false;
+      this.listenerThrew(task.msg, e);
+    }
+    await this.consumed(task, ok);
+  }
+
+  private listenerThrew(msg: ReceivedMessage, e: unknown): void {
+    this.logger.warn({ topic: msg.topic, msgId: msg.messageId, err: errorMessage(e) }, "listener threw");
+  }
+
+  /** After the listener: commits the offset, or sends a failed message back (async). */
+  private consumed(task: Task, ok: boolean): Promise<void> | undefined {
+    const { pq, msg } = task;
     // As Java: a queue taken away meanwhile is the new owner's; do not move its offset or send anything back.
-    if (pq.dropped) return;
-    if (!ok) {
-      if (!this.clustering) {
-        this.logger.warn({ topic: msg.topic, msgId: msg.messageId }, "broadcasting: failed message dropped");
-      } else if (!(await sendBack(this.client!, this.groupId, this.maxReconsumeTimes, msg, this.logger))) {
-        const again: ReceivedMessage = { ...msg, reconsumeTimes: msg.reconsumeTimes + 1 };
-        this.later(this.localRetryDelayMs, () => {
-          if (!pq.dropped && this.state === "running") this.pool.submit({ ...task, msg: again });
-        });
-        return;
-      }
+    if (pq.dropped) return undefined;
+    if (!ok) return this.consumeFailed(task);
+    const commit = pq.finish(msg.queueOffset, task.generation);
+    if (commit !== undefined) this.offsetStore?.update(pq.mq, commit, true);
+    return undefined;
+  }
+
+  private async consumeFailed(task: Task): Promise<void> {
+    const { pq, msg } = task;
+    if (!this.clustering) {
+      this.logger.warn({ topic: msg.topic, msgId: msg.messageId }, "broadcasting: failed message dropped");
+    } else if (!(await sendBack(this.client!, this.groupId, this.maxReconsumeTimes, msg, this.logger))) {
+      const again: ReceivedMessage = { ...msg, reconsumeTimes: msg.reconsumeTimes + 1 };
+      this.later(this.localRetryDelayMs, () => {
+        if (!pq.dropped && this.state === "running") this.pool.submit({ ...task, msg: again });
+      });
+      return;
     }
     const commit = pq.finish(msg.queueOffset, task.generation);
     if (commit !== undefined) this.offsetStore?.update(pq.mq, commit, true);

@@ -3,7 +3,7 @@
 // src/common/message-record.ts) live here so producer and consumer agree on which properties are the user's.
 import { inflateSync } from "node:zlib";
 import { createOffsetMsgId } from "../common/message-id.js";
-import { SysFlag, decodeRecord } from "../common/message-record.js";
+import { SysFlag } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
 import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop, decodeProperties } from "../common/properties.js";
 import type { Properties } from "../common/properties.js";
@@ -225,7 +225,7 @@ class HostStrings {
 const bornHosts = new HostStrings();
 const storeHosts = new HostStrings();
 
-/** Builds the listener's view of a pulled record. */
+/** Builds the listener's view of a decoded record (pulled bodies go through pull-body.ts, which must agree). */
 export function toReceivedMessage(rec: MessageRecord, brokerName: string): ReceivedMessage {
   const props = decodeProperties(rec.properties);
   let body: Buffer = rec.body;
@@ -271,25 +271,4 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
     sysFlag: rec.sysFlag,
     flag: rec.flag,
   };
-}
-
-/**
- * Splits a PULL_MESSAGE body into records. A record that does not decode ends the batch (the rest are skipped;
- * their offsets are still passed by nextBeginOffset, as the Java client does when decoding fails).
- */
-export function decodePullBody(body: Buffer | undefined, brokerName: string): ReceivedMessage[] {
-  const out: ReceivedMessage[] = [];
-  if (!body) return out;
-  let p = 0;
-  while (p + 4 <= body.length) {
-    let rec: MessageRecord;
-    try {
-      rec = decodeRecord(body, p);
-    } catch {
-      break;
-    }
-    out.push(toReceivedMessage(rec, brokerName));
-    p += body.readInt32BE(p);
-  }
-  return out;
 }

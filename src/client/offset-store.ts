@@ -31,22 +31,37 @@ interface Entry {
   offset: number;
 }
 
+/**
+ * mqKey per queue object: update runs once per consumed message, and building and hashing a fresh key string
+ * each time showed in profiles. The consumer passes the same MessageQueue object for a queue throughout.
+ */
+const keys = new WeakMap<MessageQueue, string>();
+
+function keyOf(mq: MessageQueue): string {
+  let k = keys.get(mq);
+  if (k === undefined) {
+    k = mqKey(mq);
+    keys.set(mq, k);
+  }
+  return k;
+}
+
 abstract class MemoryTable {
   protected readonly table = new Map<string, Entry>();
 
   read(mq: MessageQueue): number | undefined {
-    return this.table.get(mqKey(mq))?.offset;
+    return this.table.get(keyOf(mq))?.offset;
   }
 
   update(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
-    const k = mqKey(mq);
+    const k = keyOf(mq);
     const cur = this.table.get(k);
     if (!cur) this.table.set(k, { mq, offset });
     else if (!increaseOnly || offset > cur.offset) cur.offset = offset;
   }
 
   remove(mq: MessageQueue): void {
-    this.table.delete(mqKey(mq));
+    this.table.delete(keyOf(mq));
   }
 }
 

@@ -14,7 +14,7 @@ import { PullSysFlag, pullMessage } from "./broker-api.js";
 import type { PullHeader, PullReply } from "./broker-api.js";
 import { MQClientError, errorMessage } from "./errors.js";
 import type { ReceivedMessage } from "./message.js";
-import { decodePullBody } from "./message.js";
+import { decodePullBody } from "./pull-body.js";
 import type { MQClient, SubscriptionData } from "./mq-client.js";
 import type { OffsetStore } from "./offset-store.js";
 import type { MessageQueue } from "./route-cache.js";
@@ -62,8 +62,16 @@ export class ProcessQueue {
   /** Marks one message finished; returns the offset now safe to commit. */
   finish(offset: number, generation: number): number | undefined {
     if (generation !== this.generation) return undefined;
-    this.done.add(offset);
-    while (this.head < this.offsets.length && this.done.delete(this.offsets[this.head]!)) this.head++;
+    // Messages mostly finish in the order they were pulled: the head then moves without touching the set.
+    if (this.head < this.offsets.length && this.offsets[this.head] === offset) this.head++;
+    else this.done.add(offset);
+    while (
+      this.head < this.offsets.length &&
+      this.done.size > 0 &&
+      this.done.delete(this.offsets[this.head]!)
+    ) {
+      this.head++;
+    }
     if (this.head > 1024 && this.head * 2 > this.offsets.length) {
       this.offsets = this.offsets.slice(this.head);
       this.head = 0;
@@ -292,7 +300,7 @@ export async function runPullLoop(pq: ProcessQueue, ctx: PullContext): Promise<v
           fullBatches = next - offset === ctx.pullBatchSize;
           knownMax = reply.maxOffset;
           const all = decodePullBody(reply.body, mq.brokerName);
-          const mine = all.filter((m) => matchesTags(sub, m));
+          const mine = sub.tagsSet.length === 0 ? all : all.filter((m) => matchesTags(sub, m));
           pq.addPulled(mine, next);
           if (mine.length > 0) ctx.deliver(pq, mine);
           else ctx.offsetStore.update(mq, pq.committable(), true);

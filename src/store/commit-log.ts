@@ -400,6 +400,30 @@ export class CommitLog<T> {
     return out;
   }
 
+  /**
+   * read() into `target` at `pos`; false when read() would return undefined. A record inside a cached block is
+   * copied from it directly, with no view per record (the pull path copies every record it sends).
+   */
+  readInto(offset: number, len: number, target: Buffer, pos: number): boolean {
+    if (len <= 0 || offset + len > this.writtenOffset) return false;
+    const seg = this.segmentFor(offset);
+    if (seg) {
+      const bs = this.cache.blockBytes;
+      const local = offset - seg.base;
+      const blockLocal = Math.floor(local / bs) * bs;
+      // Cached blocks hold written bytes only, which never change: the same bytes read() would return.
+      const block = local + len <= blockLocal + bs ? this.cache.get(seg.base + blockLocal) : undefined;
+      if (block) {
+        block.copy(target, pos, local - blockLocal, local - blockLocal + len);
+        return true;
+      }
+    }
+    const b = this.read(offset, len);
+    if (!b) return false;
+    b.copy(target, pos);
+    return true;
+  }
+
   /** Reads straight from the file, bypassing the cache (recovery's sequential scan). */
   readRaw(seg: Segment, buf: Buffer, len: number, localPos: number): number {
     return this.readFully(seg.fd, buf, len, localPos);

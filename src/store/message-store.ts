@@ -78,6 +78,16 @@ export interface GetMessageResult {
   maxOffset: number;
 }
 
+/** What a queue walk found, without the records. */
+type ScanResult = Omit<GetMessageResult, "messages" | "offsets">;
+
+/** getMessagesBody's answer: the records of GetMessageResult.messages back to back in `body`. */
+export interface GetMessageBodyResult extends ScanResult {
+  /** Undefined when nothing was found. */
+  body: Buffer | undefined;
+  count: number;
+}
+
 /** A server-side filter: first by the tag hash in the consume queue, then (optionally) on the record itself. */
 export interface MessageFilter {
   matchTagsCode(tagsCode: number): boolean;
@@ -613,25 +623,81 @@ export class MessageStore {
     filter?: MessageFilter,
     maxBytes = 8 * 1024 * 1024,
   ): GetMessageResult {
-    const q = this.queues.get(topic, queueId);
     const messages: Buffer[] = [];
     const offsets: number[] = [];
+    const r = this.scan(topic, queueId, offset, maxCount, filter, maxBytes, (phy, size, at) => {
+      const rec = this.log.read(phy, size);
+      if (!rec) return false;
+      if (filter?.matchRecord && !filter.matchRecord(rec)) return false;
+      messages.push(rec);
+      offsets.push(at);
+      return true;
+    });
+    return { ...r, messages, offsets };
+  }
+
+  /**
+   * getMessages for a pull response: the same records, copied straight from the read cache into one buffer
+   * (the response body) instead of a view per record that is then concatenated. Throws when a record that
+   * getMessages would have read cannot be read (an I/O error; the pull then fails and is retried).
+   */
+  getMessagesBody(
+    topic: string,
+    queueId: number,
+    offset: number,
+    maxCount: number,
+    filter?: MessageFilter,
+    maxBytes = 8 * 1024 * 1024,
+  ): GetMessageBodyResult {
+    const log = this.log;
+    const phys: number[] = [];
+    const sizes: number[] = [];
+    let total = 0;
+    const r = this.scan(topic, queueId, offset, maxCount, filter, maxBytes, (phy, size) => {
+      if (filter?.matchRecord) {
+        const rec = log.read(phy, size);
+        if (!rec || !filter.matchRecord(rec)) return false;
+      } else if (phy + size > log.writtenOffset) {
+        return false;
+      }
+      phys.push(phy);
+      sizes.push(size);
+      total += size;
+      return true;
+    });
+    if (phys.length === 0) return { ...r, body: undefined, count: 0 };
+    const body = Buffer.allocUnsafe(total);
+    let pos = 0;
+    for (let i = 0; i < phys.length; i++) {
+      if (!log.readInto(phys[i]!, sizes[i]!, body, pos)) {
+        throw new Error(`commit log read failed at ${phys[i]} (${sizes[i]} bytes)`);
+      }
+      pos += sizes[i]!;
+    }
+    return { ...r, body, count: phys.length };
+  }
+
+  /**
+   * Walks `topic`/`queueId` from `offset`, handing each unit that passes the tag filter to `take` (which says
+   * whether it was taken), until `maxCount` are taken, `maxBytes` reached or the filter's scan limit passed.
+   */
+  private scan(
+    topic: string,
+    queueId: number,
+    offset: number,
+    maxCount: number,
+    filter: MessageFilter | undefined,
+    maxBytes: number,
+    take: (phy: number, size: number, at: number) => boolean,
+  ): ScanResult {
+    const q = this.queues.get(topic, queueId);
     if (!q) {
-      return {
-        status: "NO_MATCHED_LOGIC_QUEUE",
-        messages,
-        offsets,
-        nextBeginOffset: 0,
-        minOffset: 0,
-        maxOffset: 0,
-      };
+      return { status: "NO_MATCHED_LOGIC_QUEUE", nextBeginOffset: 0, minOffset: 0, maxOffset: 0 };
     }
     const min = q.minOffset;
     const max = q.maxOffset;
-    const result = (status: GetMessageStatus, next: number): GetMessageResult => ({
+    const result = (status: GetMessageStatus, next: number): ScanResult => ({
       status,
-      messages,
-      offsets,
       nextBeginOffset: next,
       minOffset: min,
       maxOffset: max,
@@ -643,35 +709,32 @@ export class MessageStore {
 
     const logMin = this.log.minOffset;
     let next = offset;
+    let taken = 0;
     let bytes = 0;
     let scanned = 0;
     const scanLimit = Math.max(maxCount, MAX_FILTER_SCAN);
-    while (messages.length < maxCount && next < max && scanned < scanLimit && bytes < maxBytes) {
+    while (taken < maxCount && next < max && scanned < scanLimit && bytes < maxBytes) {
       // Without a filter every unit is (nearly always) a message: read only what is asked for.
       const want = filter
         ? Math.min(scanLimit - scanned, 1024)
-        : Math.min(scanLimit - scanned, maxCount - messages.length + 8);
+        : Math.min(scanLimit - scanned, maxCount - taken + 8);
       const units = q.read(next, want);
       if (units.length === 0) break;
       let i = 0;
       for (; i < units.length; i += UNIT) {
-        if (messages.length >= maxCount || bytes >= maxBytes) break;
+        if (taken >= maxCount || bytes >= maxBytes) break;
         const phy = readInt64BE(units, i);
         const size = units.readInt32BE(i + 8);
-        const at = next + i / UNIT;
         if (size <= 0 || phy < logMin) continue;
         if (filter && !filter.matchTagsCode(readInt64BE(units, i + 12))) continue;
-        const rec = this.log.read(phy, size);
-        if (!rec) continue;
-        if (filter?.matchRecord && !filter.matchRecord(rec)) continue;
-        messages.push(rec);
-        offsets.push(at);
+        if (!take(phy, size, next + i / UNIT)) continue;
+        taken++;
         bytes += size;
       }
       scanned += i / UNIT;
       next += i / UNIT;
     }
-    if (messages.length > 0) return result("FOUND", next);
+    if (taken > 0) return result("FOUND", next);
     if (next === offset) return result("OFFSET_FOUND_NULL", next);
     return result("NO_MATCHED_MESSAGE", next);
   }

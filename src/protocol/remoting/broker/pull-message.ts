@@ -42,6 +42,6 @@ export async function handlePullMessage(broker: Broker, req: RemotingCommand): P
     minOffset: r.minOffset,
     maxOffset: r.maxOffset,
   });
-  const body = r.status === "FOUND" ? Buffer.concat(r.messages) : undefined;
+  const body = r.status === "FOUND" ? r.body : undefined;
   return createResponse(req, CODE[r.status], undefined, header, body);
 }
