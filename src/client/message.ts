@@ -237,15 +237,57 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
       body = rec.body;
     }
   }
-  const offsetMsgId = storeHosts.offsetMsgId(rec.storeHost, rec.physicalOffset);
-  const retryTopic = props.get(Prop.RETRY_TOPIC);
-  const topic =
-    retryTopic !== undefined && rec.topic.startsWith(RETRY_PREFIX) && retryTopic !== ""
-      ? retryTopic
-      : rec.topic;
-  const keys = props.get(Prop.KEYS);
   const user = new Map<string, string>();
   for (const [k, v] of props) if (!SYSTEM_PROPERTY_KEYS.has(k)) user.set(k, v);
+  return receivedMessage(
+    props,
+    user,
+    body,
+    rec.topic,
+    brokerName,
+    storeHosts.offsetMsgId(rec.storeHost, rec.physicalOffset),
+    rec.queueId,
+    rec.queueOffset,
+    rec.physicalOffset,
+    rec.reconsumeTimes,
+    rec.bornTimestamp,
+    rec.storeTimestamp,
+    bornHosts.format(rec.bornHost),
+    storeHosts.format(rec.storeHost),
+    rec.sysFlag,
+    rec.flag,
+  );
+}
+
+/**
+ * The listener's message, built in one place for both decoders (this file's and pull-body.ts) so that spreads
+ * and JSON.stringify see the same own properties in the same order. Positional on purpose: the pull path
+ * builds one per message and an options object would be one more allocation each.
+ */
+export function receivedMessage(
+  props: Map<string, string>,
+  user: Map<string, string>,
+  body: Buffer,
+  pulledTopic: string,
+  brokerName: string,
+  offsetMsgId: string,
+  queueId: number,
+  queueOffset: number,
+  commitLogOffset: number,
+  reconsumeTimes: number,
+  bornTimestamp: number,
+  storeTimestamp: number,
+  bornHost: string,
+  storeHost: string,
+  sysFlag: number,
+  flag: number,
+): ReceivedMessage {
+  const retryTopic = props.get(Prop.RETRY_TOPIC);
+  const topic =
+    retryTopic !== undefined && retryTopic !== "" && pulledTopic.startsWith(RETRY_PREFIX)
+      ? retryTopic
+      : pulledTopic;
+  const keys = props.get(Prop.KEYS);
   return {
     topic,
     tag: props.get(Prop.TAGS),
@@ -255,20 +297,20 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
     systemProperties: props,
     messageId: props.get(Prop.UNIQ_KEY) ?? offsetMsgId,
     offsetMsgId,
-    pulledTopic: rec.topic,
+    pulledTopic,
     brokerName,
-    queueId: rec.queueId,
-    queueOffset: rec.queueOffset,
-    commitLogOffset: rec.physicalOffset,
-    reconsumeTimes: rec.reconsumeTimes,
-    bornTimestamp: rec.bornTimestamp,
-    storeTimestamp: rec.storeTimestamp,
-    bornHost: bornHosts.format(rec.bornHost),
-    storeHost: storeHosts.format(rec.storeHost),
+    queueId,
+    queueOffset,
+    commitLogOffset,
+    reconsumeTimes,
+    bornTimestamp,
+    storeTimestamp,
+    bornHost,
+    storeHost,
     shardingKey: props.get(Prop.SHARDING_KEY),
     originMessageId: props.get(Prop.ORIGIN_MESSAGE_ID),
     transactionId: props.get(TRANSACTION_ID_PROPERTY),
-    sysFlag: rec.sysFlag,
-    flag: rec.flag,
+    sysFlag,
+    flag,
   };
 }

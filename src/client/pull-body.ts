@@ -6,12 +6,11 @@
 // toReceivedMessage(decodeRecord(...)) field for field (test/client/units.test.ts compares them).
 import { inflateSync } from "node:zlib";
 import { createOffsetMsgId } from "../common/message-id.js";
-import { MAGIC_V1, MAGIC_V2, RecordFormatError, SysFlag } from "../common/message-record.js";
-import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop } from "../common/properties.js";
+import { MAGIC_V2, RecordFormatError, SysFlag, checkedRecordSize } from "../common/message-record.js";
+import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from "../common/properties.js";
 import { formatHost } from "../common/socket-address.js";
 import type { HostAddress } from "../common/socket-address.js";
-import { RETRY_PREFIX } from "../common/topic.js";
-import { KEY_SEPARATOR, SYSTEM_PROPERTY_KEYS, TRANSACTION_ID_PROPERTY } from "./message.js";
+import { SYSTEM_PROPERTY_KEYS, receivedMessage } from "./message.js";
 import type { ReceivedMessage } from "./message.js";
 
 const TWO_32 = 4294967296;
@@ -96,13 +95,8 @@ function overrun(): never {
 
 /** Decodes the record at `pos` as decodeRecord would (same checks, same errors) into a ReceivedMessage. */
 function decodeReceived(buf: Buffer, pos: number, brokerName: string): ReceivedMessage {
-  const avail = buf.length - pos;
-  if (avail < 4) throw new RecordFormatError("record shorter than its size field");
-  const total = buf.readInt32BE(pos);
-  const magic = avail >= 8 ? buf.readInt32BE(pos + 4) : 0;
-  if (magic !== MAGIC_V1 && magic !== MAGIC_V2) throw new RecordFormatError(`bad magic ${magic}`);
-  if (total < 4 || total > avail)
-    throw new RecordFormatError(`record size ${total} exceeds ${avail} bytes available`);
+  const total = checkedRecordSize(buf, pos);
+  const magic = buf.readInt32BE(pos + 4);
   const end = pos + total;
   if (pos + 48 > end) overrun();
   const sysFlag = buf.readInt32BE(pos + 36);
@@ -171,39 +165,24 @@ function decodeReceived(buf: Buffer, pos: number, brokerName: string): ReceivedM
     }
   }
   const physicalOffset = buf.readInt32BE(pos + 28) * TWO_32 + buf.readUInt32BE(pos + 32);
-  const offsetMsgId = storeHosts.offsetMsgId(physicalOffset);
-  const retryTopic = props.get(Prop.RETRY_TOPIC);
-  const topic =
-    retryTopic !== undefined && retryTopic !== "" && pulledTopic.startsWith(RETRY_PREFIX)
-      ? retryTopic
-      : pulledTopic;
-  const keys = props.get(Prop.KEYS);
-  // Same literal order as toReceivedMessage: spreads and JSON.stringify see the same message.
-  return {
-    topic,
-    tag: props.get(Prop.TAGS),
-    keys: keys ? keys.split(KEY_SEPARATOR).filter((k) => k.length > 0) : [],
+  return receivedMessage(
+    props,
+    user,
     body,
-    properties: user,
-    systemProperties: props,
-    messageId: props.get(Prop.UNIQ_KEY) ?? offsetMsgId,
-    offsetMsgId,
     pulledTopic,
     brokerName,
-    queueId: buf.readInt32BE(pos + 12),
-    queueOffset: buf.readInt32BE(pos + 20) * TWO_32 + buf.readUInt32BE(pos + 24),
-    commitLogOffset: physicalOffset,
+    storeHosts.offsetMsgId(physicalOffset),
+    buf.readInt32BE(pos + 12),
+    buf.readInt32BE(pos + 20) * TWO_32 + buf.readUInt32BE(pos + 24),
+    physicalOffset,
     reconsumeTimes,
-    bornTimestamp: buf.readInt32BE(pos + 40) * TWO_32 + buf.readUInt32BE(pos + 44),
+    buf.readInt32BE(pos + 40) * TWO_32 + buf.readUInt32BE(pos + 44),
     storeTimestamp,
     bornHost,
     storeHost,
-    shardingKey: props.get(Prop.SHARDING_KEY),
-    originMessageId: props.get(Prop.ORIGIN_MESSAGE_ID),
-    transactionId: props.get(TRANSACTION_ID_PROPERTY),
     sysFlag,
-    flag: buf.readInt32BE(pos + 16),
-  };
+    buf.readInt32BE(pos + 16),
+  );
 }
 
 /**

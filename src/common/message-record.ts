@@ -191,11 +191,8 @@ export class RecordFormatError extends Error {
   }
 }
 
-/**
- * Decodes the record at `pos`. The body is a view into `buf` (no copy); callers that keep it past the buffer's
- * life copy it themselves. Throws RecordFormatError when the bytes are not a well-formed record.
- */
-export function decodeRecord(buf: Buffer, pos = 0): MessageRecord {
+/** The size of the record at `pos`, after checking its size field and magic against the bytes there. */
+export function checkedRecordSize(buf: Buffer, pos: number): number {
   const avail = buf.length - pos;
   if (avail < 4) throw new RecordFormatError("record shorter than its size field");
   const total = buf.readInt32BE(pos);
@@ -203,6 +200,16 @@ export function decodeRecord(buf: Buffer, pos = 0): MessageRecord {
   if (magic !== MAGIC_V1 && magic !== MAGIC_V2) throw new RecordFormatError(`bad magic ${magic}`);
   if (total < 4 || total > avail)
     throw new RecordFormatError(`record size ${total} exceeds ${avail} bytes available`);
+  return total;
+}
+
+/**
+ * Decodes the record at `pos`. The body is a view into `buf` (no copy); callers that keep it past the buffer's
+ * life copy it themselves. Throws RecordFormatError when the bytes are not a well-formed record.
+ */
+export function decodeRecord(buf: Buffer, pos = 0): MessageRecord {
+  const total = checkedRecordSize(buf, pos);
+  const magic = buf.readInt32BE(pos + 4);
   const end = pos + total;
   const need = (p: number, n: number) => {
     if (p + n > end) throw new RecordFormatError("record fields overrun its declared size");
