@@ -15,7 +15,7 @@ import * as os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { flag, numOption, option, percentile, round } from "../bench-util.js";
-import { log, sleep, stopAll } from "./procs.js";
+import { log, reapLeftovers, sleep, stopAll } from "./procs.js";
 import { Summary, WORKLOADS, markdown } from "./report.js";
 import type { Row, Workload } from "./report.js";
 import { installMissing, startNats, startOurs, startRabbit, startRedis } from "./servers.js";
@@ -222,6 +222,7 @@ function header(started: Date, minutes: number): string[] {
 }
 
 async function main(): Promise<void> {
+  reapLeftovers();
   const started = new Date();
   await startAll();
   if (systems.length === 0) throw new Error("no system could be started");

@@ -23,6 +23,44 @@ interface Started {
 const started: Started[] = [];
 const tempDirs: string[] = [];
 
+/**
+ * Every process group started, one `pid command` line each, so that a run killed too hard to clean up (SIGKILL,
+ * out of memory) has its leftovers stopped by the next run (reapLeftovers).
+ */
+const PID_FILE = join(os.tmpdir(), "rocketmq-ts-bench-compare.pids");
+
+function remember(child: ChildProcess): void {
+  // A node child is recognised by its script, anything else by its executable.
+  const what = child.spawnargs.find((a) => a.endsWith(".js")) ?? child.spawnargs[0] ?? "";
+  const name = what.split("/").pop();
+  if (child.pid !== undefined && name) fs.appendFileSync(PID_FILE, `${child.pid} ${name}\n`);
+}
+
+/** Kills the process groups a previous run recorded and never stopped (only if the pid still runs that command). */
+export function reapLeftovers(): void {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(PID_FILE, "utf8").split("\n");
+  } catch {
+    return;
+  }
+  for (const line of lines) {
+    const [pidText, cmd] = line.split(" ");
+    const pid = Number(pidText);
+    if (!Number.isInteger(pid) || pid <= 1 || !cmd) continue;
+    let cmdline = "";
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(cmd)) continue;
+    log(`stopping ${cmd} (pid ${pid}) left over from an earlier run`);
+    killGroup(pid, "SIGKILL");
+  }
+  fs.rmSync(PID_FILE, { force: true });
+}
+
 export function alive(c: ChildProcess): boolean {
   return c.exitCode === null && c.signalCode === null;
 }
@@ -38,6 +76,7 @@ export function start(
   const out = fs.openSync(logFile, "a");
   const child = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", out, out] });
   fs.closeSync(out);
+  remember(child);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.once("error", (e) => log(`[${name}] spawn failed: ${e.message}`));
   const s = { name, child, exited };
@@ -47,6 +86,7 @@ export function start(
 
 /** Also tracks a child spawned elsewhere (our broker, which needs a stdin pipe). */
 export function track(name: string, child: ChildProcess): Started {
+  remember(child);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const s = { name, child, exited };
   started.push(s);
@@ -88,6 +128,7 @@ export async function stopAll(): Promise<void> {
       .map((s) => stop(s)),
   );
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(PID_FILE, { force: true });
 }
 
 export function tempDir(prefix: string): string {

@@ -235,9 +235,22 @@ export async function fixedRate(
     let failed = 0;
     const cpu = new CpuMeter(sys.server.pid);
     const t0 = performance.now();
-    await new Promise<void>((res) => {
+    // A system that cannot keep up would otherwise pile up unacknowledged publishes (and their client-side
+    // state) until this process runs out of memory: stop once two seconds' worth are outstanding.
+    const maxBehind = 2 * z.fixedRate;
+    await new Promise<void>((res, rej) => {
       const tick = (): void => {
         const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * z.fixedRate));
+        if (issued - acked - failed > maxBehind) {
+          clearInterval(timer);
+          const at = round((performance.now() - t0) / 1000, 1);
+          rej(
+            new Error(
+              `cannot sustain ${z.fixedRate} msg/s: ${issued - acked - failed} publishes unacknowledged after ${at} s`,
+            ),
+          );
+          return;
+        }
         while (issued < due) {
           issued++;
           const s = performance.now();
