@@ -868,7 +868,7 @@ export class MessageStore {
     const touched: number[] = [];
     this.queues.flush(false, touched);
     this.index.flush(false, touched);
-    for (const fd of touched) this.unsyncedFds.add(fd);
+    if (this.config.flushMode === "sync") for (const fd of touched) this.unsyncedFds.add(fd);
     if (!snapshot) return;
     this.checkpointAt = Date.now();
     // In sync mode the queues and index are made durable before the checkpoint claims them, with fdatasync on

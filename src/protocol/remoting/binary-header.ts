@@ -7,7 +7,7 @@
 
 import type { RemotingCommand } from "./command.js";
 import { SerializeType } from "./command.js";
-import { FrameError } from "./frame-error.js";
+import { FrameError, answerableFrameError } from "./frame-error.js";
 import { languageFromByte, languageToByte } from "./language-code.js";
 
 /** code, language, version, opaque, flag, remark length, ext length. */
@@ -127,13 +127,8 @@ export function writeBinaryHeader(cmd: RemotingCommand, buf: Buffer, off: number
   return p;
 }
 
-/** An error for a header whose opaque and flag could be read, so the peer can be told what was wrong. */
 function answerable(detail: string, opaque: number, flag: number): FrameError {
-  const e = new FrameError("bad-binary-header", detail);
-  e.opaque = opaque;
-  e.flag = flag;
-  e.serializeType = SerializeType.ROCKETMQ;
-  return e;
+  return answerableFrameError("bad-binary-header", detail, opaque, flag, SerializeType.ROCKETMQ);
 }
 
 /** Decodes the header in `buf[start, end)`, which must be exactly the header. */

@@ -35,6 +35,21 @@ export class FrameError extends Error {
   }
 }
 
+/** An error for a header whose opaque and flag could be read, so the peer can be told what was wrong. */
+export function answerableFrameError(
+  reason: FrameErrorReason,
+  detail: string,
+  opaque: number,
+  flag: number,
+  serializeType: SerializeTypeCode,
+): FrameError {
+  const e = new FrameError(reason, detail);
+  e.opaque = opaque;
+  e.flag = flag;
+  e.serializeType = serializeType;
+  return e;
+}
+
 export function isFrameError(e: unknown): e is FrameError {
   return e instanceof FrameError;
 }

@@ -7,7 +7,7 @@
 
 import type { RemotingCommand } from "./command.js";
 import { SerializeType } from "./command.js";
-import { FrameError } from "./frame-error.js";
+import { FrameError, answerableFrameError } from "./frame-error.js";
 import { languageFromByte } from "./language-code.js";
 
 /** JSON text of the language names we send, so the usual one is not stringified per frame. */
@@ -69,13 +69,8 @@ export function decodeJsonHeader(buf: Buffer, start: number, end: number): Remot
   return cmd;
 }
 
-/** An error for a header whose opaque and flag could be read, so the peer can be told what was wrong. */
 function answerable(detail: string, opaque: number, flag: number): FrameError {
-  const e = new FrameError("bad-json-header", detail);
-  e.opaque = opaque;
-  e.flag = flag;
-  e.serializeType = SerializeType.JSON;
-  return e;
+  return answerableFrameError("bad-json-header", detail, opaque, flag, SerializeType.JSON);
 }
 
 // An int32-range integer, or a string of digits (fastjson converts those too); `undefined` means invalid.
