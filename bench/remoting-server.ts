@@ -232,14 +232,15 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     prof.post("Profiler.enable", () =>
       prof?.post("Profiler.setSamplingInterval", { interval: 1000 }, () => prof?.post("Profiler.start")),
     );
-  } else if (line === "heap-start" && !heapProf) {
+  } else if ((line === "heap-start" || line === "heap-start-survivors") && !heapProf) {
+    const survivorsOnly = line === "heap-start-survivors";
     heapProf = new Session();
     heapProf.connect();
     heapProf.post("HeapProfiler.enable", () =>
       heapProf?.post("HeapProfiler.startSampling", {
         samplingInterval: 16384,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !survivorsOnly,
       } as object),
     );
   } else if (line.startsWith("heap-stop ") && heapProf) {

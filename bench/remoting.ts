@@ -11,16 +11,19 @@
 //            --cpu-prof <dir> (CPU profiles of the broker child and this process over each case's measured phase,
 //            <dir>/<case>.broker.cpuprofile and .client.cpuprofile; summarise with dist/bench/remoting-profile.js)
 //            --heap-prof <dir> (the same for sampled allocations, garbage included: .heapprofile)
+//            --heap-prof-survivors (with --heap-prof: only objects that survived a scavenge, i.e. were promoted)
 //            --diag (diagnostics, not for the reported numbers: event-loop delay, GC pauses and, in the broker,
 //            time in blocking fs calls, per case, in a "diag" field)  --server-node-args "<node flags>"
 //            --fixed-no-consumer (experiment: send-fixed-5000 without its consumer)
+//            --fixed-warmup-seconds <s> (unmeasured run at the fixed rate first, consumer attached; default 2)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
 //   send-256-in-flight   one producer, 256 sends outstanding, refilled as they resolve (200,000 messages)
 //   consume-1m           1,000,000-message backlog produced first (pipelined), then one clustering push consumer;
 //                        measured from consumer.start() until every message has been received once
-//   send-fixed-5000      5,000 msg/s for 10 s, open loop from a 1 ms timer, a consumer attached: send latency
+//   send-fixed-5000      5,000 msg/s for 10 s (after 2 s unmeasured at that rate), open loop from a 1 ms timer, a
+//                        consumer attached: send latency
 //                        (from the send call and from the intended send time) and end-to-end latency (send call →
 //                        listener), both measured with this process's clock
 //
@@ -63,6 +66,8 @@ for (const c of ONLY ?? []) {
 }
 const CPU_PROF_DIR = option("--cpu-prof");
 const HEAP_PROF_DIR = option("--heap-prof");
+/** --heap-prof-survivors: sample only objects that survive a scavenge (what makes young-generation GC slow). */
+const HEAP_SURVIVORS = flag("--heap-prof-survivors");
 const DIAG = flag("--diag");
 const BODY_BYTES = 1024;
 const QUEUES = numOption("--queues", 8);
@@ -85,6 +90,11 @@ const PULL_BATCH = numOption("--pull-batch", 32);
 const FIXED_RATE = 5_000;
 const FIXED_SECONDS = numOption("--fixed-seconds", QUICK ? 4 : 10);
 const WARMUP_MESSAGES = QUICK ? 5_000 : 20_000;
+/**
+ * The fixed-rate case first runs this long at its rate, consumer attached, unmeasured: the JIT compiles the
+ * one-message-per-pull path of both processes during roughly the first half second, which otherwise decides p99.
+ */
+const FIXED_WARMUP_SECONDS = numOption("--fixed-warmup-seconds", QUICK ? 1 : 2);
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
 /** Sequence number of the warm-up message on the fixed-rate topic. */
@@ -421,7 +431,10 @@ async function profStart(): Promise<void> {
   ] as const) {
     if (!dir) continue;
     fs.mkdirSync(dir, { recursive: true });
-    if (childAlive()) child!.stdin!.write(kind === "cpu" ? "prof-start\n" : "heap-start\n");
+    if (childAlive())
+      child!.stdin!.write(
+        kind === "cpu" ? "prof-start\n" : HEAP_SURVIVORS ? "heap-start-survivors\n" : "heap-start\n",
+      );
     const s = new inspector.Session();
     s.connect();
     if (kind === "cpu") {
@@ -434,7 +447,7 @@ async function profStart(): Promise<void> {
       await post(s, "HeapProfiler.startSampling", {
         samplingInterval: 16384,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !HEAP_SURVIVORS,
       });
       heapSession = s;
     }
@@ -745,6 +758,24 @@ function attribute(diag: { broker?: Record<string, unknown> }, thresholdMs: numb
   return { thresholdMs, ...counts };
 }
 
+/**
+ * Open loop: calls send(0), send(1), ... send(total - 1), each at t0 + i * intervalMs or as soon after as a 1 ms
+ * timer allows (several per tick when behind), whatever the sends' latency. Resolves with the number of calls
+ * after the last one, or on Ctrl-C.
+ */
+function openLoop(total: number, intervalMs: number, t0: number, send: (i: number) => void): Promise<number> {
+  let next = 0;
+  return new Promise<number>((res) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor((performance.now() - t0) / intervalMs) + 1);
+      while (next < due && !interrupted) send(next++);
+      if (next >= total || interrupted) res(next);
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+}
+
 async function caseFixed(producer: Producer, namesrv: string, brokerPid: number): Promise<Result> {
   const total = Math.round(FIXED_RATE * FIXED_SECONDS);
   const intended = new Float64Array(total);
@@ -796,45 +827,47 @@ async function caseFixed(producer: Producer, namesrv: string, brokerPid: number)
     await new Promise((r) => setTimeout(r, 500));
   }
 
+  const interval = 1000 / FIXED_RATE;
+  const fixedBody = (seq: number): Buffer => {
+    const body = Buffer.allocUnsafe(BODY_BYTES);
+    BODY.copy(body);
+    body.writeUInt32BE(seq, 0);
+    return body;
+  };
+  const warmupTotal = Math.round(FIXED_RATE * FIXED_WARMUP_SECONDS);
+  if (warmupTotal > 0) {
+    const warm: Promise<unknown>[] = [];
+    await openLoop(warmupTotal, interval, performance.now(), () => {
+      warm.push(producer.send(message(TOPICS.fixed, fixedBody(WARMUP_SEQ))).catch(() => undefined));
+    });
+    await Promise.all(warm);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
   await measureStart();
   const cpu = new CpuMeter(brokerPid);
-  let sent = 0;
   const t0 = performance.now();
-  const interval = 1000 / FIXED_RATE;
   let resolveAcks!: () => void;
   const allAcked = new Promise<void>((r) => (resolveAcks = r));
   const onSettled = (): void => {
     if (acked + failed === total) resolveAcks();
   };
-  await new Promise<void>((res) => {
-    const tick = (): void => {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor((now - t0) / interval) + 1);
-      while (sent < due && !interrupted) {
-        const seq = sent++;
-        const body = Buffer.allocUnsafe(BODY_BYTES);
-        BODY.copy(body);
-        body.writeUInt32BE(seq, 0);
-        intended[seq] = t0 + seq * interval;
-        const s = performance.now();
-        sendAt[seq] = s;
-        producer.send(message(TOPICS.fixed, body)).then(
-          () => {
-            ackAt[seq] = performance.now();
-            acked++;
-            onSettled();
-          },
-          (e: unknown) => {
-            failed++;
-            firstError ??= e instanceof Error ? e.message : String(e);
-            onSettled();
-          },
-        );
-      }
-      if (sent >= total || interrupted) res();
-      else setTimeout(tick, 1);
-    };
-    tick();
+  const sent = await openLoop(total, interval, t0, (seq) => {
+    const body = fixedBody(seq);
+    intended[seq] = t0 + seq * interval;
+    sendAt[seq] = performance.now();
+    producer.send(message(TOPICS.fixed, body)).then(
+      () => {
+        ackAt[seq] = performance.now();
+        acked++;
+        onSettled();
+      },
+      (e: unknown) => {
+        failed++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+        onSettled();
+      },
+    );
   });
   const sendSeconds = (performance.now() - t0) / 1000;
   const bounded = (p: Promise<void>, ms: number): Promise<boolean> =>

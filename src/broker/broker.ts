@@ -302,8 +302,8 @@ export class Broker {
       txType === SysFlag.TRANSACTION_PREPARED ||
       (props.indexOf(Prop.TRAN_MSG) >= 0 && getProperty(props, Prop.TRAN_MSG) === "true")
     ) {
-      return this.put(this.transactions.prepare(input, req.producerGroup), req.topic, queueId).then(
-        (res) => ({ ...res, transactionId: res.uniqKey ?? res.msgId }),
+      return this.put(this.transactions.prepare(input, req.producerGroup), req.topic, queueId).then((res) =>
+        Object.assign({}, res, { transactionId: res.uniqKey ?? res.msgId }),
       );
     }
     // Timed messages (__STARTDELIVERTIME, TIMER_DELIVER_MS, TIMER_DELAY_SEC/MS) wait in the timer store; the send
@@ -342,13 +342,14 @@ export class Broker {
     ) {
       // Still one queue for the whole batch (a queue id past the topic's queues is taken modulo their count).
       const queueId = base.queueId >= 0 ? base.queueId : Math.floor(Math.random() * 1024);
-      return Promise.all(messages.map((m) => this.sendMessage({ ...base, ...m, queueId })));
+      // Object.assign, not `{ ...base, ...m }`: see bodyResult in the store for why.
+      return Promise.all(messages.map((m) => this.sendMessage(Object.assign({}, base, m, { queueId }))));
     }
     this.checkTopicName(base.topic);
     const tc = this.topics.getOrCreate(base.topic);
     this.checkWritable(tc, base.topic);
     const queueId = this.chooseQueue(base, tc);
-    const inputs = messages.map((m) => this.toInput({ ...base, ...m }, queueId));
+    const inputs = messages.map((m) => this.toInput(Object.assign({}, base, m), queueId));
     const t0 = this.stats.sendLatency ? performance.now() : 0;
     const stored = await this.store.putMessages(inputs);
     this.stats.sendLatency?.(performance.now() - t0);
@@ -453,31 +454,37 @@ export class Broker {
 
   private pullOnce(req: PullRequest, max: number, filter: MessageFilter | undefined): PullResult {
     const r = this.store.getMessagesBody(req.topic, req.queueId, req.offset, max, filter);
-    const base = {
-      body: r.body,
-      count: r.count,
-      minOffset: r.minOffset,
-      maxOffset: r.maxOffset,
-      suggestWhichBrokerId: 0,
-    };
+    let status: PullStatus;
+    let next = r.nextBeginOffset;
     switch (r.status) {
       case "FOUND":
-        return { ...base, status: "FOUND", nextBeginOffset: r.nextBeginOffset };
+        status = "FOUND";
+        break;
       case "NO_MATCHED_MESSAGE":
-        return { ...base, status: "NO_MATCHED_MSG", nextBeginOffset: r.nextBeginOffset };
+        status = "NO_MATCHED_MSG";
+        break;
       case "OFFSET_TOO_SMALL":
       case "OFFSET_OVERFLOW_BADLY":
-        return { ...base, status: "OFFSET_ILLEGAL", nextBeginOffset: r.nextBeginOffset };
+        status = "OFFSET_ILLEGAL";
+        break;
       case "NO_MATCHED_LOGIC_QUEUE":
       case "NO_MESSAGE_IN_QUEUE":
       case "OFFSET_OVERFLOW_ONE":
       case "OFFSET_FOUND_NULL":
-        return {
-          ...base,
-          status: "NO_NEW_MSG",
-          nextBeginOffset: r.status === "NO_MATCHED_LOGIC_QUEUE" ? 0 : r.nextBeginOffset,
-        };
+        status = "NO_NEW_MSG";
+        if (r.status === "NO_MATCHED_LOGIC_QUEUE") next = 0;
+        break;
     }
+    // A literal, not `{ ...base, status, nextBeginOffset }`: see bodyResult in the store for why.
+    return {
+      status,
+      body: r.body,
+      count: r.count,
+      nextBeginOffset: next,
+      minOffset: r.minOffset,
+      maxOffset: r.maxOffset,
+      suggestWhichBrokerId: 0,
+    };
   }
 
   // ---- offsets --------------------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 // Long polling (RocketMQ PullRequestHoldService): a pull that finds nothing new waits until a message arrives in
 // its queue or its time is up. Arrivals wake waiters at once; deadlines are checked by one coarse timer, not a
 // timer per request.
+//
+// Waiters live in one array per queue that is kept, not a Set created on the first wait and dropped on the last
+// wake. At a steady trickle (a pull per message) that churn replaced the queue's entry thousands of times a
+// second, and old hash tables that had been promoted kept newer tables and the pulls they held alive through
+// young-generation GCs until the next full GC: the scavenges copied megabytes and paused the broker for 5-10 ms.
 
 interface Waiter {
   offset: number;
@@ -9,48 +14,67 @@ interface Waiter {
 }
 
 export class PullHold {
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  /** topic → queue id → waiters (in arrival order). */
+  private readonly waiters = new Map<string, Waiter[][]>();
+  private count = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly tickMs = 100) {}
 
-  private static key(topic: string, queueId: number): string {
-    return `${topic}\u0000${queueId}`;
-  }
-
   /** Resolves when the queue's max offset passes `offset`, or at the deadline. */
   wait(topic: string, queueId: number, offset: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const k = PullHold.key(topic, queueId);
-      let set = this.waiters.get(k);
-      if (!set) {
-        set = new Set();
-        this.waiters.set(k, set);
+      let byQueue = this.waiters.get(topic);
+      if (!byQueue) {
+        byQueue = [];
+        this.waiters.set(topic, byQueue);
       }
-      const w: Waiter = { offset, deadline: Date.now() + timeoutMs, wake: resolve };
-      set.add(w);
+      let list = byQueue[queueId];
+      if (!list) {
+        // Fill any gap first: the array stays packed (no holes), which V8 keeps in its fast form.
+        while (byQueue.length < queueId) byQueue.push([]);
+        list = [];
+        byQueue[queueId] = list;
+      }
+      list.push({ offset, deadline: Date.now() + timeoutMs, wake: resolve });
+      this.count++;
       this.ensureTimer();
     });
   }
 
   /** A message arrived: wake everyone waiting on this queue below `maxOffset`. */
   arrived(topic: string, queueId: number, maxOffset: number): void {
-    const k = PullHold.key(topic, queueId);
-    const set = this.waiters.get(k);
-    if (!set) return;
-    for (const w of set) {
-      if (w.offset < maxOffset) {
-        set.delete(w);
-        w.wake();
-      }
+    const list = this.waiters.get(topic)?.[queueId];
+    if (list === undefined || list.length === 0) return;
+    if (list.length === 1) {
+      const w = list[0]!;
+      if (w.offset >= maxOffset) return;
+      list.length = 0;
+      this.count--;
+      w.wake();
+      return;
     }
-    if (set.size === 0) this.waiters.delete(k);
+    this.wakeWhere(list, (w) => w.offset < maxOffset);
   }
 
   get size(): number {
-    let n = 0;
-    for (const s of this.waiters.values()) n += s.size;
-    return n;
+    return this.count;
+  }
+
+  /** Removes the waiters `due` picks (keeping the others in order), then wakes them. */
+  private wakeWhere(list: Waiter[], due: (w: Waiter) => boolean): void {
+    let woken: Waiter[] | undefined;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      if (due(w)) (woken ??= []).push(w);
+      else list[kept++] = w;
+    }
+    if (woken === undefined) return;
+    list.length = kept;
+    this.count -= woken.length;
+    // Woken after the list is consistent: a waker may re-enter wait() for the same queue.
+    for (const w of woken) w.wake();
   }
 
   private ensureTimer(): void {
@@ -60,16 +84,16 @@ export class PullHold {
   }
 
   private expire(now: number): void {
-    for (const [k, set] of this.waiters) {
-      for (const w of set) {
-        if (w.deadline <= now) {
-          set.delete(w);
-          w.wake();
-        }
+    for (const [topic, byQueue] of this.waiters) {
+      let any = false;
+      for (const list of byQueue) {
+        if (list.length > 0) this.wakeWhere(list, (w) => w.deadline <= now);
+        if (list.length > 0) any = true;
       }
-      if (set.size === 0) this.waiters.delete(k);
+      // A topic nobody waits on any more is dropped here, on the coarse tick, not on every wake.
+      if (!any) this.waiters.delete(topic);
     }
-    if (this.waiters.size === 0 && this.timer) {
+    if (this.count === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
@@ -77,9 +101,11 @@ export class PullHold {
 
   /** Wakes every waiter (shutdown). */
   wakeAll(): void {
-    for (const set of this.waiters.values()) for (const w of set) w.wake();
+    const all = [...this.waiters.values()];
     this.waiters.clear();
+    this.count = 0;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    for (const byQueue of all) for (const list of byQueue) for (const w of list) w.wake();
   }
 }

@@ -9,6 +9,7 @@
 import type { Socket } from "node:net";
 import type { RemotingCommand } from "./command.js";
 import { createResponse, FLAG_ONEWAY, FLAG_RESPONSE, SerializeType } from "./command.js";
+import { OpaqueTable } from "./opaque-table.js";
 import { FrameDecoder, inlinesBody, prepareFrame, writeFrame } from "./frame-codec.js";
 import type { PreparedFrame } from "./frame-codec.js";
 import { FrameError } from "./frame-error.js";
@@ -35,6 +36,7 @@ export interface ConnectionOptions {
 }
 
 interface Pending {
+  opaque: number;
   resolve: (res: RemotingCommand) => void;
   reject: (err: Error) => void;
   /** performance.now() after which the request times out. */
@@ -65,7 +67,7 @@ export class RemotingConnection {
   private readonly decoder: FrameDecoder;
   private readonly logger: RemotingLogger;
   private readonly onRequest: ConnectionOptions["onRequest"];
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new OpaqueTable<Pending>();
   private readonly closeListeners: CloseListener[] = [];
   private queue: PreparedFrame[] = [];
   private queuedBytes = 0;
@@ -168,11 +170,11 @@ export class RemotingConnection {
       // setTimeout turns anything above 2^31-1 ms (or NaN) into 1 ms; clamp so "very long" stays long.
       const ms = Number.isFinite(timeoutMs) ? Math.min(Math.max(timeoutMs, 1), 0x7fffffff) : 0x7fffffff;
       const deadline = performance.now() + ms;
-      this.pending.set(opaque, { resolve, reject, deadline, code: cmd.code, timeoutMs });
+      this.pending.add({ opaque, resolve, reject, deadline, code: cmd.code, timeoutMs });
       try {
         this.send(cmd);
       } catch (e) {
-        this.pending.delete(opaque);
+        this.pending.take(opaque);
         reject(e as Error);
         return;
       }
@@ -292,7 +294,7 @@ export class RemotingConnection {
 
   private handle(cmd: RemotingCommand): void {
     if ((cmd.flag & FLAG_RESPONSE) !== 0) {
-      const p = this.pending.get(cmd.opaque);
+      const p = this.pending.take(cmd.opaque);
       if (p === undefined) {
         // Late (after a timeout) or unsolicited, e.g. a reply to a request we sent oneway.
         this.logger.debug(
@@ -301,7 +303,6 @@ export class RemotingConnection {
         );
         return;
       }
-      this.pending.delete(cmd.opaque);
       if (this.pending.size === 0 && this.sweepRefed) {
         this.sweepRefed = false;
         this.sweepTimer?.unref();
@@ -359,11 +360,10 @@ export class RemotingConnection {
     this.sweepRefed = false;
     const now = performance.now() + TIMEOUT_SLACK_MS;
     let next = Infinity;
-    // Deleting the entry being visited is safe in a Map iteration.
-    for (const [opaque, p] of this.pending) {
+    for (const p of this.pending.values()) {
       if (p.deadline <= now) {
-        this.pending.delete(opaque);
-        p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, opaque, p.code));
+        this.pending.take(p.opaque);
+        p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, p.opaque, p.code));
       } else if (p.deadline < next) {
         next = p.deadline;
       }
@@ -382,8 +382,9 @@ export class RemotingConnection {
     this.stopSweep();
     if (this.pending.size === 0) return;
     const err = new RemotingClosedError(this.remoteAddress, { cause: this.closeError });
-    for (const p of this.pending.values()) p.reject(err);
+    const all = this.pending.values();
     this.pending.clear();
+    for (const p of all) p.reject(err);
   }
 
   private onSocketClose(): void {
