@@ -2,7 +2,7 @@
 //
 //   npm run bench:compare                 full run (3 rounds, 60 s of fixed rate per system), under 20 min
 //   npm run bench:compare -- --quick      small sizes, 10 s of fixed rate per system, under 3 min
-//   options: --rounds <n> (default 3)  --only <system>[,<system>]  --out <file.md>
+//   options: --rounds <n> (default 3)  --only <system>[,<system>]  --workloads <w>[,<w>]  --out <file.md>
 //
 // Installs missing peers from Debian's packages, starts every server itself on 127.0.0.1 with data in a temp dir,
 // runs the rounds interleaved (round → workload → system), and stops everything by pid at the end, on failure and
@@ -28,6 +28,19 @@ import type { CaseResult, Sizes } from "./workloads.js";
 const QUICK = flag("--quick");
 const ROUNDS = numOption("--rounds", 3);
 const ONLY = option("--only")?.split(",");
+/** --workloads <w>[,<w>]: a subset (consume-backlog drains the backlog publish-pipelined leaves). */
+const RUN_WORKLOADS: readonly Workload[] = (() => {
+  const asked = option("--workloads")?.split(",");
+  if (!asked) return WORKLOADS;
+  for (const w of asked) {
+    if (!(WORKLOADS as readonly string[]).includes(w))
+      throw new Error(`unknown workload ${w}: ${WORKLOADS.join(", ")}`);
+  }
+  if (asked.includes("consume-backlog") && !asked.includes("publish-pipelined")) {
+    throw new Error("consume-backlog needs publish-pipelined (it drains that backlog)");
+  }
+  return WORKLOADS.filter((w) => asked.includes(w));
+})();
 const FIXED_TOTAL_SECONDS = QUICK ? 10 : 60;
 const SIZES: Sizes = QUICK
   ? {
@@ -39,6 +52,7 @@ const SIZES: Sizes = QUICK
       consumeMaxSeconds: 8,
       fixedRate: 5000,
       fixedSeconds: FIXED_TOTAL_SECONDS / ROUNDS,
+      fixedWarmupSeconds: 2,
       fanQueues: 16,
       fanMessages: 4_000,
       fanWindow: 64,
@@ -53,6 +67,7 @@ const SIZES: Sizes = QUICK
       consumeMaxSeconds: 25,
       fixedRate: 5000,
       fixedSeconds: FIXED_TOTAL_SECONDS / ROUNDS,
+      fixedWarmupSeconds: 2,
       fanQueues: 16,
       fanMessages: 32_000,
       fanWindow: 64,
@@ -214,7 +229,7 @@ function header(started: Date, minutes: number): string[] {
     `- Clients: amqplib ${versionOf("amqplib")}, nats ${versionOf("nats")}, ioredis ${versionOf("ioredis")}; ours: src/client at ${sh(`git -C ${repo} rev-parse --short HEAD`)}`,
     `- Servers: ${systems.map((s) => `${s.id} = ${s.server.version}`).join("; ")}`,
     `- ${ROUNDS} rounds, interleaved (round → workload → system), median [min..max] over the rounds; 1 KiB bodies; ${round(minutes, 1)} min in all`,
-    `- Sizes: one in flight ${SIZES.send1Seconds} s; pipelined ${SIZES.pipeMessages.toLocaleString("en-US")} msgs, window ${SIZES.window} (this is the backlog the consumer then drains); fixed rate ${SIZES.fixedRate} msg/s for ${round(SIZES.fixedSeconds, 1)} s per round (${FIXED_TOTAL_SECONDS} s per system); 16 × 16: ${SIZES.fanMessages.toLocaleString("en-US")} msgs, ${SIZES.fanWindow} in flight per producer`,
+    `- Sizes: one in flight ${SIZES.send1Seconds} s; pipelined ${SIZES.pipeMessages.toLocaleString("en-US")} msgs, window ${SIZES.window} (this is the backlog the consumer then drains); fixed rate ${SIZES.fixedRate} msg/s for ${round(SIZES.fixedSeconds, 1)} s per round (${FIXED_TOTAL_SECONDS} s per system), each after ${SIZES.fixedWarmupSeconds} s at the rate unmeasured; 16 × 16: ${SIZES.fanMessages.toLocaleString("en-US")} msgs, ${SIZES.fanWindow} in flight per producer`,
     "- Ours publishes to a topic of 8 queues (the RocketMQ default) and consumes all 8 with one consumer; each peer uses one queue/stream per consumer. 16 × 16: 16 queues everywhere; our 16 consumers share a group (one queue each).",
   ];
   if (skipped.length > 0) head.push(`- Skipped: ${skipped.join("; ")}`);
@@ -226,10 +241,10 @@ async function main(): Promise<void> {
   const started = new Date();
   await startAll();
   if (systems.length === 0) throw new Error("no system could be started");
-  const total = ROUNDS * WORKLOADS.length * systems.length;
+  const total = ROUNDS * RUN_WORKLOADS.length * systems.length;
   let done = 0;
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const w of WORKLOADS) {
+    for (const w of RUN_WORKLOADS) {
       for (const sys of systems) {
         done++;
         const tag = `[${String(done).padStart(String(total).length)}/${total}] round ${r}/${ROUNDS} ${w} ${sys.id}`;

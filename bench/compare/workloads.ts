@@ -21,6 +21,11 @@ export interface Sizes {
   fixedRate: number;
   /** Seconds of fixed rate per round (the full run's 60 s are split over the rounds). */
   fixedSeconds: number;
+  /**
+   * Seconds at the fixed rate before each measured run, not counted, for every system alike: the clients' and our
+   * broker's JIT compile the one-message-at-a-time paths during about the first half second.
+   */
+  fixedWarmupSeconds: number;
   fanQueues: number;
   fanMessages: number;
   fanWindow: number;
@@ -201,6 +206,42 @@ export async function consumeBacklog(
 }
 
 /**
+ * Calls `publish` `total` times, open loop at `rate` per second from a 1 ms timer (what is due each tick).
+ * Rejects once two seconds' worth are unsettled (`settled()` counts acks and failures): a system that cannot keep
+ * up would otherwise pile up publishes and their client-side state until this process runs out of memory.
+ * Resolves with the number issued.
+ */
+function paced(total: number, rate: number, publish: () => void, settled: () => number): Promise<number> {
+  const maxBehind = 2 * rate;
+  const t0 = performance.now();
+  let issued = 0;
+  return new Promise<number>((res, rej) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      if (issued - settled() > maxBehind) {
+        clearInterval(timer);
+        const at = round((performance.now() - t0) / 1000, 1);
+        rej(
+          new Error(
+            `cannot sustain ${rate} msg/s: ${issued - settled()} publishes unacknowledged after ${at} s`,
+          ),
+        );
+        return;
+      }
+      while (issued < due) {
+        issued++;
+        publish();
+      }
+      if (issued >= total) {
+        clearInterval(timer);
+        res(issued);
+      }
+    };
+    const timer = setInterval(tick, 1);
+  });
+}
+
+/**
  * Open loop at `fixedRate` msg/s for `fixedSeconds` (a 1 ms timer issues what is due), one consumer attached.
  * Ack latency from the publish call; end-to-end from the publish call to the consumer's callback. The raw samples
  * are returned too, so that the rounds can be pooled.
@@ -222,52 +263,43 @@ export async function fixedRate(
   });
   const pub = await sys.publisher(name);
   try {
-    // Warm-up: 20 messages marked with a negative stamp, not counted; wait until the consumer has them.
-    for (let i = 0; i < 20; i++) {
-      const b = Buffer.from(BODY);
-      b.writeDoubleLE(-1, 0);
-      await pub.publish(0, b);
-    }
-    await until(() => warm >= 20, 15);
+    // Warm-up at the rate, marked with a negative stamp, not counted; wait until the consumer has it all.
+    const warmTotal = Math.max(20, Math.round(z.fixedRate * z.fixedWarmupSeconds));
+    let warmAcked = 0;
+    let warmFailed = 0;
+    const warmBody = Buffer.from(BODY);
+    warmBody.writeDoubleLE(-1, 0);
+    await paced(
+      warmTotal,
+      z.fixedRate,
+      () => {
+        pub.publish(0, Buffer.from(warmBody)).then(
+          () => warmAcked++,
+          () => warmFailed++,
+        );
+      },
+      () => warmAcked + warmFailed,
+    );
+    await until(() => warmAcked + warmFailed >= warmTotal && warm >= warmAcked, 15);
     const ack = new Float64Array(total);
     let acked = 0;
-    let issued = 0;
     let failed = 0;
     const cpu = new CpuMeter(sys.server.pid);
     const t0 = performance.now();
-    // A system that cannot keep up would otherwise pile up unacknowledged publishes (and their client-side
-    // state) until this process runs out of memory: stop once two seconds' worth are outstanding.
-    const maxBehind = 2 * z.fixedRate;
-    await new Promise<void>((res, rej) => {
-      const tick = (): void => {
-        const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * z.fixedRate));
-        if (issued - acked - failed > maxBehind) {
-          clearInterval(timer);
-          const at = round((performance.now() - t0) / 1000, 1);
-          rej(
-            new Error(
-              `cannot sustain ${z.fixedRate} msg/s: ${issued - acked - failed} publishes unacknowledged after ${at} s`,
-            ),
-          );
-          return;
-        }
-        while (issued < due) {
-          issued++;
-          const s = performance.now();
-          pub.publish(0, stamped()).then(
-            () => {
-              if (acked < total) ack[acked++] = performance.now() - s;
-            },
-            () => failed++,
-          );
-        }
-        if (issued >= total) {
-          clearInterval(timer);
-          res();
-        }
-      };
-      const timer = setInterval(tick, 1);
-    });
+    const issued = await paced(
+      total,
+      z.fixedRate,
+      () => {
+        const s = performance.now();
+        pub.publish(0, stamped()).then(
+          () => {
+            if (acked < total) ack[acked++] = performance.now() - s;
+          },
+          () => failed++,
+        );
+      },
+      () => acked + failed,
+    );
     const sendSeconds = (performance.now() - t0) / 1000;
     await until(() => acked + failed >= total && received >= acked, 10);
     const f = cpu.fields(total);
