@@ -312,15 +312,26 @@ export class CommitLog<T> {
 
   /** A copy of written bytes [offset, offset + len) if they lie in one recent batch. */
   private fromRecent(offset: number, len: number): Buffer | undefined {
+    const b = this.recentBatchFor(offset, len);
+    if (b === undefined) return undefined;
+    const out = Buffer.allocUnsafe(len);
+    b.buf.copy(out, 0, offset - b.start, offset - b.start + len);
+    return out;
+  }
+
+  /** fromRecent() straight into `target` at `pos`; false when the bytes are not in one recent batch. */
+  private copyRecent(offset: number, len: number, target: Buffer, pos: number): boolean {
+    const b = this.recentBatchFor(offset, len);
+    if (b === undefined) return false;
+    b.buf.copy(target, pos, offset - b.start, offset - b.start + len);
+    return true;
+  }
+
+  private recentBatchFor(offset: number, len: number): Batch<T> | undefined {
     const r = this.recent;
     for (let i = r.length - 1; i >= 0; i--) {
       const b = r[i]!;
-      if (offset >= b.start) {
-        if (offset + len > b.start + b.len) return undefined;
-        const out = Buffer.allocUnsafe(len);
-        b.buf.copy(out, 0, offset - b.start, offset - b.start + len);
-        return out;
-      }
+      if (offset >= b.start) return offset + len <= b.start + b.len ? b : undefined;
     }
     return undefined;
   }
@@ -387,11 +398,11 @@ export class CommitLog<T> {
     const blockLocal = Math.floor(local / bs) * bs;
     const blockStart = seg.base + blockLocal;
     if (local + len <= blockLocal + bs && blockLocal + bs <= seg.size) {
-      let block = this.cache.get(blockStart);
+      let block = this.cache.get(blockStart, true);
       if (!block) {
-        block = Buffer.allocUnsafe(bs);
+        block = this.cache.takeBuffer();
         if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return undefined;
-        this.cache.put(blockStart, block);
+        this.cache.put(blockStart, block, true);
       }
       return block.subarray(local - blockLocal, local - blockLocal + len);
     }
@@ -406,22 +417,27 @@ export class CommitLog<T> {
    */
   readInto(offset: number, len: number, target: Buffer, pos: number): boolean {
     if (len <= 0 || offset + len > this.writtenOffset) return false;
+    if (this.copyRecent(offset, len, target, pos)) return true;
     const seg = this.segmentFor(offset);
-    if (seg) {
-      const bs = this.cache.blockBytes;
-      const local = offset - seg.base;
-      const blockLocal = Math.floor(local / bs) * bs;
-      // Cached blocks hold written bytes only, which never change: the same bytes read() would return.
-      const block = local + len <= blockLocal + bs ? this.cache.get(seg.base + blockLocal) : undefined;
-      if (block) {
-        block.copy(target, pos, local - blockLocal, local - blockLocal + len);
-        return true;
+    if (!seg) return false;
+    const bs = this.cache.blockBytes;
+    const local = offset - seg.base;
+    if (local + len > seg.size) return false;
+    const blockLocal = Math.floor(local / bs) * bs;
+    if (local + len <= blockLocal + bs && blockLocal + bs <= seg.size) {
+      // Cached blocks hold written bytes only, which never change: the same bytes read() would return. Only
+      // copied from here, so the block may be recycled when it is evicted.
+      const blockStart = seg.base + blockLocal;
+      let block = this.cache.get(blockStart);
+      if (!block) {
+        block = this.cache.takeBuffer();
+        if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return false;
+        this.cache.put(blockStart, block);
       }
+      block.copy(target, pos, local - blockLocal, local - blockLocal + len);
+      return true;
     }
-    const b = this.read(offset, len);
-    if (!b) return false;
-    b.copy(target, pos);
-    return true;
+    return this.readFully(seg.fd, target.subarray(pos, pos + len), len, local) === len;
   }
 
   /** Reads straight from the file, bypassing the cache (recovery's sequential scan). */

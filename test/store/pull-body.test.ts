@@ -64,3 +64,48 @@ test("getMessagesBody is Buffer.concat(getMessages().messages) for every offset,
   assert.equal(store.getMessagesBody("none", 0, 0, 32).status, "NO_MATCHED_LOGIC_QUEUE");
   await store.close();
 });
+
+test("records handed out as views stay intact while pulls cycle the read cache through recycled blocks", async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const store = MessageStore.open({
+    dir,
+    segmentBytes: 256 * 1024,
+    maxMessageBytes: 64 * 1024,
+    queueEntriesPerFile: 5000,
+    indexSlotNum: 64,
+    readCacheBytes: 32 * 1024,
+    readCacheBlockBytes: 8 * 1024,
+  });
+  const puts = [];
+  // Far more than the last few write batches, which serve reads at the tail without the cache.
+  for (let i = 0; i < 3000; i++) {
+    puts.push(
+      store.putMessage({
+        topic: "RC",
+        queueId: 0,
+        body: Buffer.from(`r-${i}-${"z".repeat(300 + (i % 7) * 50)}`),
+      }),
+    );
+  }
+  await Promise.all(puts);
+  await store.flush();
+  const want = new Map<number, Buffer>();
+  for (let off = 0; off < 3000; off += 16) {
+    want.set(off, Buffer.concat(store.getMessages("RC", 0, off, 16).messages.map((m) => Buffer.from(m))));
+  }
+  // Views into cached blocks, kept while the pull path reads the whole queue twice: the blocks it loads are only
+  // copied from, so they are recycled as they are evicted, and the viewed ones must never be among them.
+  const views = store.getMessages("RC", 0, 10, 20);
+  const copies = views.messages.map((m) => Buffer.from(m));
+  for (let pass = 0; pass < 2; pass++) {
+    for (let off = 0; off < 3000; off += 16) {
+      assert.ok(
+        store.getMessagesBody("RC", 0, off, 16).body?.equals(want.get(off)!),
+        `pass ${pass} offset ${off}`,
+      );
+    }
+  }
+  views.messages.forEach((m, i) => assert.ok(m.equals(copies[i]!), `view ${i} changed`));
+  await store.close();
+});

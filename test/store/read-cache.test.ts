@@ -28,3 +28,23 @@ test("ReadCache evicts the least recently used block; repeated hits on the newes
     [3, 5, 6],
   );
 });
+
+test("ReadCache recycles an evicted block only if it was never handed out as a view", () => {
+  const c = new ReadCache(10, 20);
+  const copied = c.takeBuffer();
+  assert.equal(copied.length, 10);
+  c.put(0, copied);
+  c.put(10, Buffer.alloc(10, 1), true);
+  assert.equal(c.get(0), copied);
+  c.put(20, Buffer.alloc(10, 2)); // evicts 10 (the view): not recycled
+  assert.notEqual(c.takeBuffer(), c.get(10));
+  c.put(30, Buffer.alloc(10, 3)); // evicts 0 (only copied from): recycled
+  assert.equal(c.get(0), undefined);
+  assert.equal(c.takeBuffer(), copied);
+  c.get(20, true); // viewed now
+  c.put(40, Buffer.alloc(10, 4));
+  c.put(50, Buffer.alloc(10, 5)); // evicts 20 and 30; only 30 may come back
+  const a = c.takeBuffer();
+  assert.equal(a[0], 3);
+  assert.notEqual(c.takeBuffer()[0], 2);
+});
