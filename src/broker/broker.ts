@@ -39,8 +39,7 @@ import { PopService } from "./pop/pop-service.js";
 import type { ReceiveRequest, ReceivedMessage } from "./pop/pop-types.js";
 import { PullHold } from "./pull-hold.js";
 import { QueueLockManager } from "./queue-lock-manager.js";
-import { buildSubscription, subscriptionFilter } from "./subscription.js";
-import type { SubscriptionData } from "./subscription.js";
+import { FilterCache, subscriptionFilter } from "./subscription.js";
 import { TimerService } from "./timer-service.js";
 import { TopicManager } from "./topic-manager.js";
 import { TransactionService } from "./transaction-service.js";
@@ -153,6 +152,7 @@ export class Broker {
   readonly stats = new BrokerStats();
   readonly alarms: AlarmService;
   private readonly hold = new PullHold();
+  private readonly filters = new FilterCache();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
@@ -412,21 +412,21 @@ export class Broker {
     ) {
       throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
     }
-    let sub: SubscriptionData | undefined;
+    let filter: MessageFilter | undefined;
     if (req.subscription) {
-      sub = buildSubscription(req.topic, req.subscription.expression, req.subscription.type);
+      filter = this.filters.get(req.topic, req.subscription.expression, req.subscription.type).filter;
     } else {
-      sub = this.clients.subscription(req.group, req.topic);
+      const sub = this.clients.subscription(req.group, req.topic);
       if (!sub)
         throw new BrokerError(
           "SUBSCRIPTION_NOT_EXIST",
           `group ${req.group} has no subscription to ${req.topic}`,
         );
+      filter = this.filters.get(req.topic, sub.subString, sub.expressionType).filter;
     }
     if (req.commitOffset !== undefined && req.commitOffset >= 0) {
       this.offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
     }
-    const filter = subscriptionFilter(sub);
     const max = Math.max(1, Math.min(req.maxMsgNums || 32, 1024));
     let r = this.pullOnce(req, max, filter);
     if (r.status === "NO_NEW_MSG" && req.suspendTimeoutMs > 0 && !this.stopped) {

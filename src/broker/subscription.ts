@@ -82,3 +82,44 @@ export function subscriptionFilter(s: SubscriptionData): MessageFilter | undefin
   if (type === "SQL92") return sql92MessageFilter(compileSql92(s.subString));
   throw new BrokerError("SUBSCRIPTION_PARSE_FAILED", `expression type ${s.expressionType} is not supported`);
 }
+
+/** What a pull filters with; `filter` is undefined when the subscription takes everything. */
+export interface PullFilter {
+  filter: MessageFilter | undefined;
+}
+
+/**
+ * subscriptionFilter(buildSubscription(topic, expression, type)), remembered per (topic, type, expression): a
+ * consumer sends its subscription with every pull (one per message at a trickle), and rebuilding it allocated two
+ * Sets and two closures each time. Bounded: cleared when it holds `max` entries. A malformed expression throws
+ * (SUBSCRIPTION_PARSE_FAILED) and is not remembered.
+ */
+export class FilterCache {
+  private readonly byTopic = new Map<string, Map<string, PullFilter>>();
+  private size = 0;
+
+  constructor(private readonly max = 10_000) {}
+
+  get(topic: string, expression: string | undefined, type: string | undefined): PullFilter {
+    const t = type || "TAG";
+    const e = expression ?? "";
+    let m = this.byTopic.get(topic);
+    // Keyed by type then expression without building a key string: the common type is TAG.
+    const k = t === "TAG" ? e : `${t}\u0000${e}`;
+    const hit = m?.get(k);
+    if (hit !== undefined) return hit;
+    const entry: PullFilter = { filter: subscriptionFilter(buildSubscription(topic, e, t)) };
+    if (this.size >= this.max) {
+      this.byTopic.clear();
+      this.size = 0;
+      m = undefined;
+    }
+    if (m === undefined) {
+      m = new Map();
+      this.byTopic.set(topic, m);
+    }
+    m.set(k, entry);
+    this.size++;
+    return entry;
+  }
+}

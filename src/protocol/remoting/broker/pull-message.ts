@@ -3,11 +3,11 @@
 // suspendTimeoutMillis, subscription, subVersion, expressionType. Response codes: SUCCESS (0) with the stored
 // records concatenated as the body, PULL_NOT_FOUND (19), PULL_RETRY_IMMEDIATELY (20), PULL_OFFSET_MOVED (21);
 // every answer carries nextBeginOffset, minOffset, maxOffset and suggestWhichBrokerId.
-import type { Broker, PullStatus } from "../../../broker/broker.js";
+import type { Broker, PullRequest, PullStatus } from "../../../broker/broker.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
-import { fields, optInt, optStr, reqInt, reqStr } from "./ext-fields.js";
+import { optInt, optStr, reqInt, reqStr } from "./ext-fields.js";
 
 const FLAG_COMMIT_OFFSET = 0x1;
 const FLAG_SUSPEND = 0x2;
@@ -24,24 +24,26 @@ export async function handlePullMessage(broker: Broker, req: RemotingCommand): P
   const h = req.extFields;
   const sysFlag = optInt(h, "sysFlag") ?? 0;
   const subscription = optStr(h, "subscription");
-  const r = await broker.pullMessage({
+  // Built field by field (no conditional spreads): one of these per message when consumers keep up.
+  const pull: PullRequest = {
     group: reqStr(h, "consumerGroup"),
     topic: reqStr(h, "topic"),
     queueId: reqInt(h, "queueId"),
     offset: reqInt(h, "queueOffset"),
     maxMsgNums: optInt(h, "maxMsgNums") ?? 32,
-    ...(sysFlag & FLAG_COMMIT_OFFSET ? { commitOffset: optInt(h, "commitOffset") ?? -1 } : {}),
     suspendTimeoutMs: sysFlag & FLAG_SUSPEND ? (optInt(h, "suspendTimeoutMillis") ?? 15_000) : 0,
-    ...(sysFlag & FLAG_SUBSCRIPTION || subscription !== undefined
-      ? { subscription: { expression: subscription ?? "*", type: optStr(h, "expressionType") ?? "TAG" } }
-      : {}),
-  });
-  const header = fields({
-    suggestWhichBrokerId: r.suggestWhichBrokerId,
-    nextBeginOffset: r.nextBeginOffset,
-    minOffset: r.minOffset,
-    maxOffset: r.maxOffset,
-  });
+  };
+  if (sysFlag & FLAG_COMMIT_OFFSET) pull.commitOffset = optInt(h, "commitOffset") ?? -1;
+  if (sysFlag & FLAG_SUBSCRIPTION || subscription !== undefined) {
+    pull.subscription = { expression: subscription ?? "*", type: optStr(h, "expressionType") ?? "TAG" };
+  }
+  const r = await broker.pullMessage(pull);
+  const header: Record<string, string> = {
+    suggestWhichBrokerId: String(r.suggestWhichBrokerId),
+    nextBeginOffset: String(r.nextBeginOffset),
+    minOffset: String(r.minOffset),
+    maxOffset: String(r.maxOffset),
+  };
   const body = r.status === "FOUND" ? r.body : undefined;
   return createResponse(req, CODE[r.status], undefined, header, body);
 }
