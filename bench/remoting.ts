@@ -16,6 +16,7 @@
 //            time in blocking fs calls, per case, in a "diag" field)  --server-node-args "<node flags>"
 //            --fixed-no-consumer (experiment: send-fixed-5000 without its consumer)
 //            --fixed-warmup-seconds <s> (unmeasured run at the fixed rate first, consumer attached; default 2)
+//            --flush-mode sync (the broker acknowledges after fdatasync; the targets are for the default, async)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
@@ -95,6 +96,8 @@ const WARMUP_MESSAGES = QUICK ? 5_000 : 20_000;
  * one-message-per-pull path of both processes during roughly the first half second, which otherwise decides p99.
  */
 const FIXED_WARMUP_SECONDS = numOption("--fixed-warmup-seconds", QUICK ? 1 : 2);
+/** --flush-mode sync: the broker acknowledges after fdatasync (experiments; the targets are for async). */
+const FLUSH_MODE = option("--flush-mode");
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
 /** Sequence number of the warm-up message on the fixed-rate topic. */
@@ -216,6 +219,7 @@ async function startServer(dataDir: string): Promise<{ namesrv: string; pid: num
     "--topics",
     Object.values(TOPICS).join(","),
     ...(DIAG ? ["--diag"] : []),
+    ...(FLUSH_MODE ? ["--flush-mode", FLUSH_MODE] : []),
     ...(root ? ["--remove-on-orphan", root] : []),
   ];
   const extra = option("--server-node-args");
