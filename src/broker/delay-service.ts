@@ -41,7 +41,12 @@ export class DelayService {
     props.set(Prop.REAL_TOPIC, m.topic);
     props.set(Prop.REAL_QID, String(m.queueId));
     props.set(Prop.DELAY, String(lv));
-    return { ...m, topic: SystemTopic.SCHEDULE, queueId: lv - 1, properties: encodeProperties(props) };
+    // Object.assign, not a spread: `properties` may be absent from `m` (see bodyResult in the store).
+    return Object.assign({}, m, {
+      topic: SystemTopic.SCHEDULE,
+      queueId: lv - 1,
+      properties: encodeProperties(props),
+    });
   }
 
   start(): void {

@@ -131,7 +131,8 @@ export function toTimerMessage(input: PutMessageInput, deliverMs: number): PutMe
   props.set(Prop.REAL_TOPIC, input.topic);
   props.set(Prop.REAL_QID, String(input.queueId));
   props.set(TimerProp.OUT_MS, String(Math.floor(deliverMs)));
-  return { ...input, topic: TIMER_TOPIC, queueId: 0, properties: encodeProperties(props) };
+  // Object.assign, not a spread: `properties` may be absent from `input` (see bodyResult in the store).
+  return Object.assign({}, input, { topic: TIMER_TOPIC, queueId: 0, properties: encodeProperties(props) });
 }
 
 const OUT_NEEDLE = Buffer.from(`${TimerProp.OUT_MS}\u0001`);

@@ -13,7 +13,7 @@ import type { FileIO } from "../../store/file-io.js";
 import type { MessageFilter, MessageStore } from "../../store/message-store.js";
 import type { GroupManager } from "../group-manager.js";
 import type { OffsetManager } from "../offset-manager.js";
-import { buildSubscription, subscriptionFilter } from "../subscription.js";
+import { FilterCache } from "../subscription.js";
 import type { TopicManager } from "../topic-manager.js";
 import { PopJournal } from "./pop-journal.js";
 import { PopQueue } from "./pop-queue.js";
@@ -68,6 +68,7 @@ export class PopService {
   private readonly queues = new Map<string, PopQueue>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly moving = new Set<Promise<void>>();
+  private readonly filters = new FilterCache();
   private readonly journal: PopJournal;
   private readonly options: PopOptions;
   private nextId = 1;
@@ -136,9 +137,7 @@ export class PopService {
     } else {
       throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
     }
-    const filter = subscriptionFilter(
-      buildSubscription(req.topic, req.subscription.expression, req.subscription.type),
-    );
+    const filter = this.filters.get(req.topic, req.subscription.expression, req.subscription.type).filter;
     const until = Date.now() + Math.max(0, req.pollTimeoutMs || 0);
     for (;;) {
       const now = Date.now();
