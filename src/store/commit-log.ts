@@ -225,7 +225,13 @@ export class CommitLog<T> {
         if (done.length === 0) continue;
         if (this.syncFlush) {
           try {
-            for (const seg of touched) await this.io.fdatasync(seg.fd);
+            // A small group (a few producers, or one waiting on each ack) is synced in place, for the reason
+            // small batches are written in place: the thread pool's two cross-thread wake-ups cost more than
+            // the fdatasync saves by leaving the event loop free, and sends that arrive meanwhile wait in the
+            // socket and form the next group. Big groups, where encoding the next group while this one syncs
+            // pays, still go through the pool. Sync publish with one in flight: 543-685 -> 924-1,155 msg/s.
+            if (bytes <= IN_PLACE_WRITE_BYTES) for (const seg of touched) this.io.fdatasyncSync(seg.fd);
+            else for (const seg of touched) await this.io.fdatasync(seg.fd);
           } catch (err) {
             this.fail(0, err as Error);
             continue;
@@ -260,7 +266,7 @@ export class CommitLog<T> {
     const filePos = b.start - seg.base;
     // A small batch is written in place: a page-cache write of a few KiB costs less than the thread-pool round
     // trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates. (In sync mode the
-    // fdatasync that follows still runs off the event loop.)
+    // fdatasync that follows is in place too for a small group; see drain.)
     const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
     while (off < b.len) {
       const n = inPlace

@@ -127,3 +127,46 @@ test("a batch too big to write in place: ENOSPC fails it whole and short writes 
   assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
   assert.deepEqual(queueBodies(store, "L", 0), expected);
 });
+
+// Sync mode syncs a small group in place and a big one through the thread pool: an fsync failure must fail the
+// group, and leave nothing behind, on both paths.
+test("sync mode: an fsync failure fails the group on both paths (in place and through the pool)", async (t) => {
+  const h = faultyStore(t, { flushMode: "sync", segmentBytes: 1024 * 1024 });
+  const { faults } = h;
+  let store = h.store;
+  const body = (tag: string, n: number) => Buffer.from(tag.padEnd(n, "."));
+  const put = (tag: string, n: number) => store.putMessage({ topic: "Z", queueId: 0, body: body(tag, n) });
+  const group = (prefix: string, n: number) =>
+    Promise.allSettled([0, 1, 2, 3].map((i) => put(`${prefix}-${i}`, n)));
+  assert.equal((await put("small-ok", 100)).queueOffset, 0);
+  assert.ok(faults.syncFsyncs > 0 && faults.asyncFsyncs === 0, "a small group is synced in place");
+  faults.fsyncFailures = 1;
+  await assert.rejects(
+    put("small-lost", 100),
+    (e: unknown) => e instanceof BrokerError && e.code === "STORE_WRITE_FAILED",
+  );
+  const inPlace = faults.syncFsyncs;
+  for (const r of await group("big-ok", 30_000)) assert.equal(r.status, "fulfilled");
+  assert.ok(faults.asyncFsyncs > 0, "a group over 64 KiB is synced through the pool");
+  faults.fsyncFailures = 1;
+  const lost = await group("big-lost", 30_000);
+  assert.ok(
+    lost.some(
+      (r) =>
+        r.status === "rejected" && r.reason instanceof BrokerError && r.reason.code === "STORE_WRITE_FAILED",
+    ),
+    "the failed group's appends are rejected",
+  );
+  const kept = lost.filter((r) => r.status === "fulfilled").length;
+  assert.ok(faults.syncFsyncs >= inPlace);
+  const expected = [
+    body("small-ok", 100).toString(),
+    ...[0, 1, 2, 3].map((i) => body(`big-ok-${i}`, 30_000).toString()),
+  ];
+  const now = queueBodies(store, "Z", 0);
+  assert.deepEqual(now.slice(0, 5), expected);
+  assert.equal(now.length, 5 + kept, "only appends that were acknowledged are in the queue");
+  store = await h.reopen();
+  assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
+  assert.deepEqual(queueBodies(store, "Z", 0), now);
+});

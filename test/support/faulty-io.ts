@@ -6,7 +6,7 @@ export interface Faults {
   /** Writes to paths containing this string fail with ENOSPC while `enospc` is true. */
   enospc: boolean;
   enospcPath: string;
-  /** The next N fdatasync calls fail with EIO. */
+  /** The next N fdatasync calls (either kind) fail with EIO. */
   fsyncFailures: number;
   /** Every write stores at most this many bytes per call. */
   maxWriteBytes: number;
@@ -15,6 +15,9 @@ export interface Faults {
   /** Write calls seen so far, by kind (the store writes small batches synchronously, big ones through the pool). */
   asyncWrites: number;
   syncWrites: number;
+  /** fdatasync calls seen so far, by kind (likewise for sync mode's group commit). */
+  asyncFsyncs: number;
+  syncFsyncs: number;
 }
 
 export function faultyIO(): { io: FileIO; faults: Faults } {
@@ -26,6 +29,8 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
     diskRatio: undefined,
     asyncWrites: 0,
     syncWrites: 0,
+    asyncFsyncs: 0,
+    syncFsyncs: 0,
   };
   const paths = new Map<number, string>();
   const err = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
@@ -54,11 +59,20 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
       return nodeFileIO.writeSync(fd, buf, off, Math.min(len, faults.maxWriteBytes), pos);
     },
     async fdatasync(fd) {
+      faults.asyncFsyncs++;
       if (faults.fsyncFailures > 0) {
         faults.fsyncFailures--;
         throw err("EIO");
       }
       return nodeFileIO.fdatasync(fd);
+    },
+    fdatasyncSync(fd) {
+      faults.syncFsyncs++;
+      if (faults.fsyncFailures > 0) {
+        faults.fsyncFailures--;
+        throw err("EIO");
+      }
+      nodeFileIO.fdatasyncSync(fd);
     },
     diskUsedRatio(path) {
       return faults.diskRatio ?? nodeFileIO.diskUsedRatio(path);
