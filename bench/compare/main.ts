@@ -45,6 +45,7 @@ const FIXED_TOTAL_SECONDS = QUICK ? 10 : 60;
 const SIZES: Sizes = QUICK
   ? {
       send1Seconds: 0.6,
+      send1WarmupSeconds: 0.3,
       send1Max: 20_000,
       window: 1000,
       pipeMessages: 8_000,
@@ -60,6 +61,7 @@ const SIZES: Sizes = QUICK
     }
   : {
       send1Seconds: 3,
+      send1WarmupSeconds: 1,
       send1Max: 100_000,
       window: 1000,
       pipeMessages: 200_000,
@@ -229,7 +231,7 @@ function header(started: Date, minutes: number): string[] {
     `- Clients: amqplib ${versionOf("amqplib")}, nats ${versionOf("nats")}, ioredis ${versionOf("ioredis")}; ours: src/client at ${sh(`git -C ${repo} rev-parse --short HEAD`)}`,
     `- Servers: ${systems.map((s) => `${s.id} = ${s.server.version}`).join("; ")}`,
     `- ${ROUNDS} rounds, interleaved (round → workload → system), median [min..max] over the rounds; 1 KiB bodies; ${round(minutes, 1)} min in all`,
-    `- Sizes: one in flight ${SIZES.send1Seconds} s; pipelined ${SIZES.pipeMessages.toLocaleString("en-US")} msgs, window ${SIZES.window} (this is the backlog the consumer then drains); fixed rate ${SIZES.fixedRate} msg/s for ${round(SIZES.fixedSeconds, 1)} s per round (${FIXED_TOTAL_SECONDS} s per system), each after ${SIZES.fixedWarmupSeconds} s at the rate unmeasured; 16 × 16: ${SIZES.fanMessages.toLocaleString("en-US")} msgs, ${SIZES.fanWindow} in flight per producer`,
+    `- Sizes: one in flight ${SIZES.send1Seconds} s after ${SIZES.send1WarmupSeconds} s unmeasured; pipelined ${SIZES.pipeMessages.toLocaleString("en-US")} msgs, window ${SIZES.window} (this is the backlog the consumer then drains); fixed rate ${SIZES.fixedRate} msg/s for ${round(SIZES.fixedSeconds, 1)} s per round (${FIXED_TOTAL_SECONDS} s per system), each after ${SIZES.fixedWarmupSeconds} s at the rate unmeasured; 16 × 16: ${SIZES.fanMessages.toLocaleString("en-US")} msgs, ${SIZES.fanWindow} in flight per producer`,
     "- Ours publishes to a topic of 8 queues (the RocketMQ default) and consumes all 8 with one consumer; each peer uses one queue/stream per consumer. 16 × 16: 16 queues everywhere; our 16 consumers share a group (one queue each).",
   ];
   if (skipped.length > 0) head.push(`- Skipped: ${skipped.join("; ")}`);

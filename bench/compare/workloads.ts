@@ -13,6 +13,8 @@ const BODY = randomBytes(BODY_BYTES);
 
 export interface Sizes {
   send1Seconds: number;
+  /** Seconds of the same one-in-flight loop before the measured ones. */
+  send1WarmupSeconds: number;
   send1Max: number;
   window: number;
   pipeMessages: number;
@@ -117,7 +119,11 @@ export async function publishOne(sys: System, name: string, z: Sizes): Promise<C
   await sys.create(name, sys.singleQueues);
   const pub = await sys.publisher(name);
   try {
-    for (let i = 0; i < 20; i++) await pub.publish(0, stamped()); // warm-up: connection, route, queue
+    // Warm-up, unmeasured, for every system alike: connection, route and queue, then the same loop for
+    // `send1WarmupSeconds`, so that JIT-compiled servers and clients are measured compiled.
+    for (let i = 0; i < 20; i++) await pub.publish(0, stamped());
+    const warmUntil = performance.now() + z.send1WarmupSeconds * 1000;
+    while (performance.now() < warmUntil) await pub.publish(0, stamped()).catch(() => undefined);
     const lat = new Float64Array(z.send1Max);
     let n = 0;
     let failed = 0;
