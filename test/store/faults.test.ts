@@ -170,3 +170,20 @@ test("sync mode: an fsync failure fails the group on both paths (in place and th
   assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
   assert.deepEqual(queueBodies(store, "Z", 0), now);
 });
+
+test("sync mode: after an in-place fdatasync that stalls, syncs go through the thread pool", async (t) => {
+  const h = faultyStore(t, { flushMode: "sync" });
+  const { faults, store } = h;
+  const put = (b: string) => store.putMessage({ topic: "W", queueId: 0, body: Buffer.from(b) });
+  await put("fast");
+  assert.equal(faults.asyncFsyncs, 0, "small groups are synced in place");
+  faults.syncFsyncDelayMs = 80;
+  await put("stalled");
+  const inPlace = faults.syncFsyncs;
+  faults.syncFsyncDelayMs = 0;
+  await put("after");
+  await put("after-2");
+  assert.equal(faults.syncFsyncs, inPlace, "no more syncs on the event loop for a while");
+  assert.ok(faults.asyncFsyncs >= 2, "they went through the pool");
+  assert.deepEqual(queueBodies(store, "W", 0), ["fast", "stalled", "after", "after-2"]);
+});

@@ -18,6 +18,8 @@ export interface Faults {
   /** fdatasync calls seen so far, by kind (likewise for sync mode's group commit). */
   asyncFsyncs: number;
   syncFsyncs: number;
+  /** Each synchronous fdatasync blocks this long first (a stalling disk). */
+  syncFsyncDelayMs: number;
 }
 
 export function faultyIO(): { io: FileIO; faults: Faults } {
@@ -31,6 +33,7 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
     syncWrites: 0,
     asyncFsyncs: 0,
     syncFsyncs: 0,
+    syncFsyncDelayMs: 0,
   };
   const paths = new Map<number, string>();
   const err = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
@@ -68,6 +71,9 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
     },
     fdatasyncSync(fd) {
       faults.syncFsyncs++;
+      if (faults.syncFsyncDelayMs > 0) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, faults.syncFsyncDelayMs);
+      }
       if (faults.fsyncFailures > 0) {
         faults.fsyncFailures--;
         throw err("EIO");
