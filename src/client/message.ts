@@ -225,6 +225,13 @@ class HostStrings {
 const bornHosts = new HostStrings();
 const storeHosts = new HostStrings();
 
+/** The properties a producer set itself: every one whose key is not a system property. */
+export function userProperties(props: ReadonlyMap<string, string>): Map<string, string> {
+  const user = new Map<string, string>();
+  for (const [k, v] of props) if (!SYSTEM_PROPERTY_KEYS.has(k)) user.set(k, v);
+  return user;
+}
+
 /** Builds the listener's view of a decoded record (pulled bodies go through pull-body.ts, which must agree). */
 export function toReceivedMessage(rec: MessageRecord, brokerName: string): ReceivedMessage {
   const props = decodeProperties(rec.properties);
@@ -237,8 +244,7 @@ export function toReceivedMessage(rec: MessageRecord, brokerName: string): Recei
       body = rec.body;
     }
   }
-  const user = new Map<string, string>();
-  for (const [k, v] of props) if (!SYSTEM_PROPERTY_KEYS.has(k)) user.set(k, v);
+  const user = userProperties(props);
   return receivedMessage(
     props,
     user,

@@ -7,10 +7,10 @@
 import { inflateSync } from "node:zlib";
 import { createOffsetMsgId } from "../common/message-id.js";
 import { MAGIC_V2, RecordFormatError, SysFlag, checkedRecordSize } from "../common/message-record.js";
-import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from "../common/properties.js";
+import { decodeProperties } from "../common/properties.js";
 import { formatHost } from "../common/socket-address.js";
 import type { HostAddress } from "../common/socket-address.js";
-import { SYSTEM_PROPERTY_KEYS, receivedMessage } from "./message.js";
+import { receivedMessage, userProperties } from "./message.js";
 import type { ReceivedMessage } from "./message.js";
 
 const TWO_32 = 4294967296;
@@ -139,22 +139,8 @@ function decodeReceived(buf: Buffer, pos: number, brokerName: string): ReceivedM
   p += propsLen;
   if (p !== end) throw new RecordFormatError(`record declares ${total} bytes but its fields take ${p - pos}`);
 
-  // decodeProperties and the user-property filter in one pass.
-  const props = new Map<string, string>();
-  const user = new Map<string, string>();
-  let start = 0;
-  while (start < s.length) {
-    let stop = s.indexOf(PROPERTY_SEPARATOR, start);
-    if (stop < 0) stop = s.length;
-    const sep = s.indexOf(NAME_VALUE_SEPARATOR, start);
-    if (sep >= start && sep < stop) {
-      const k = s.slice(start, sep);
-      const v = s.slice(sep + 1, stop);
-      props.set(k, v);
-      if (!SYSTEM_PROPERTY_KEYS.has(k)) user.set(k, v);
-    }
-    start = stop + 1;
-  }
+  const props = decodeProperties(s);
+  const user = userProperties(props);
 
   let body = stored;
   if (sysFlag & SysFlag.COMPRESSED) {

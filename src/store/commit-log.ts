@@ -416,15 +416,9 @@ export class CommitLog<T> {
     if (local + len > seg.size) return undefined;
     const bs = this.cache.blockBytes;
     const blockLocal = Math.floor(local / bs) * bs;
-    const blockStart = seg.base + blockLocal;
     if (local + len <= blockLocal + bs && blockLocal + bs <= seg.size) {
-      let block = this.cache.get(blockStart, true);
-      if (!block) {
-        block = this.cache.takeBuffer();
-        if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return undefined;
-        this.cache.put(blockStart, block, true);
-      }
-      return block.subarray(local - blockLocal, local - blockLocal + len);
+      const block = this.cachedBlock(seg, blockLocal, true);
+      return block?.subarray(local - blockLocal, local - blockLocal + len);
     }
     const out = Buffer.allocUnsafe(len);
     if (this.readFully(seg.fd, out, len, local) !== len) return undefined;
@@ -445,19 +439,29 @@ export class CommitLog<T> {
     if (local + len > seg.size) return false;
     const blockLocal = Math.floor(local / bs) * bs;
     if (local + len <= blockLocal + bs && blockLocal + bs <= seg.size) {
-      // Cached blocks hold written bytes only, which never change: the same bytes read() would return. Only
-      // copied from here, so the block may be recycled when it is evicted.
-      const blockStart = seg.base + blockLocal;
-      let block = this.cache.get(blockStart);
-      if (!block) {
-        block = this.cache.takeBuffer();
-        if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return false;
-        this.cache.put(blockStart, block);
-      }
+      // Only copied from here, so the block may be recycled when it is evicted.
+      const block = this.cachedBlock(seg, blockLocal, false);
+      if (!block) return false;
       block.copy(target, pos, local - blockLocal, local - blockLocal + len);
       return true;
     }
     return this.readFully(seg.fd, target.subarray(pos, pos + len), len, local) === len;
+  }
+
+  /**
+   * The block of `seg` at `blockLocal`, from the read cache or read into it; undefined when the file is short.
+   * Cached blocks hold written bytes only, which never change. `asView` when a view of it will be handed out.
+   */
+  private cachedBlock(seg: Segment, blockLocal: number, asView: boolean): Buffer | undefined {
+    const blockStart = seg.base + blockLocal;
+    let block = this.cache.get(blockStart, asView);
+    if (!block) {
+      block = this.cache.takeBuffer();
+      const bs = this.cache.blockBytes;
+      if (this.readFully(seg.fd, block, bs, blockLocal) !== bs) return undefined;
+      this.cache.put(blockStart, block, asView);
+    }
+    return block;
   }
 
   /** Reads straight from the file, bypassing the cache (recovery's sequential scan). */

@@ -672,16 +672,17 @@ export class MessageStore {
     maxBytes = 8 * 1024 * 1024,
   ): GetMessageBodyResult {
     const log = this.log;
+    if (filter?.matchRecord) {
+      // A record filter reads every candidate anyway: keep the ones that match and copy those.
+      const r = this.getMessages(topic, queueId, offset, maxCount, filter, maxBytes);
+      const n = r.messages.length;
+      return bodyResult(r, n === 0 ? undefined : Buffer.concat(r.messages), n);
+    }
     const phys: number[] = [];
     const sizes: number[] = [];
     let total = 0;
     const r = this.scan(topic, queueId, offset, maxCount, filter, maxBytes, (phy, size) => {
-      if (filter?.matchRecord) {
-        const rec = log.read(phy, size);
-        if (!rec || !filter.matchRecord(rec)) return false;
-      } else if (phy + size > log.writtenOffset) {
-        return false;
-      }
+      if (phy + size > log.writtenOffset) return false;
       phys.push(phy);
       sizes.push(size);
       total += size;

@@ -42,6 +42,11 @@ export function fields(
   values: Record<string, string | number | boolean | undefined>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = String(v);
+  // for...in, not Object.entries: every pull response comes through here, and entries() allocates an array per
+  // field. The argument is always an object literal, so there are no inherited keys to skip.
+  for (const k in values) {
+    const v = values[k];
+    if (v !== undefined) out[k] = String(v);
+  }
   return out;
 }

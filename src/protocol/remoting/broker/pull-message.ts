@@ -7,7 +7,7 @@ import type { Broker, PullRequest, PullStatus } from "../../../broker/broker.js"
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
-import { optInt, optStr, reqInt, reqStr } from "./ext-fields.js";
+import { fields, optInt, optStr, reqInt, reqStr } from "./ext-fields.js";
 
 const FLAG_COMMIT_OFFSET = 0x1;
 const FLAG_SUSPEND = 0x2;
@@ -38,12 +38,12 @@ export async function handlePullMessage(broker: Broker, req: RemotingCommand): P
     pull.subscription = { expression: subscription ?? "*", type: optStr(h, "expressionType") ?? "TAG" };
   }
   const r = await broker.pullMessage(pull);
-  const header: Record<string, string> = {
-    suggestWhichBrokerId: String(r.suggestWhichBrokerId),
-    nextBeginOffset: String(r.nextBeginOffset),
-    minOffset: String(r.minOffset),
-    maxOffset: String(r.maxOffset),
-  };
+  const header = fields({
+    suggestWhichBrokerId: r.suggestWhichBrokerId,
+    nextBeginOffset: r.nextBeginOffset,
+    minOffset: r.minOffset,
+    maxOffset: r.maxOffset,
+  });
   const body = r.status === "FOUND" ? r.body : undefined;
   return createResponse(req, CODE[r.status], undefined, header, body);
 }
