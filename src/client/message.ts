@@ -1,9 +1,8 @@
 // Messages as the SDK user sees them: `Message` to send, `ReceivedMessage` handed to a listener. Encoding to the
 // SEND_MESSAGE_V2 properties string and decoding pulled records (RocketMQ MessageDecoder v1/v2 layout, via
 // src/common/message-record.ts) live here so producer and consumer agree on which properties are the user's.
-import { inflateSync } from "node:zlib";
+import { deliveredBody } from "../common/compressed-body.js";
 import { createOffsetMsgId } from "../common/message-id.js";
-import { SysFlag } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
 import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop, decodeProperties } from "../common/properties.js";
 import type { Properties } from "../common/properties.js";
@@ -235,15 +234,7 @@ export function userProperties(props: ReadonlyMap<string, string>): Map<string, 
 /** Builds the listener's view of a decoded record (pulled bodies go through pull-body.ts, which must agree). */
 export function toReceivedMessage(rec: MessageRecord, brokerName: string): ReceivedMessage {
   const props = decodeProperties(rec.properties);
-  let body: Buffer = rec.body;
-  if (rec.sysFlag & SysFlag.COMPRESSED) {
-    try {
-      body = inflateSync(rec.body);
-    } catch {
-      // Leave it as stored: the listener still sees the bytes rather than losing the message.
-      body = rec.body;
-    }
-  }
+  const body = deliveredBody(rec.body, rec.sysFlag);
   const user = userProperties(props);
   return receivedMessage(
     props,

@@ -4,7 +4,7 @@
 // properties for both maps, and the strings that repeat from message to message (topic, hosts, the offsetMsgId
 // prefix) are kept from the last message and reused while their bytes are the same. The result is the same as
 // toReceivedMessage(decodeRecord(...)) field for field (test/client/units.test.ts compares them).
-import { inflateSync } from "node:zlib";
+import { deliveredBody } from "../common/compressed-body.js";
 import { createOffsetMsgId } from "../common/message-id.js";
 import { MAGIC_V2, RecordFormatError, SysFlag, checkedRecordSize } from "../common/message-record.js";
 import { decodeProperties } from "../common/properties.js";
@@ -142,14 +142,7 @@ function decodeReceived(buf: Buffer, pos: number, brokerName: string): ReceivedM
   const props = decodeProperties(s);
   const user = userProperties(props);
 
-  let body = stored;
-  if (sysFlag & SysFlag.COMPRESSED) {
-    try {
-      body = inflateSync(stored);
-    } catch {
-      // Leave it as stored: the listener still sees the bytes rather than losing the message.
-    }
-  }
+  const body = deliveredBody(stored, sysFlag);
   const physicalOffset = buf.readInt32BE(pos + 28) * TWO_32 + buf.readUInt32BE(pos + 32);
   return receivedMessage(
     props,

@@ -2,10 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
 import type { OnsMessage } from "./ali-ons.js";
+import type { HttpSdk, HttpSdkMessage } from "./mq-http-sdk.js";
 import { FAST_DELAY_LEVELS, startCluster } from "../support/cluster-fixture.js";
+import { receiveN, startSimpleConsumer } from "../support/rocketmq-client.js";
+import { Action, Consumer } from "../../src/client/consumer.js";
+import { SysFlag } from "../../src/common/message-record.js";
+import { findById, viewOf } from "../../src/broker/ops/message-lookup.js";
 
 const require = createRequire(import.meta.url);
+const httpSdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
 const ons = require("ali-ons") as {
   Producer: new (o: object) => OnsProducer;
   Consumer: new (o: object) => OnsConsumer;
@@ -227,3 +234,60 @@ test("ali-ons: __STARTDELIVERTIME holds a message until its time, then delivers 
   assert.equal(timed.m.topic, "TP_TIMED");
   assert.equal(String(timed.m.keys), "tk");
 });
+
+test(
+  "ali-ons: a body over 4 KiB, which ali-ons deflates, reaches remoting, gRPC and HTTP consumers and the admin lookup as written",
+  { timeout: 60_000 },
+  async (t) => {
+    const cluster = await startCluster({}, { http: {} });
+    const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_ZIP" });
+    const ours = new Consumer({ nameServer: cluster.namesrvAddr, groupId: "GID_ZIP_R" });
+    const grpc = await startSimpleConsumer(cluster.broker.grpcAddr, "GID_ZIP_G", { TP_ZIP: "*" });
+    t.after(async () => {
+      await ours.shutdown();
+      await grpc.shutdown();
+      await teardown(cluster, producer);
+    });
+    const viaRemoting: string[] = [];
+    ours.subscribe("TP_ZIP", "*", async (m) => {
+      viaRemoting.push(m.body.toString());
+      return Action.CommitMessage;
+    });
+    await ours.start();
+    await producer.ready();
+    // Text that deflates well but not to nothing: 10 KiB of numbered lines, with non-ASCII text.
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i}: 压缩 ✓\n`).join("");
+    assert.ok(Buffer.byteLength(text) > 4096);
+    const m = new ons.Message("TP_ZIP", "TagZ", Buffer.from(text));
+    m.keys = ["zip-key"];
+    const sent = await producer.send(m);
+    assert.equal(sent.sendStatus, "SEND_OK");
+
+    const stored = findById(cluster.broker.server.broker, sent.msgId, "TP_ZIP");
+    assert.equal(stored.length, 1);
+    assert.ok(stored[0]!.sysFlag & SysFlag.COMPRESSED, "ali-ons sent it compressed (the case under test)");
+    assert.ok(stored[0]!.body.length < Buffer.byteLength(text));
+    const view = viewOf(stored[0]!);
+    assert.equal(view.body, text);
+    assert.equal(view.bodySize, Buffer.byteLength(text));
+
+    await until(() => viaRemoting.length >= 1, 15_000, "the remoting consumer");
+    assert.deepEqual(viaRemoting, [text]);
+    const viaGrpc = await receiveN(grpc, 1, 30_000);
+    assert.equal(viaGrpc[0]?.body.toString(), text);
+    await grpc.ack(viaGrpc[0]!);
+
+    const http = new httpSdk.MQClient(`http://127.0.0.1:${cluster.broker.server.httpPort}`, "ak", "sk");
+    const hc = http.getConsumer("", "TP_ZIP", "GID_ZIP_H");
+    let viaHttp: HttpSdkMessage[] = [];
+    const end = Date.now() + 10_000;
+    while (viaHttp.length === 0 && Date.now() < end) {
+      viaHttp = await hc.consumeMessage(1, 1).then(
+        (r) => r.body,
+        () => [],
+      );
+    }
+    assert.equal(viaHttp[0]?.MessageBody, text);
+    assert.equal(viaHttp[0]?.MessageBodyMD5, createHash("md5").update(text).digest("hex").toUpperCase());
+  },
+);

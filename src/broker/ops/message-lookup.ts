@@ -1,6 +1,7 @@
 // Finding messages for operators: by id (offset message id, or the producer's unique id within a topic), by key,
 // by store-time range, and a message's trace: where it was stored, which groups consumed it or still have it
 // pending or in flight, and its copies in retry and dead-letter queues.
+import { deliveredBody } from "../../common/compressed-body.js";
 import { decodeRecord } from "../../common/message-record.js";
 import type { MessageRecord } from "../../common/message-record.js";
 import { createOffsetMsgId, decodeOffsetMsgId } from "../../common/message-id.js";
@@ -16,8 +17,9 @@ export type { MessageView, TraceEvent } from "./views.js";
 export function viewOf(rec: MessageRecord): MessageView {
   const props = Object.fromEntries(decodeProperties(rec.properties));
   const offsetMsgId = createOffsetMsgId(rec.storeHost, rec.physicalOffset);
-  const text = rec.body.toString("utf8");
-  const isText = Buffer.from(text, "utf8").equals(rec.body);
+  const body = deliveredBody(rec.body, rec.sysFlag);
+  const text = body.toString("utf8");
+  const isText = Buffer.from(text, "utf8").equals(body);
   return {
     msgId: props[Prop.UNIQ_KEY] ?? offsetMsgId,
     offsetMsgId,
@@ -32,8 +34,8 @@ export function viewOf(rec: MessageRecord): MessageView {
     storeTimestamp: rec.storeTimestamp,
     storeHost: formatHost(rec.storeHost),
     reconsumeTimes: rec.reconsumeTimes,
-    bodySize: rec.body.length,
-    body: isText ? text : rec.body.toString("base64"),
+    bodySize: body.length,
+    body: isText ? text : body.toString("base64"),
     bodyEncoding: isText ? "utf8" : "base64",
   };
 }

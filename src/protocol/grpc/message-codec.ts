@@ -5,12 +5,12 @@
 // topic's gRPC producer group; user_properties are plain properties. A stored record becomes a delivered Message
 // with all system properties the clients read, including the body digest they require (MD5, upper-case hex).
 import { createHash } from "node:crypto";
-import { crc32, gunzipSync, inflateSync } from "node:zlib";
+import { crc32, gunzipSync } from "node:zlib";
+import { deliveredBody } from "../../common/compressed-body.js";
 import type { SendRequest } from "../../broker/broker.js";
 import { TimerProp } from "../../broker/timer-service.js";
 import { TRANSACTION_ID } from "../../broker/transaction-service.js";
 import { createOffsetMsgId } from "../../common/message-id.js";
-import { SysFlag } from "../../common/message-record.js";
 import type { MessageRecord } from "../../common/message-record.js";
 import {
   NAME_VALUE_SEPARATOR,
@@ -180,15 +180,6 @@ function hostOnly(a: HostAddress): string {
   return s.slice(0, s.lastIndexOf(":")).replace(/^\[|\]$/g, "");
 }
 
-function deliveredBody(rec: MessageRecord): Buffer {
-  if (!(rec.sysFlag & SysFlag.COMPRESSED)) return rec.body;
-  try {
-    return inflateSync(rec.body);
-  } catch {
-    return rec.body;
-  }
-}
-
 function deliveredType(props: Map<string, string>): MessageType {
   if (props.get(Prop.TRAN_MSG) === "true") return "TRANSACTION";
   if (props.has(Prop.SHARDING_KEY)) return "FIFO";
@@ -212,7 +203,7 @@ export function encodeDeliveredMessage(
   at: { topic?: string; queueId: number; queueOffset: number; delivery?: DeliveryInfo },
 ): WireMessage {
   const props = decodeProperties(rec.properties);
-  const body = deliveredBody(rec);
+  const body = deliveredBody(rec.body, rec.sysFlag);
   const userProperties: Record<string, string> = {};
   for (const [k, v] of props) if (!SYSTEM_PROPERTIES.has(k)) userProperties[k] = v;
   const sp: SystemProperties = {

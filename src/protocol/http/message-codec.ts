@@ -3,6 +3,7 @@
 // (transactional: seconds until the first check) are system properties. Consume: the same, with the receipt
 // handle and the delivery bookkeeping (NextConsumeTime, FirstConsumeTime, ConsumedTimes).
 import { createHash } from "node:crypto";
+import { deliveredBody } from "../../common/compressed-body.js";
 import { createOffsetMsgId } from "../../common/message-id.js";
 import type { MessageRecord } from "../../common/message-record.js";
 import { Prop, decodeProperties } from "../../common/properties.js";
@@ -119,11 +120,12 @@ export function messageId(record: MessageRecord): string {
 export function messageElement(d: Delivery): string {
   const props = decodeProperties(d.record.properties);
   const visible = visibleProperties(d.record.properties);
+  const body = deliveredBody(d.record.body, d.record.sysFlag);
   return `<Message>${elements([
     ["MessageId", messageId(d.record)],
     ["ReceiptHandle", d.receiptHandle],
-    ["MessageBodyMD5", bodyMd5(d.record.body)],
-    ["MessageBody", cdata(d.record.body.toString("utf8"))],
+    ["MessageBodyMD5", bodyMd5(body)],
+    ["MessageBody", cdata(body.toString("utf8"))],
     ["PublishTime", d.record.bornTimestamp],
     ["NextConsumeTime", d.nextConsumeTime],
     ["FirstConsumeTime", d.firstConsumeTime],
