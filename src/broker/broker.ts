@@ -41,6 +41,7 @@ import { PullHold } from "./pull-hold.js";
 import { QueueLockManager } from "./queue-lock-manager.js";
 import { FilterCache, subscriptionFilter } from "./subscription.js";
 import { TimerService } from "./timer-service.js";
+import { decodeRecallHandle, encodeRecallHandle } from "../common/recall-handle.js";
 import { TopicManager } from "./topic-manager.js";
 import { TransactionService } from "./transaction-service.js";
 import type { DueTransaction, TransactionResolution } from "./transaction-service.js";
@@ -72,6 +73,8 @@ export interface SendResult {
   uniqKey: string | undefined;
   /** For a half message: the id END_TRANSACTION and checks refer to. */
   transactionId?: string;
+  /** For a timed message: the handle RECALL_MESSAGE takes to cancel it before it is due. */
+  recallHandle?: string;
 }
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -310,13 +313,50 @@ export class Broker {
     // is acknowledged once the message is in the commit log.
     const deliverMs = this.timer.deliverTime(req.properties);
     if (deliverMs !== undefined && txType !== SysFlag.TRANSACTION_ROLLBACK) {
-      return this.put(this.timer.toTimerMessage(input, deliverMs), req.topic, queueId);
+      return this.put(this.timer.toTimerMessage(input, deliverMs), req.topic, queueId).then((res) =>
+        res.uniqKey === undefined || req.topic.startsWith(RETRY_PREFIX)
+          ? res
+          : Object.assign(res, {
+              recallHandle: encodeRecallHandle({
+                topic: req.topic,
+                brokerName: this.config.brokerName,
+                deliverMs,
+                messageId: res.uniqKey,
+              }),
+            }),
+      );
     }
     const level = props.indexOf(Prop.DELAY) < 0 ? 0 : Number(getProperty(props, Prop.DELAY) ?? 0);
     if (level > 0 && txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK) {
       return this.put(this.delay.schedule(input, level), req.topic, queueId);
     }
     return this.put(input);
+  }
+
+  /**
+   * RECALL_MESSAGE: cancels a timed message that is not due yet, by the handle its send returned. The recall is
+   * stored (a marker on the timer topic, see timer-service.ts) before this resolves, and survives a restart.
+   * Returns the recalled message's unique id. As in RocketMQ, a handle whose message was never stored is not an
+   * error: nothing is delivered for it either way.
+   */
+  async recallMessage(topic: string, handle: string, bornHost?: HostAddress): Promise<string> {
+    const h = decodeRecallHandle(handle);
+    if (!h) throw new BrokerError("ILLEGAL_RECALL", "recall failed, the recall handle is invalid");
+    if (!this.topics.get(topic)) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${topic} does not exist`);
+    if (h.topic !== topic) throw new BrokerError("ILLEGAL_RECALL", "recall failed, topic not match");
+    if (h.brokerName !== this.config.brokerName) {
+      throw new BrokerError("ILLEGAL_RECALL", `recall failed, the handle is for broker ${h.brokerName}`);
+    }
+    const left = h.deliverMs - Date.now();
+    if (left <= 0 || left > this.timer.maxDelayMs) {
+      throw new BrokerError(
+        "ILLEGAL_RECALL",
+        "recall failed, the message is already due (or the time is invalid)",
+      );
+    }
+    await this.store.putMessage(this.timer.recallMarker(h.messageId, h.deliverMs, bornHost));
+    this.timer.recalled(h.messageId, h.deliverMs);
+    return h.messageId;
   }
 
   /**

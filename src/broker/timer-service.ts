@@ -11,6 +11,12 @@
 // as in RocketMQ, so a delivered message re-sent with its properties is not timed again. Timers beyond the wheel's window are "rolled": the message is
 // re-put to the timer topic (so its commit-log copy stays younger than retention) and placed again, nearer.
 // After a crash a timer may fire twice, never zero times.
+//
+// Recall (RocketMQ 5.3's RecallMessage): a recall stores a marker on the timer topic, with the recalled message's
+// unique id in TIMER_DEL_UNIQKEY and its due time in TIMER_OUT_MS, so the recall is durable once acknowledged.
+// Enqueueing a marker records the id as recalled; a fired message whose id and due time were recalled is dropped
+// instead of delivered. The marker also waits in the timer itself, one slot before the message's due time: after
+// a restart the in-memory record is gone, and the marker firing first brings it back in time.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BrokerError } from "../common/errors.js";
@@ -29,6 +35,8 @@ export const TIMER_TOPIC = SystemTopic.TIMER;
 export const TimerProp = {
   OUT_MS: "TIMER_OUT_MS",
   ROLL_TIMES: "TIMER_ROLL_TIMES",
+  /** On a recall marker: the unique id of the message it recalls (MessageConst.PROPERTY_TIMER_DEL_UNIQKEY). */
+  DEL_UNIQKEY: "TIMER_DEL_UNIQKEY",
 } as const;
 
 /** Aliyun's limit for timed messages: 40 days. */
@@ -62,6 +70,10 @@ export interface TimerServiceStats extends TimerStoreStats {
   rolled: number;
   /** Timers whose message could not be read back (deleted by retention) or was not a timer message. */
   lost: number;
+  /** Timed messages dropped at their due time because they were recalled. */
+  recalled: number;
+  /** Recalls waiting for their message's due time. */
+  recallsPending: number;
   retries: number;
   /** Ticks that failed on an I/O error of the timer files (retried at the next tick). */
   errors: number;
@@ -136,6 +148,9 @@ export function toTimerMessage(input: PutMessageInput, deliverMs: number): PutMe
 }
 
 const OUT_NEEDLE = Buffer.from(`${TimerProp.OUT_MS}\u0001`);
+const DEL_NEEDLE = Buffer.from(`${TimerProp.DEL_UNIQKEY}\u0001`);
+/** A recall is forgotten this long after its message's due time (the message is dropped or was never there). */
+const RECALL_KEEP_MS = 60_000;
 
 /** TIMER_OUT_MS of a stored record, read in place (enqueue runs for every timed message). */
 export function storedTimerOutMs(rec: Buffer): number | undefined {
@@ -171,6 +186,19 @@ export function storedTimerOutMs(rec: Buffer): number | undefined {
   }
 }
 
+/** restore(): the fired timer is handled without a put (a recall marker, or a recalled message). */
+const SKIP = Symbol("skip");
+
+/** TIMER_DEL_UNIQKEY of a stored record, if it is a recall marker (checked for every timed message). */
+function recallMarkerId(rec: Buffer): string | undefined {
+  if (rec.indexOf(DEL_NEEDLE) < 0) return undefined;
+  try {
+    return getProperty(decodeRecord(rec).properties, TimerProp.DEL_UNIQKEY);
+  } catch {
+    return undefined;
+  }
+}
+
 export class TimerService implements TimerSink {
   readonly timer: TimerStore;
   readonly maxDelayMs: number;
@@ -187,6 +215,11 @@ export class TimerService implements TimerSink {
   private nDelivered = 0;
   private nRolled = 0;
   private nLost = 0;
+  private nRecalled = 0;
+  /** Recalled unique id -> the due time it was recalled for. */
+  private readonly recalls = new Map<string, number>();
+  private lastPrune = 0;
+  private readonly precisionMs: number;
   private nRetries = 0;
   private nErrors = 0;
   private lastError: string | undefined;
@@ -210,6 +243,7 @@ export class TimerService implements TimerSink {
       if (!Number.isFinite(v) || v <= 0)
         throw new Error(`timer config: ${k} must be a positive number, got ${v}`);
     }
+    this.precisionMs = options.precisionMs ?? 1000;
     const windowMs = options.windowMs ?? 2 * DAY_MS;
     // A rolled timer's message is re-put once per window: the copy it waits on must outlive the window.
     if (windowMs >= store.config.fileReservedTimeMs) {
@@ -224,7 +258,7 @@ export class TimerService implements TimerSink {
         ...options.store,
         dir: join(store.config.dir, "timer"),
         checkpointPath: join(configDir, "timercheck"),
-        precisionMs: options.precisionMs ?? 1000,
+        precisionMs: this.precisionMs,
         windowMs,
       },
       io,
@@ -239,6 +273,34 @@ export class TimerService implements TimerSink {
 
   toTimerMessage(input: PutMessageInput, deliverMs: number): PutMessageInput {
     return toTimerMessage(input, deliverMs);
+  }
+
+  /**
+   * The marker that recalls the timed message with unique id `messageId` due at `deliverMs` (see the top of this
+   * file). Store it with putMessage, then call recalled() with the same values.
+   */
+  recallMarker(messageId: string, deliverMs: number, bornHost: PutMessageInput["bornHost"]): PutMessageInput {
+    const props = new Map<string, string>([
+      [TimerProp.DEL_UNIQKEY, messageId],
+      [Prop.UNIQ_KEY, messageId],
+      [Prop.REAL_TOPIC, TIMER_TOPIC],
+      [Prop.REAL_QID, "0"],
+      [TimerProp.OUT_MS, String(Math.floor(deliverMs))],
+    ]);
+    const input: PutMessageInput = {
+      topic: TIMER_TOPIC,
+      queueId: 0,
+      body: Buffer.from("0"),
+      properties: encodeProperties(props),
+      bornTimestamp: Date.now(),
+    };
+    if (bornHost) input.bornHost = bornHost;
+    return input;
+  }
+
+  /** Records a stored recall at once, so the message is dropped even if it fires before the marker is read. */
+  recalled(messageId: string, deliverMs: number): void {
+    this.recalls.set(messageId, Math.floor(deliverMs));
   }
 
   start(): void {
@@ -263,6 +325,7 @@ export class TimerService implements TimerSink {
     try {
       this.enqueue();
       this.timer.tick(now);
+      if (now - this.lastPrune >= 1000) this.pruneRecalls(now);
     } catch (e) {
       // An I/O error on the timer files: nothing was linked half-way; the next tick tries again.
       this.nErrors++;
@@ -292,12 +355,25 @@ export class TimerService implements TimerSink {
         const rec = r.messages[i]!;
         const due = storedTimerOutMs(rec);
         if (due === undefined) this.nLost++;
-        else if (!t.add(due, readInt64BE(rec, 28), rec.length)) return;
+        else {
+          const recalledId = recallMarkerId(rec);
+          if (recalledId !== undefined) this.recalls.set(recalledId, due);
+          const at = recalledId !== undefined ? due - this.precisionMs : due;
+          if (!t.add(at, readInt64BE(rec, 28), rec.length)) {
+            if (recalledId !== undefined) this.recalls.delete(recalledId);
+            return;
+          }
+        }
         t.enqueueOffset = r.offsets[i]! + 1;
       }
       t.enqueueOffset = r.nextBeginOffset;
       if (performance.now() > deadline) return;
     }
+  }
+
+  private pruneRecalls(now: number): void {
+    this.lastPrune = now;
+    for (const [id, due] of this.recalls) if (due + RECALL_KEEP_MS < now) this.recalls.delete(id);
   }
 
   // ---- TimerSink ------------------------------------------------------------------------------------------
@@ -320,7 +396,7 @@ export class TimerService implements TimerSink {
     token: number,
     payload: Buffer | undefined,
   ): void {
-    let input: PutMessageInput | undefined;
+    let input: PutMessageInput | typeof SKIP | undefined;
     try {
       const raw = payload ?? this.store.readAt(phy);
       input = raw && raw.length === size ? this.restore(raw, roll) : undefined;
@@ -329,6 +405,10 @@ export class TimerService implements TimerSink {
     }
     if (!input) {
       this.nLost++;
+      this.timer.done(token);
+      return;
+    }
+    if (input === SKIP) {
       this.timer.done(token);
       return;
     }
@@ -362,10 +442,23 @@ export class TimerService implements TimerSink {
   }
 
   /** The message to put for a fired timer: itself on its real topic, or (rolled) again on the timer topic. */
-  private restore(raw: Buffer, roll: boolean): PutMessageInput | undefined {
+  private restore(raw: Buffer, roll: boolean): PutMessageInput | typeof SKIP | undefined {
     const rec = decodeRecord(raw);
     if (rec.topic !== TIMER_TOPIC) return undefined;
     const props = decodeProperties(rec.properties);
+    const due = Number(props.get(TimerProp.OUT_MS));
+    const markerFor = props.get(TimerProp.DEL_UNIQKEY);
+    if (markerFor !== undefined && !roll) {
+      // The marker's own turn, one slot before its message: (re)establish the recall, deliver nothing.
+      this.recalls.set(markerFor, due);
+      return SKIP;
+    }
+    const uniq = props.get(Prop.UNIQ_KEY);
+    if (markerFor === undefined && uniq !== undefined && this.recalls.get(uniq) === due) {
+      // Kept until pruned: a producer's retry may have stored the same message twice.
+      this.nRecalled++;
+      return SKIP;
+    }
     const base = {
       body: rec.body,
       flag: rec.flag,
@@ -436,6 +529,8 @@ export class TimerService implements TimerSink {
       delivered: this.nDelivered,
       rolled: this.nRolled,
       lost: this.nLost,
+      recalled: this.nRecalled,
+      recallsPending: this.recalls.size,
       retries: this.nRetries,
       errors: this.nErrors,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),

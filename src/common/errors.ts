@@ -100,6 +100,14 @@ export const ErrorCatalog = {
     http: 400,
     message: "invalid receipt handle",
   },
+  // A recall handle that is malformed, names another topic or broker, or whose message is already due.
+  ILLEGAL_RECALL: {
+    retriable: false,
+    remoting: 604,
+    grpc: 40000,
+    http: 400,
+    message: "recall failed",
+  },
   // Receiving is refused while too many messages of a queue are in flight (back-pressure).
   TOO_MANY_IN_FLIGHT: {
     retriable: true,

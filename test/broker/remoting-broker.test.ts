@@ -498,3 +498,42 @@ test("SEND_BATCH_MESSAGE stores the batch back to back in one queue, in order, e
   assert.notEqual(bad.code, ResponseCode.SUCCESS);
   assert.match(bad.remark ?? "", /batch/);
 });
+
+test("RECALL_MESSAGE: a timed message's send returns a recall handle; recalled, it is never delivered", async (t) => {
+  const b = await startBroker();
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const due = Date.now() + 2000;
+  const timed = (body: string, id: string) =>
+    send(client, b.addr, "RecallT", 0, body, {
+      TIMER_DELIVER_MS: String(due),
+      UNIQ_CLIENT_MESSAGE_ID_KEYIDX: id,
+    });
+  const keep = await timed("keep", "AC110001000000000000000000000001");
+  const drop = await timed("drop", "AC110001000000000000000000000002");
+  const plain = await send(client, b.addr, "RecallT", 0, "now", {});
+  assert.equal(drop.code, ResponseCode.SUCCESS);
+  assert.ok(keep.extFields["recallHandle"]);
+  assert.equal(plain.extFields["recallHandle"], undefined, "only timed messages get a handle");
+  const recall = (topic: string, handle: string) =>
+    client.invoke(
+      b.addr,
+      createRequest(RequestCode.RECALL_MESSAGE, { producerGroup: "PG", topic, recallHandle: handle }),
+      3000,
+    );
+  const r = await recall("RecallT", drop.extFields["recallHandle"]!);
+  assert.equal(r.code, ResponseCode.SUCCESS);
+  assert.equal(r.extFields["msgId"], "AC110001000000000000000000000002");
+  const bad = await recall("RecallT", "bogus");
+  assert.equal(bad.code, 604, "ILLEGAL_OPERATION");
+  assert.match(bad.remark ?? "", /invalid/);
+  const missing = await recall("RecallT", "");
+  assert.notEqual(missing.code, ResponseCode.SUCCESS);
+
+  await new Promise((r) => setTimeout(r, due - Date.now() + 1500));
+  const got = await pull(client, b.addr, "RecallT", 0, 0);
+  assert.deepEqual(bodies(got).sort(), ["keep", "now"]);
+});

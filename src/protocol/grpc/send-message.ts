@@ -37,6 +37,7 @@ export async function sendMessage(
             halfQueueOffset: r.queueOffset,
             commitLogOffset: r.phyOffset,
           });
+        if (r.recallHandle !== undefined) entry.recallHandle = r.recallHandle;
         return entry;
       } catch (e) {
         return { status: statusOf(e), ...(messageId ? { messageId } : {}) };

@@ -12,6 +12,7 @@ import { heartbeat, notifyClientTermination } from "./client-lifecycle.js";
 import { callerOf } from "./context.js";
 import type { Caller, GrpcContext } from "./context.js";
 import { endTransaction } from "./end-transaction.js";
+import { recallMessage } from "./recall-message.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { messagingServiceDefinition } from "./proto.js";
 import { receiveMessage } from "./receive-message.js";
@@ -21,6 +22,7 @@ import { sendMessage } from "./send-message.js";
 import { Code, statusOf } from "./status.js";
 import type {
   ReceiveMessageRequest,
+  RecallMessageRequest,
   ReceiveMessageResponse,
   Status,
   TelemetryCommand,
@@ -97,7 +99,7 @@ export class GrpcServer {
         notifyClientTermination(ctx, r, c),
       ),
       ChangeInvisibleDuration: this.unary("ChangeInvisibleDuration", (r) => changeInvisibleDuration(ctx, r)),
-      RecallMessage: notSupported("RecallMessage"),
+      RecallMessage: this.unary("RecallMessage", (r: RecallMessageRequest, c) => recallMessage(ctx, r, c)),
       SyncLiteSubscription: notSupported("SyncLiteSubscription"),
     });
   }

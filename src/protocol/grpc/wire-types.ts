@@ -135,6 +135,13 @@ export interface SendResultEntry {
   messageId?: string;
   transactionId?: string;
   offset?: number;
+  /** For a timed message: what RecallMessage takes to cancel it. */
+  recallHandle?: string;
+}
+
+export interface RecallMessageRequest {
+  topic?: Resource;
+  recallHandle?: string;
 }
 
 export interface EndTransactionRequest {

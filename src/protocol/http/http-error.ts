@@ -27,6 +27,7 @@ const CODE_NAMES: Partial<Record<ErrorCode, string>> = {
   NO_PERMISSION: "AccessDenied",
   MESSAGE_NOT_FOUND: "MessageNotExist",
   INVALID_RECEIPT_HANDLE: "MessageNotExist",
+  ILLEGAL_RECALL: "InvalidArgument",
   SYSTEM_BUSY: "Throttling",
   TOO_MANY_IN_FLIGHT: "Throttling",
 };

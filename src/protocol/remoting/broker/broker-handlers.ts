@@ -24,6 +24,7 @@ import { handleEndTransaction } from "./end-transaction.js";
 import { handlePullMessage } from "./pull-message.js";
 import { handleLockBatch, handleUnlockBatch } from "./queue-locks.js";
 import { handleQueryMessage, handleViewMessageById } from "./query-message.js";
+import { handleRecallMessage } from "./recall-message.js";
 import { handleSendBack } from "./send-back.js";
 import { handleSendMessage } from "./send-message.js";
 
@@ -61,7 +62,8 @@ export function registerBrokerHandlers(server: RemotingServer, broker: Broker): 
     )
     .registerHandler(RequestCode.LOCK_BATCH_MQ, (req) => handleLockBatch(broker, req))
     .registerHandler(RequestCode.UNLOCK_BATCH_MQ, (req) => handleUnlockBatch(broker, req))
-    .registerHandler(RequestCode.END_TRANSACTION, (req) => handleEndTransaction(broker, req));
+    .registerHandler(RequestCode.END_TRANSACTION, (req) => handleEndTransaction(broker, req))
+    .registerHandler(RequestCode.RECALL_MESSAGE, (req) => handleRecallMessage(broker, req));
 
   server.on("connectionClose", (conn) => {
     const ch = existingChannel(conn);

@@ -3,8 +3,8 @@
 // e queueId, f sysFlag, g bornTimestamp, h flag, i properties, j reconsumeTimes, k unitMode, l maxReconsumeTimes,
 // m batch. Body: the message body; for a batch, messages as MessageDecoder.encodeMessages writes them:
 //   [TOTALSIZE i32][MAGIC i32][BODYCRC i32][FLAG i32][BODYLEN i32 + body][PROPLEN i16 + properties] ...
-// Response header: msgId (offset message id; comma-separated for a batch), queueId, queueOffset, MSG_REGION,
-// TRACE_ON.
+// Response header: msgId (offset message id; comma-separated for a batch), queueId, queueOffset, recallHandle
+// (timed messages), MSG_REGION, TRACE_ON.
 import type { Broker, SendRequest, SendResult } from "../../../broker/broker.js";
 import { BrokerError } from "../../../common/errors.js";
 import { hostAddress } from "../../../common/socket-address.js";
@@ -130,6 +130,7 @@ function sendResponse(req: RemotingCommand, r: SendResult): RemotingCommand {
     queueOffset: String(r.queueOffset),
   };
   if (r.transactionId !== undefined) ext["transactionId"] = r.transactionId;
+  if (r.recallHandle !== undefined) ext["recallHandle"] = r.recallHandle;
   ext["MSG_REGION"] = "DefaultRegion";
   ext["TRACE_ON"] = "true";
   return createResponse(req, ResponseCode.SUCCESS, undefined, ext);
