@@ -88,12 +88,42 @@ export class ApiError extends Error {
   }
 }
 
-export async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const res = await fetch(path, {
+const TOKEN_KEY = "rocketmq-ts-admin-token";
+
+function send(path: string, init: { method?: string; body?: unknown } | undefined): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (init?.body !== undefined) headers["content-type"] = "application/json";
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (token) headers["authorization"] = `Bearer ${token}`;
+  return fetch(path, {
     method: init?.method ?? "GET",
-    headers: init?.body !== undefined ? { "content-type": "application/json" } : {},
+    headers,
     ...(init?.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
+}
+
+/** A broker started with --admin-token answers 401 until the console sends that token; ask for it once. */
+let asking: Promise<boolean> | undefined;
+/** Cancelled once: the pages show the 401 errors until a reload rather than asking on every refresh. */
+let declined = false;
+function askToken(): Promise<boolean> {
+  if (declined) return Promise.resolve(false);
+  asking ??= Promise.resolve().then(() => {
+    const t = window.prompt("This broker's admin API needs its token (the broker's --admin-token):");
+    asking = undefined;
+    if (!t) {
+      declined = true;
+      return false;
+    }
+    localStorage.setItem(TOKEN_KEY, t.trim());
+    return true;
+  });
+  return asking;
+}
+
+export async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  let res = await send(path, init);
+  if (res.status === 401 && (await askToken())) res = await send(path, init);
   const text = await res.text();
   let data: unknown;
   try {

@@ -15,6 +15,8 @@ export class AdminError extends Error {
 
 interface Ctx {
   server: string;
+  /** Bearer token for a broker started with --admin-token. */
+  token: string | undefined;
   json: boolean;
   out: (s: string) => void;
 }
@@ -27,11 +29,13 @@ async function call(
 ): Promise<Record<string, unknown>> {
   let res: Response;
   try {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (ctx.token) headers["authorization"] = `Bearer ${ctx.token}`;
     res = await fetch(`${ctx.server.replace(/\/+$/, "")}${path}`, {
       method,
-      ...(body !== undefined
-        ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } }
-        : {}),
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (e) {
@@ -70,10 +74,15 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
       "the broker's HTTP endpoint",
       process.env["ROCKETMQ_TS_ADMIN"] ?? "http://127.0.0.1:8080",
     )
+    .option(
+      "--token <token>",
+      "the broker's --admin-token (default: ROCKETMQ_TS_ADMIN_TOKEN)",
+      process.env["ROCKETMQ_TS_ADMIN_TOKEN"],
+    )
     .option("--json", "print JSON instead of tables");
   const ctx = (): Ctx => {
-    const o = admin.opts<{ server: string; json?: boolean }>();
-    return { server: o.server, json: o.json === true, out };
+    const o = admin.opts<{ server: string; token?: string; json?: boolean }>();
+    return { server: o.server, token: o.token, json: o.json === true, out };
   };
   /** Prints JSON or the human form. */
   const show = (c: Ctx, data: unknown, human: () => string) =>

@@ -23,6 +23,7 @@ function commonOptions(cmd: Command): Command {
     .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
     .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
     .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
+    .option("--admin-token <token>", "require this bearer token on the admin API and console")
     .option("--alarm-webhook <url>", "POST backlog alarm events (JSON) to this URL")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
     .option("--advertised-host <host>", "address clients are told to use (default 127.0.0.1)")
@@ -44,6 +45,7 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
       httpAccounts: opts["httpAccounts"],
+      adminToken: opts["adminToken"],
       alarmWebhook: opts["alarmWebhook"],
       host: opts["host"],
       advertisedHost: opts["advertisedHost"],
@@ -92,7 +94,12 @@ async function runBroker(
     },
     {
       logger: log.child("broker"),
-      http: { port: s.httpPort, host: s.host, accounts: parseAccounts(s.httpAccounts) },
+      http: {
+        port: s.httpPort,
+        host: s.host,
+        accounts: parseAccounts(s.httpAccounts),
+        adminToken: s.adminToken,
+      },
       ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),
     },
   );
@@ -104,6 +111,12 @@ async function runBroker(
     `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
   );
   log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
+  if (!s.adminToken) {
+    log.warn(
+      {},
+      "the admin API and console are open to anyone who can reach the HTTP port: set --admin-token",
+    );
+  }
   return b;
 }
 

@@ -14,6 +14,8 @@ export interface Settings {
   httpPort: number;
   /** "accessKey:secretKey,..." for the HTTP endpoint; empty: signatures are not checked. */
   httpAccounts: string;
+  /** Bearer token the admin API and console require; empty: open (fine on a machine of one's own only). */
+  adminToken: string;
   /** URL POSTed to when a backlog alarm fires or clears; empty: none. */
   alarmWebhook: string;
   host: string;
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: Settings = {
   grpcPort: 8081,
   httpPort: 8080,
   httpAccounts: "",
+  adminToken: "",
   alarmWebhook: "",
   host: "0.0.0.0",
   advertisedHost: "127.0.0.1",
@@ -53,6 +56,7 @@ const ENV: Record<keyof Settings, string> = {
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
   httpAccounts: "ROCKETMQ_TS_HTTP_ACCOUNTS",
+  adminToken: "ROCKETMQ_TS_ADMIN_TOKEN",
   alarmWebhook: "ROCKETMQ_TS_ALARM_WEBHOOK",
   host: "ROCKETMQ_TS_HOST",
   advertisedHost: "ROCKETMQ_TS_ADVERTISED_HOST",

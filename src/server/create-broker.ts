@@ -121,24 +121,22 @@ export function createBroker(
       if (opts.http) {
         const m = createMetrics(broker, connections);
         metrics = m;
-        http = await startHttpEndpoint(
-          broker,
-          httpEndpointConfig({ host: broker.config.listenHost, ...opts.http }),
-          (app) => {
-            registerAdminRoutes(app, {
-              broker,
-              cluster,
-              route,
-              connections,
-              rates: () => m.rates(),
-              metricsText: async () => ({
-                contentType: m.registry.contentType,
-                text: await m.registry.metrics(),
-              }),
-            });
-            registerConsole(app, CONSOLE_DIR);
-          },
-        );
+        const httpConfig = httpEndpointConfig({ host: broker.config.listenHost, ...opts.http });
+        http = await startHttpEndpoint(broker, httpConfig, (app) => {
+          registerAdminRoutes(app, {
+            adminToken: httpConfig.adminToken,
+            broker,
+            cluster,
+            route,
+            connections,
+            rates: () => m.rates(),
+            metricsText: async () => ({
+              contentType: m.registry.contentType,
+              text: await m.registry.metrics(),
+            }),
+          });
+          registerConsole(app, CONSOLE_DIR);
+        });
       }
       await registration.start();
     },

@@ -21,6 +21,11 @@ export interface HttpEndpointConfig {
   maxBodyBytes: number;
   /** Requests whose Date is further off than this are refused when signatures are checked (15 min). */
   maxClockSkewMs: number;
+  /**
+   * Bearer token the admin API (/admin/..., used by the CLI's admin commands and the console) requires. Empty:
+   * the admin API is open to anyone who can reach the port, which only suits a machine of one's own.
+   */
+  adminToken: string;
 }
 
 export function httpEndpointConfig(partial: Partial<HttpEndpointConfig> = {}): HttpEndpointConfig {
@@ -34,6 +39,7 @@ export function httpEndpointConfig(partial: Partial<HttpEndpointConfig> = {}): H
     transactionCheckIntervalMs: 10_000,
     maxBodyBytes: 4 * 1024 * 1024,
     maxClockSkewMs: 15 * 60_000,
+    adminToken: "",
     ...partial,
   };
 }

@@ -1,6 +1,7 @@
 // The JSON admin API on the broker's HTTP port (/admin/...), used by the CLI's admin commands and the console:
 // cluster and broker status, topics, groups and their progress and clients, message lookup and trace, offset
 // reset, dead letters, backlog alarms, live rates, and /metrics for Prometheus.
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Broker } from "../../../broker/broker.js";
 import { groupClients, groupProgress, listGroups } from "../../../broker/ops/group-info.js";
@@ -26,6 +27,8 @@ export interface AdminContext {
   metricsText(): Promise<{ contentType: string; text: string }>;
   rates(): unknown;
   connections(): Record<string, number>;
+  /** When not empty, every /admin request must carry `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
 }
 
 type Params = Record<string, string>;
@@ -68,8 +71,18 @@ function fail(reply: FastifyReply, e: unknown) {
     .send({ error: { code: "SYSTEM_ERROR", message: (e as Error)?.message ?? String(e) } });
 }
 
+/** A constant-time comparison of the request's bearer token with the configured one. */
+function authorized(req: FastifyRequest, token: string): boolean {
+  const h = req.headers.authorization;
+  if (typeof h !== "string" || !h.startsWith("Bearer ")) return false;
+  const given = createHash("sha256").update(h.slice(7).trim()).digest();
+  const want = createHash("sha256").update(token).digest();
+  return timingSafeEqual(given, want);
+}
+
 export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): void {
   const b = ctx.broker;
+  const token = ctx.adminToken ?? "";
   const route = (
     method: "GET" | "POST" | "PUT" | "DELETE",
     url: string,
@@ -79,6 +92,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       method,
       url,
       handler: async (req, reply) => {
+        if (token && !authorized(req, token)) {
+          return reply
+            .code(401)
+            .header("www-authenticate", 'Bearer realm="rocketmq-ts admin"')
+            .send({
+              error: { code: "UNAUTHORIZED", message: "the admin API needs Authorization: Bearer <token>" },
+            });
+        }
         try {
           const out = await handler(req.params as Params, req.query as Query, req);
           return reply.header("cache-control", "no-store").send(out ?? { ok: true });
