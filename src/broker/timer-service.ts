@@ -55,6 +55,8 @@ export interface TimerServiceOptions {
   flushIntervalMs?: number;
   /** Wait before retrying a re-put that failed. Default 200 ms. */
   retryDelayMs?: number;
+  /** Recalls of messages due sooner than this are held in memory at once (see DEFAULT_RECALL_EARLY_MS). */
+  recallEarlyMs?: number;
   /** Lower-level timer store settings (file sizes, caps); mostly for tests and benchmarks. */
   store?: Partial<Omit<TimerStoreConfig, "dir" | "checkpointPath" | "precisionMs" | "windowMs">>;
 }
@@ -151,6 +153,12 @@ const OUT_NEEDLE = Buffer.from(`${TimerProp.OUT_MS}\u0001`);
 const DEL_NEEDLE = Buffer.from(`${TimerProp.DEL_UNIQKEY}\u0001`);
 /** A recall is forgotten this long after its message's due time (the message is dropped or was never there). */
 const RECALL_KEEP_MS = 60_000;
+/**
+ * A recall is held in memory from the start only when its message is due this soon (it might fire before the
+ * marker is read). Later ones are held from their marker's own turn, so a flood of recalls for far-off times
+ * costs disk, as the timed messages themselves do, not memory.
+ */
+const DEFAULT_RECALL_EARLY_MS = 60_000;
 
 /** TIMER_OUT_MS of a stored record, read in place (enqueue runs for every timed message). */
 export function storedTimerOutMs(rec: Buffer): number | undefined {
@@ -220,6 +228,7 @@ export class TimerService implements TimerSink {
   private readonly recalls = new Map<string, number>();
   private lastPrune = 0;
   private readonly precisionMs: number;
+  private readonly recallEarlyMs: number;
   private nRetries = 0;
   private nErrors = 0;
   private lastError: string | undefined;
@@ -244,6 +253,7 @@ export class TimerService implements TimerSink {
         throw new Error(`timer config: ${k} must be a positive number, got ${v}`);
     }
     this.precisionMs = options.precisionMs ?? 1000;
+    this.recallEarlyMs = options.recallEarlyMs ?? DEFAULT_RECALL_EARLY_MS;
     const windowMs = options.windowMs ?? 2 * DAY_MS;
     // A rolled timer's message is re-put once per window: the copy it waits on must outlive the window.
     if (windowMs >= store.config.fileReservedTimeMs) {
@@ -300,7 +310,7 @@ export class TimerService implements TimerSink {
 
   /** Records a stored recall at once, so the message is dropped even if it fires before the marker is read. */
   recalled(messageId: string, deliverMs: number): void {
-    this.recalls.set(messageId, Math.floor(deliverMs));
+    if (deliverMs - Date.now() < this.recallEarlyMs) this.recalls.set(messageId, Math.floor(deliverMs));
   }
 
   start(): void {
@@ -357,12 +367,10 @@ export class TimerService implements TimerSink {
         if (due === undefined) this.nLost++;
         else {
           const recalledId = recallMarkerId(rec);
-          if (recalledId !== undefined) this.recalls.set(recalledId, due);
+          if (recalledId !== undefined && due - Date.now() < this.recallEarlyMs)
+            this.recalls.set(recalledId, due);
           const at = recalledId !== undefined ? due - this.precisionMs : due;
-          if (!t.add(at, readInt64BE(rec, 28), rec.length)) {
-            if (recalledId !== undefined) this.recalls.delete(recalledId);
-            return;
-          }
+          if (!t.add(at, readInt64BE(rec, 28), rec.length)) return;
         }
         t.enqueueOffset = r.offsets[i]! + 1;
       }

@@ -486,3 +486,36 @@ test("200k pending timed messages do not grow the heap per message", async (t) =
   // One small JS object per timer would take at least 200k × 40 bytes = 8 MB.
   assert.ok(growth < 2_000_000, `heap grew by ${growth} bytes`);
 });
+
+test("a recall marker, rolled with its message, drops the message at its due time", async (t) => {
+  const { dir, cleanup } = tempDir();
+  // recallEarlyMs 0: the recall is not held in memory up front, so only the marker's own turn can drop the
+  // message (as after a restart, or for a recall far ahead of its time).
+  const { store, timer } = openAll(dir, { windowMs: 1000, flushIntervalMs: 50, recallEarlyMs: 0 });
+  timer.start();
+  t.after(async () => {
+    await timer.stop();
+    await store.close();
+    cleanup();
+  });
+  const due = Date.now() + 3000;
+  for (const id of ["KEEP", "DROP"]) {
+    await send(store, timer, {
+      topic: "Recalled",
+      queueId: 0,
+      body: Buffer.from(id),
+      properties: encodeProperties({ TIMER_DELIVER_MS: String(due), [UNIQ]: id }),
+    });
+  }
+  await store.putMessage(timer.recallMarker("DROP", due, undefined));
+  timer.recalled("DROP", due);
+  assert.equal(timer.pending().recallsPending, 0, "not held in memory up front");
+  await until(() => store.getMaxOffset("Recalled", 0) > 0, 5000, "the kept message");
+  await sleep(1000);
+  assert.deepEqual(
+    readAll(store, "Recalled", 0).map((r) => r.body.toString()),
+    ["KEEP"],
+  );
+  assert.equal(timer.pending().recalled, 1);
+  assert.ok(timer.pending().rolled >= 2, "message and marker were rolled");
+});
