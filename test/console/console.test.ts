@@ -516,3 +516,39 @@ test(
     assert.equal(shots.length, 14);
   },
 );
+
+test(
+  "web console with --admin-token: asks for the token once, then shows the broker",
+  { timeout: 120_000 },
+  async (t) => {
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}`);
+    const c = await startCluster({}, { http: { adminToken: "console-s3cret" } });
+    const base = `http://127.0.0.1:${c.broker.server.httpPort}`;
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox"],
+    });
+    t.after(async () => {
+      await browser.close();
+      await c.stop();
+    });
+    const page: Page = await browser.newPage();
+    const prompts: string[] = [];
+    page.on("dialog", (d) => {
+      prompts.push(d.message());
+      void d.accept(prompts.length === 1 ? "wrong-token" : "console-s3cret");
+    });
+    await page.goto(`${base}/console`);
+    // The first answer is wrong: the console asks again, and the right one shows the broker.
+    assert.equal(await text(page.getByTestId("broker-name")), c.broker.server.broker.config.brokerName);
+    assert.ok(prompts.length >= 2, `asked ${prompts.length} times`);
+    assert.match(prompts[0]!, /token/);
+    assert.equal(await page.evaluate("localStorage.getItem('rocketmq-ts-admin-token')"), "console-s3cret");
+    // Reloaded, it uses the kept token without asking.
+    const asked = prompts.length;
+    await page.reload();
+    assert.equal(await text(page.getByTestId("broker-name")), c.broker.server.broker.config.brokerName);
+    assert.equal(prompts.length, asked, "no new prompt after a reload");
+  },
+);
