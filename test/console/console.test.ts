@@ -30,6 +30,11 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
+/** Debian's Chromium, headless (no sandbox: CI runs as root). */
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+}
+
 async function text(l: Locator): Promise<string> {
   return ((await l.textContent({ timeout: WAIT_MS })) ?? "").trim();
 }
@@ -72,11 +77,7 @@ test(
     const producer = new Producer({ nameServer: c.namesrvAddr, groupId: "GID_CONSOLE_P" });
     const consumer = new Consumer({ nameServer: c.namesrvAddr, groupId: CONSUMER });
     const others: Consumer[] = [];
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     t.after(async () => {
       await browser.close();
       for (const x of others) await x.shutdown();
@@ -524,11 +525,7 @@ test(
     assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}`);
     const c = await startCluster({}, { http: { adminToken: "console-s3cret" } });
     const base = `http://127.0.0.1:${c.broker.server.httpPort}`;
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     t.after(async () => {
       await browser.close();
       await c.stop();
