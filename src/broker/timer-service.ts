@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BrokerError } from "../common/errors.js";
 import { readInt64BE } from "../common/int64.js";
-import { MAGIC_V2, SysFlag, decodeRecord } from "../common/message-record.js";
+import { MAGIC_V2, SysFlag, decodeRecord, readRecordProperties } from "../common/message-record.js";
 import { Prop, decodeProperties, encodeProperties, getProperty } from "../common/properties.js";
 import { SystemTopic } from "../common/topic.js";
 import type { FileIO } from "../store/file-io.js";
@@ -200,11 +200,8 @@ const SKIP = Symbol("skip");
 /** TIMER_DEL_UNIQKEY of a stored record, if it is a recall marker (checked for every timed message). */
 function recallMarkerId(rec: Buffer): string | undefined {
   if (rec.indexOf(DEL_NEEDLE) < 0) return undefined;
-  try {
-    return getProperty(decodeRecord(rec).properties, TimerProp.DEL_UNIQKEY);
-  } catch {
-    return undefined;
-  }
+  const props = readRecordProperties(rec);
+  return props === undefined ? undefined : getProperty(props, TimerProp.DEL_UNIQKEY);
 }
 
 export class TimerService implements TimerSink {
@@ -293,8 +290,6 @@ export class TimerService implements TimerSink {
     const props = new Map<string, string>([
       [TimerProp.DEL_UNIQKEY, messageId],
       [Prop.UNIQ_KEY, messageId],
-      [Prop.REAL_TOPIC, TIMER_TOPIC],
-      [Prop.REAL_QID, "0"],
       [TimerProp.OUT_MS, String(Math.floor(deliverMs))],
     ]);
     const input: PutMessageInput = {

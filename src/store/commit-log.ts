@@ -306,11 +306,10 @@ export class CommitLog<T> {
   private extend(seg: Segment): void {
     try {
       this.io.truncate(seg.fd, this.segmentBytes);
-      seg.extended = true;
     } catch {
       // Only a speed-up: appends work the same on a file that grows with each write.
-      seg.extended = true;
     }
+    seg.extended = true;
   }
 
   /** Rolls back pending[from..]: truncates any partial bytes and hands the batches to onFailed. */

@@ -9,15 +9,25 @@ import { readRecordProperties } from "../../src/common/message-record.js";
 import { javaStringHashCode } from "../../src/common/java-hash.js";
 import { tempDir } from "../support/temp-dir.js";
 
-test("getMessagesBody is Buffer.concat(getMessages().messages) for every offset, batch size and filter", async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const store = MessageStore.open({
+/** A store with small segments, queue files and read cache, so a few hundred messages cross every boundary. */
+function smallStore(
+  dir: string,
+  o: { queueEntriesPerFile: number; readCacheBytes: number; readCacheBlockBytes: number },
+): MessageStore {
+  return MessageStore.open({
     dir,
     segmentBytes: 256 * 1024,
     maxMessageBytes: 64 * 1024,
-    queueEntriesPerFile: 50,
     indexSlotNum: 64,
+    ...o,
+  });
+}
+
+test("getMessagesBody is Buffer.concat(getMessages().messages) for every offset, batch size and filter", async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const store = smallStore(dir, {
+    queueEntriesPerFile: 50,
     readCacheBytes: 64 * 1024,
     readCacheBlockBytes: 16 * 1024,
   });
@@ -68,12 +78,8 @@ test("getMessagesBody is Buffer.concat(getMessages().messages) for every offset,
 test("records handed out as views stay intact while pulls cycle the read cache through recycled blocks", async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const store = MessageStore.open({
-    dir,
-    segmentBytes: 256 * 1024,
-    maxMessageBytes: 64 * 1024,
+  const store = smallStore(dir, {
     queueEntriesPerFile: 5000,
-    indexSlotNum: 64,
     readCacheBytes: 32 * 1024,
     readCacheBlockBytes: 8 * 1024,
   });

@@ -71,18 +71,18 @@ function fail(reply: FastifyReply, e: unknown) {
     .send({ error: { code: "SYSTEM_ERROR", message: (e as Error)?.message ?? String(e) } });
 }
 
-/** A constant-time comparison of the request's bearer token with the configured one. */
-function authorized(req: FastifyRequest, token: string): boolean {
+const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
+
+/** Whether the request's bearer token is the one whose digest is `want`, compared in constant time. */
+function authorized(req: FastifyRequest, want: Buffer): boolean {
   const h = req.headers.authorization;
   if (typeof h !== "string" || !h.startsWith("Bearer ")) return false;
-  const given = createHash("sha256").update(h.slice(7).trim()).digest();
-  const want = createHash("sha256").update(token).digest();
-  return timingSafeEqual(given, want);
+  return timingSafeEqual(sha256(h.slice(7).trim()), want);
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): void {
   const b = ctx.broker;
-  const token = ctx.adminToken ?? "";
+  const tokenDigest = ctx.adminToken ? sha256(ctx.adminToken) : undefined;
   const route = (
     method: "GET" | "POST" | "PUT" | "DELETE",
     url: string,
@@ -92,7 +92,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       method,
       url,
       handler: async (req, reply) => {
-        if (token && !authorized(req, token)) {
+        if (tokenDigest !== undefined && !authorized(req, tokenDigest)) {
           return reply
             .code(401)
             .header("www-authenticate", 'Bearer realm="rocketmq-ts admin"')
