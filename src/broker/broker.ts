@@ -35,6 +35,8 @@ import { OffsetManager } from "./offset-manager.js";
 import { AlarmService } from "./ops/alarms.js";
 import { BrokerStats } from "./ops/broker-stats.js";
 import { groupLag } from "./ops/group-info.js";
+import { LiteService } from "./lite/lite-service.js";
+import type { LiteReceive } from "./lite/lite-service.js";
 import { PopService } from "./pop/pop-service.js";
 import type { ReceiveRequest, ReceivedMessage } from "./pop/pop-types.js";
 import { PullHold } from "./pull-hold.js";
@@ -152,6 +154,7 @@ export class Broker {
   readonly transactions: TransactionService;
   readonly storeHost: HostAddress;
   readonly pop: PopService;
+  readonly lite: LiteService;
   readonly stats = new BrokerStats();
   readonly alarms: AlarmService;
   private readonly hold = new PullHold();
@@ -193,6 +196,12 @@ export class Broker {
       io,
       c.dataDir,
     );
+    this.lite = new LiteService({
+      store: this.store,
+      topics: this.topics,
+      offsets: this.offsets,
+      pop: this.pop,
+    });
     this.store.onMessageArrived((topic, queueId, max) => {
       this.hold.arrived(topic, queueId, max);
       this.pop.arrived(topic);
@@ -229,7 +238,10 @@ export class Broker {
       this.offsets.flush().catch(() => undefined);
       this.delay.flush().catch(() => undefined);
     });
-    every(10_000, () => this.clients.expire());
+    every(10_000, () => {
+      this.clients.expire();
+      this.lite.expire();
+    });
   }
 
   // ---- send -----------------------------------------------------------------------------------------------
@@ -296,11 +308,15 @@ export class Broker {
       tc = this.topics.getOrCreate(req.topic);
     }
     this.checkWritable(tc, req.topic);
+    const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
+    // The indexOf pre-checks spare getProperty's lookup string on the usual message, which has none of these.
+    const props = req.properties;
+    if (props.indexOf(Prop.LITE_TOPIC) >= 0) {
+      const liteTopic = getProperty(props, Prop.LITE_TOPIC);
+      if (liteTopic !== undefined) return this.sendLite(req, tc, liteTopic, txType);
+    }
     const queueId = this.chooseQueue(req, tc);
     input = this.toInput(req, queueId);
-    const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
-    // The indexOf pre-checks spare getProperty's lookup string on the usual message, which has neither.
-    const props = req.properties;
     if (
       txType === SysFlag.TRANSACTION_PREPARED ||
       (props.indexOf(Prop.TRAN_MSG) >= 0 && getProperty(props, Prop.TRAN_MSG) === "true")
@@ -331,6 +347,24 @@ export class Broker {
       return this.put(this.delay.schedule(input, level), req.topic, queueId);
     }
     return this.put(input);
+  }
+
+  /** A lite message goes to its lite topic's own queue, as it is: lite topics take no delay or transaction. */
+  private sendLite(
+    req: SendRequest,
+    parent: TopicConfig,
+    liteTopic: string,
+    txType: number,
+  ): Promise<SendResult> {
+    const lmq = this.lite.queueFor(parent, liteTopic);
+    if (
+      txType !== 0 ||
+      this.timer.deliverTime(req.properties) !== undefined ||
+      Number(getProperty(req.properties, Prop.DELAY) ?? 0) > 0
+    ) {
+      throw new BrokerError("BAD_REQUEST", "a lite message cannot also be transactional, delayed or timed");
+    }
+    return this.put(this.toInput({ ...req, topic: lmq }, 0), req.topic, 0);
   }
 
   /**
@@ -707,9 +741,17 @@ export class Broker {
 
   /** Receives up to `batchSize` visible messages, long polling when there are none. */
   async receiveMessages(req: ReceiveRequest): Promise<ReceivedMessage[]> {
-    const got = await this.pop.receive(req);
+    return this.received(req.group, req.topic, await this.pop.receive(req));
+  }
+
+  /** Receives for a LitePushConsumer: messages of the lite topics it follows, each lite topic in order. */
+  async receiveLiteMessages(req: LiteReceive): Promise<ReceivedMessage[]> {
+    return this.received(req.group, req.parentTopic, await this.lite.receive(req));
+  }
+
+  private received(group: string, topic: string, got: ReceivedMessage[]): ReceivedMessage[] {
     if (got.length > 0) {
-      this.stats.consume(req.group, req.topic, got.length);
+      this.stats.consume(group, topic, got.length);
       this.stats.endToEndLatency?.(Date.now() - got[0]!.record.storeTimestamp);
     }
     return got;
@@ -726,8 +768,9 @@ export class Broker {
     topic: string,
     receiptHandle: string,
     invisibleMs: number,
+    suspend = false,
   ): Promise<string> {
-    return this.pop.changeInvisible(group, topic, receiptHandle, invisibleMs);
+    return this.pop.changeInvisible(group, topic, receiptHandle, invisibleMs, suspend);
   }
 
   /** Moves a received message to the group's dead-letter queue now (FIFO push consumers give up this way). */

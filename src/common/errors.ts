@@ -108,6 +108,22 @@ export const ErrorCatalog = {
     http: 400,
     message: "recall failed",
   },
+  // A lite topic name that is blank, too long or outside [A-Za-z0-9_-].
+  ILLEGAL_LITE_TOPIC: {
+    retriable: false,
+    remoting: 13,
+    grpc: 40020,
+    http: 400,
+    message: "illegal lite topic",
+  },
+  // A client subscribing to more lite topics than a client may.
+  LITE_SUBSCRIPTION_QUOTA_EXCEEDED: {
+    retriable: false,
+    remoting: 2,
+    grpc: 42902,
+    http: 429,
+    message: "lite subscription quota exceeded",
+  },
   // Receiving is refused while too many messages of a queue are in flight (back-pressure).
   TOO_MANY_IN_FLIGHT: {
     retriable: true,

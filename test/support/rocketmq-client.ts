@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
+import { startBroker } from "./broker-fixture.js";
 
 type ClientModule = typeof import("rocketmq-client-nodejs");
 type DefinitionPb = typeof import("rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js");
@@ -63,4 +65,28 @@ export async function receiveN(
   while (out.length < n && Date.now() < end)
     out.push(...(await c.receive(Math.min(32, n - out.length), invisibleMs)));
   return out;
+}
+
+type Producer = InstanceType<ClientModule["Producer"]>;
+
+/**
+ * A broker started before a file's tests, with one started Producer of the official client; both stop after
+ * them. Read `b` and `producer` inside tests (they are set once the before hook ran).
+ */
+export function brokerWithProducer(): { b: Awaited<ReturnType<typeof startBroker>>; producer: Producer } {
+  const env = {} as { b: Awaited<ReturnType<typeof startBroker>>; producer: Producer };
+  before(async () => {
+    env.b = await startBroker();
+    env.producer = new (rocketmqClient().client.Producer)({
+      endpoints: env.b.grpcAddr,
+      namespace: "",
+      logger: quietLogger,
+    });
+    await env.producer.startup();
+  });
+  after(async () => {
+    await env.producer.shutdown();
+    await env.b.stop();
+  });
+  return env;
 }

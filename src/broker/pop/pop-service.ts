@@ -18,7 +18,7 @@ import type { TopicManager } from "../topic-manager.js";
 import { PopJournal } from "./pop-journal.js";
 import { PopQueue } from "./pop-queue.js";
 import type { InFlight } from "./pop-queue.js";
-import type { ReceiveRequest, ReceivedMessage } from "./pop-types.js";
+import type { OrderedQueuesReceive, ReceiveRequest, ReceivedMessage } from "./pop-types.js";
 import { formatReceiptHandle, parseReceiptHandle } from "./receipt-handle.js";
 
 export interface PopDeps {
@@ -51,17 +51,27 @@ const DEFAULTS: PopOptions = {
 /** getMessages calls per queue per receive, so one receive never scans a huge filtered-out range in one go. */
 const MAX_READS_PER_QUEUE = 8;
 
-interface Collect {
+interface PollSpec {
   group: string;
-  topic: string;
   filter: MessageFilter | undefined;
   fifo: boolean;
   queueOrder: boolean;
   maxAttempts: number;
   batch: number;
   invisibleMs: number;
+  pollTimeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+interface Collect extends PollSpec {
+  topic: string;
   now: number;
   out: ReceivedMessage[];
+}
+
+interface Source {
+  topic: string;
+  queueIds: number[];
 }
 
 export class PopService {
@@ -105,7 +115,7 @@ export class PopService {
     this.sweeper.unref();
   }
 
-  /** A message arrived on `topic`: wake long-polling receivers. */
+  /** A message arrived on `topic` (or `topic` is a wake key): wake long-polling receivers. */
   arrived(topic: string): void {
     const set = this.waiters.get(topic);
     if (!set) return;
@@ -117,9 +127,7 @@ export class PopService {
 
   async receive(req: ReceiveRequest): Promise<ReceivedMessage[]> {
     const { deps } = this;
-    if (!Number.isInteger(req.batchSize) || req.batchSize < 1 || req.batchSize > 32) {
-      throw new BrokerError("BAD_REQUEST", `batch size ${req.batchSize} is not between 1 and 32`);
-    }
+    this.checkBatch(req.batchSize);
     if (req.maxAttempts !== undefined && !(Number.isInteger(req.maxAttempts) && req.maxAttempts >= 1)) {
       throw new BrokerError("BAD_REQUEST", `max attempts ${req.maxAttempts} is not a positive integer`);
     }
@@ -138,33 +146,83 @@ export class PopService {
       throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
     }
     const filter = this.filters.get(req.topic, req.subscription.expression, req.subscription.type).filter;
-    const until = Date.now() + Math.max(0, req.pollTimeoutMs || 0);
-    for (;;) {
-      const now = Date.now();
-      const c: Collect = {
+    const sources = [{ topic: req.topic, queueIds }];
+    return this.poll(
+      {
         group: req.group,
-        topic: req.topic,
         filter,
         fifo: g.consumeMessageOrderly && !req.queueOrder,
         queueOrder: req.queueOrder ?? false,
         maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
         batch: req.batchSize,
         invisibleMs: req.invisibleMs,
-        now,
-        out: [],
-      };
-      this.collect(c, queueIds);
+        pollTimeoutMs: req.pollTimeoutMs,
+        signal: req.signal,
+      },
+      () => sources,
+      [],
+    );
+  }
+
+  /**
+   * Receives from a changing set of single-queue topics (a lite consumer's subscribed lite topics), each served
+   * in order a batch at a time: nothing more of a topic is handed out while a batch of it is in flight, and that
+   * batch comes back whole once its invisible time ends. `wakeKey`: arrived(wakeKey) ends a long poll early, so
+   * a changed set is looked at again.
+   */
+  async receiveOrderedQueues(req: OrderedQueuesReceive): Promise<ReceivedMessage[]> {
+    this.checkBatch(req.batchSize);
+    this.checkInvisible(req.invisibleMs);
+    const g = this.deps.groups.getOrCreate(req.group);
+    if (!g.consumeEnable) throw new BrokerError("NO_PERMISSION", `group ${req.group} may not consume`);
+    return this.poll(
+      {
+        group: req.group,
+        filter: undefined,
+        fifo: false,
+        queueOrder: true,
+        maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
+        batch: req.batchSize,
+        invisibleMs: req.invisibleMs,
+        pollTimeoutMs: req.pollTimeoutMs,
+        signal: req.signal,
+      },
+      () => req.topics().map((topic) => ({ topic, queueIds: [0] })),
+      [req.wakeKey],
+    );
+  }
+
+  private checkBatch(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > 32) {
+      throw new BrokerError("BAD_REQUEST", `batch size ${n} is not between 1 and 32`);
+    }
+  }
+
+  private async poll(p: PollSpec, sources: () => Source[], wakeKeys: string[]): Promise<ReceivedMessage[]> {
+    const until = Date.now() + Math.max(0, p.pollTimeoutMs || 0);
+    for (;;) {
+      const now = Date.now();
+      const c: Collect = { ...p, topic: "", now, out: [] };
+      const list = sources();
+      const first = list.length > 0 ? this.rr++ % list.length : 0;
+      for (let i = 0; i < list.length && c.out.length < c.batch; i++) {
+        const src = list[(first + i) % list.length]!;
+        c.topic = src.topic;
+        this.collect(c, src.queueIds);
+      }
       if (c.out.length > 0) {
         await this.journal.flush();
         return c.out;
       }
-      if (this.stopped || req.signal?.aborted || now >= until) return c.out;
+      if (this.stopped || p.signal?.aborted || now >= until) return c.out;
       let wakeAt = until;
-      for (const q of queueIds) {
-        const pq = this.queues.get(PopService.key(req.group, req.topic, q));
-        if (pq) wakeAt = Math.min(wakeAt, pq.nextDeadline(now));
+      for (const src of list) {
+        for (const q of src.queueIds) {
+          const pq = this.queues.get(PopService.key(p.group, src.topic, q));
+          if (pq) wakeAt = Math.min(wakeAt, pq.nextDeadline(now));
+        }
       }
-      await this.waitFor(req.topic, wakeAt - now, req.signal);
+      await this.waitFor([...list.map((x) => x.topic), ...wakeKeys], wakeAt - now, p.signal);
     }
   }
 
@@ -177,22 +235,25 @@ export class PopService {
     }
   }
 
-  private waitFor(topic: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  /** Waits until one of `keys` has an arrival, `ms` pass, or the signal aborts. */
+  private waitFor(keys: string[], ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      let set = this.waiters.get(topic);
-      if (!set) {
-        set = new Set();
-        this.waiters.set(topic, set);
-      }
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
-        this.waiters.get(topic)?.delete(done);
+        for (const k of keys) this.waiters.get(k)?.delete(done);
         resolve();
       };
+      for (const k of keys) {
+        let set = this.waiters.get(k);
+        if (!set) {
+          set = new Set();
+          this.waiters.set(k, set);
+        }
+        set.add(done);
+      }
       const timer = setTimeout(done, Math.max(1, ms));
       signal?.addEventListener("abort", done);
-      set.add(done);
     });
   }
 
@@ -371,12 +432,25 @@ export class PopService {
     await this.journal.flush();
   }
 
-  async changeInvisible(group: string, topic: string, handle: string, invisibleMs: number): Promise<string> {
+  /**
+   * Makes a message visible again after `invisibleMs`, under a new handle. `suspend` (lite consumers postponing
+   * a message): this delivery does not count as an attempt, so postponing never leads to the dead-letter queue.
+   */
+  async changeInvisible(
+    group: string,
+    topic: string,
+    handle: string,
+    invisibleMs: number,
+    suspend = false,
+  ): Promise<string> {
     this.checkInvisible(invisibleMs);
     const { pq, offset, e } = this.lookup(group, topic, handle);
+    if (suspend) e.attempt = Math.max(0, e.attempt - 1);
     e.seq = ++this.seq;
     e.deadline = Date.now() + invisibleMs;
     this.journal.delivered(pq, offset, e);
+    // A receiver already long polling sleeps until the deadlines it saw; this one may be sooner.
+    setTimeout(() => this.arrived(pq.topic), invisibleMs + 1).unref();
     await this.journal.flush();
     return formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq });
   }

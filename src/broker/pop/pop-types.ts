@@ -41,3 +41,17 @@ export interface ReceivedMessage {
   /** When the message becomes visible again unless acked, ms since the epoch. */
   invisibleUntil: number;
 }
+
+/** A receive over a set of single-queue topics served in order (lite topics): see PopService. */
+export interface OrderedQueuesReceive {
+  group: string;
+  /** The topics to read (queue 0 of each), asked again on every pass of a long poll. */
+  topics: () => string[];
+  /** A key whose arrival (PopService.arrived) ends a long poll early: the set of topics changed. */
+  wakeKey: string;
+  batchSize: number;
+  invisibleMs: number;
+  pollTimeoutMs: number;
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}

@@ -1,7 +1,9 @@
 // AckMessage, ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue: receipt-handle operations on the
 // broker. An ack answers per entry, and at the top with OK, the one error when all failed, or MULTIPLE_RESULTS
 // (clients look only at the top). ChangeInvisibleDuration always returns a handle: the client adopts it blindly.
+// A lite consumer names the message's lite topic too: the handle belongs to that lite topic's queue.
 import type { GrpcContext } from "./context.js";
+import { receiptTopic } from "./lite-subscription.js";
 import { groupOf, millisOf, topicOf } from "./request-fields.js";
 import { Code, OK, badRequest, combinedStatus, statusOf } from "./status.js";
 import type {
@@ -34,7 +36,7 @@ export async function ackMessage(
     list.map(async (e): Promise<AckResultEntry> => {
       const out = { messageId: e.messageId ?? "", receiptHandle: e.receiptHandle ?? "" };
       try {
-        await ctx.broker.ackMessage(group, topic, handleOf(e.receiptHandle));
+        await ctx.broker.ackMessage(group, receiptTopic(topic, e.liteTopic), handleOf(e.receiptHandle));
         return { ...out, status: OK };
       } catch (err) {
         return { ...out, status: statusOf(err) };
@@ -58,7 +60,13 @@ export async function changeInvisibleDuration(
   const ms = millisOf(req.invisibleDuration);
   if (ms === undefined || ms < 0)
     throw badRequest("invisible_duration is required", Code.ILLEGAL_INVISIBLE_TIME);
-  const receiptHandle = await ctx.broker.changeInvisibleDuration(group, topic, handle, ms);
+  const receiptHandle = await ctx.broker.changeInvisibleDuration(
+    group,
+    receiptTopic(topic, req.liteTopic),
+    handle,
+    ms,
+    req.suspend === true,
+  );
   return { status: OK, receiptHandle };
 }
 
@@ -66,6 +74,10 @@ export async function forwardToDeadLetter(
   ctx: GrpcContext,
   req: ForwardMessageToDeadLetterQueueRequest,
 ): Promise<{ status: Status }> {
-  await ctx.broker.forwardToDeadLetter(groupOf(req.group), topicOf(req.topic), handleOf(req.receiptHandle));
+  await ctx.broker.forwardToDeadLetter(
+    groupOf(req.group),
+    receiptTopic(topicOf(req.topic), req.liteTopic),
+    handleOf(req.receiptHandle),
+  );
   return { status: OK };
 }

@@ -28,6 +28,11 @@ export function callerOf(call: { metadata: grpc.Metadata; getPeer(): string }): 
   return { clientId: typeof id === "string" && id.length > 0 ? id : undefined, peer: call.getPeer() };
 }
 
+/** A client whose Settings said it is a LitePushConsumer. */
+export function isLiteClient(ctx: GrpcContext, caller: Caller): boolean {
+  return ctx.sessions.get(caller.clientId)?.clientType === "LITE_PUSH_CONSUMER";
+}
+
 /** The peer as records store born hosts ("1.2.3.4:5678", "[::1]:5678"); undefined when it is not an IP. */
 export function peerHost(peer: string): HostAddress | undefined {
   const at = peer.lastIndexOf(":");

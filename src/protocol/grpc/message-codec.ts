@@ -2,7 +2,8 @@
 // RocketMQ clients of every protocol understand: tag → TAGS, keys → KEYS (space-separated), message_group →
 // __SHARDINGKEY, delivery_timestamp → TIMER_DELIVER_MS (the broker's timer path), the client's message_id →
 // UNIQ_CLIENT_MESSAGE_ID_KEYIDX (so that id is what every consumer sees), TRANSACTION → TRAN_MSG with the
-// topic's gRPC producer group; user_properties are plain properties. A stored record becomes a delivered Message
+// topic's gRPC producer group, lite_topic → __LITE_TOPIC (the broker stores the message in that lite topic's
+// queue); user_properties are plain properties. A stored record becomes a delivered Message
 // with all system properties the clients read, including the body digest they require (MD5, upper-case hex).
 import { createHash } from "node:crypto";
 import { crc32, gunzipSync } from "node:zlib";
@@ -10,6 +11,7 @@ import { deliveredBody } from "../../common/compressed-body.js";
 import type { SendRequest } from "../../broker/broker.js";
 import { TimerProp } from "../../broker/timer-service.js";
 import { TRANSACTION_ID } from "../../broker/transaction-service.js";
+import { liteTopicProblem, parseLmqName } from "../../common/lite-topic.js";
 import { createOffsetMsgId } from "../../common/message-id.js";
 import type { MessageRecord } from "../../common/message-record.js";
 import {
@@ -41,7 +43,7 @@ const SYSTEM_PROPERTIES = new Set<string>([
   TRANSACTION_ID,
 ]);
 
-export type MessageType = "NORMAL" | "FIFO" | "DELAY" | "TRANSACTION";
+export type MessageType = "NORMAL" | "FIFO" | "DELAY" | "TRANSACTION" | "LITE";
 
 export interface DecodedSend {
   messageId: string;
@@ -57,19 +59,34 @@ function clean(s: string, what: string, code: number): string {
 
 function typeOf(sp: SystemProperties): MessageType {
   const declared = sp.messageType;
-  const inferred: MessageType = sp.messageGroup
-    ? "FIFO"
-    : sp.deliveryTimestamp
-      ? "DELAY"
-      : declared === "TRANSACTION"
-        ? "TRANSACTION"
-        : "NORMAL";
+  const lite = sp.liteTopic !== undefined && sp.liteTopic !== "";
+  if (lite && (sp.messageGroup || sp.deliveryTimestamp || declared === "TRANSACTION")) {
+    throw badRequest(
+      "a lite message cannot also have a message_group, a delivery_timestamp or a transaction",
+      Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
+    );
+  }
+  const inferred: MessageType = lite
+    ? "LITE"
+    : sp.messageGroup
+      ? "FIFO"
+      : sp.deliveryTimestamp
+        ? "DELAY"
+        : declared === "TRANSACTION"
+          ? "TRANSACTION"
+          : "NORMAL";
   if (declared === undefined || declared === "MESSAGE_TYPE_UNSPECIFIED") return inferred;
-  if (declared !== "NORMAL" && declared !== "FIFO" && declared !== "DELAY" && declared !== "TRANSACTION")
+  if (
+    declared !== "NORMAL" &&
+    declared !== "FIFO" &&
+    declared !== "DELAY" &&
+    declared !== "TRANSACTION" &&
+    declared !== "LITE"
+  )
     throw badRequest(`message type ${declared} is not supported`, Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE);
   if (declared !== inferred && !(declared === "TRANSACTION" && inferred === "NORMAL")) {
     throw badRequest(
-      `message type ${declared} does not match its properties (message_group or delivery_timestamp)`,
+      `message type ${declared} does not match its properties (message_group, delivery_timestamp or lite_topic)`,
       Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
     );
   }
@@ -148,6 +165,11 @@ export function decodeSendMessage(
     if (!(at > 0)) throw badRequest("delivery_timestamp is not a valid time", Code.ILLEGAL_DELIVERY_TIME);
     if (at > now) props.set(Prop.TIMER_DELIVER_MS, String(at));
   }
+  if (type === "LITE") {
+    const problem = liteTopicProblem(sp.liteTopic!);
+    if (problem) throw badRequest(problem, Code.ILLEGAL_LITE_TOPIC);
+    props.set(Prop.LITE_TOPIC, sp.liteTopic!);
+  }
   const producerGroup = type === "TRANSACTION" ? producerGroupOfTopic(topic) : "";
   if (type === "TRANSACTION") {
     props.set(Prop.TRAN_MSG, "true");
@@ -181,6 +203,7 @@ function hostOnly(a: HostAddress): string {
 }
 
 function deliveredType(props: Map<string, string>): MessageType {
+  if (props.has(Prop.LITE_TOPIC)) return "LITE";
   if (props.get(Prop.TRAN_MSG) === "true") return "TRANSACTION";
   if (props.has(Prop.SHARDING_KEY)) return "FIFO";
   if (deliveryTime(props) !== undefined || Number(props.get(Prop.DELAY) ?? 0) > 0) return "DELAY";
@@ -223,6 +246,8 @@ export function encodeDeliveredMessage(
   if (tag) sp.tag = tag;
   const group = props.get(Prop.SHARDING_KEY);
   if (group) sp.messageGroup = group;
+  const liteTopic = props.get(Prop.LITE_TOPIC);
+  if (liteTopic) sp.liteTopic = liteTopic;
   const due = deliveryTime(props);
   if (due !== undefined) sp.deliveryTimestamp = timestampOf(due);
   if (at.delivery) {
@@ -230,5 +255,7 @@ export function encodeDeliveredMessage(
     sp.deliveryAttempt = at.delivery.deliveryAttempt;
     sp.invisibleDuration = durationOf(Math.max(0, at.delivery.invisibleMs));
   }
-  return { topic: { name: at.topic ?? rec.topic }, userProperties, systemProperties: sp, body };
+  // A lite message is stored in its lite topic's LMQ; clients know it by its parent topic.
+  const topic = at.topic ?? parseLmqName(rec.topic)?.parentTopic ?? rec.topic;
+  return { topic: { name: topic }, userProperties, systemProperties: sp, body };
 }

@@ -2,9 +2,11 @@
 // time, long polling up to the client's long_polling_timeout but always ending well inside the call's deadline
 // (a call that runs into its deadline fails the whole receive on the client). The poll is aborted when the client
 // cancels. Frames: a status (OK, or MESSAGE_NOT_FOUND for an empty poll, or the error), then one frame per
-// message; the clients read the whole stream before looking at it.
+// message; the clients read the whole stream before looking at it. A lite push consumer receives from the lite
+// topics it follows (lite-subscription.ts) instead of the parent topic's queues.
 import type * as grpc from "@grpc/grpc-js";
 import type { ReceiveRequest } from "../../broker/pop/pop-types.js";
+import { callerOf, isLiteClient } from "./context.js";
 import type { GrpcContext } from "./context.js";
 import { encodeDeliveredMessage } from "./message-codec.js";
 import { groupOf, millisOf, topicOf } from "./request-fields.js";
@@ -64,7 +66,18 @@ export async function receiveMessage(
   const frames: ReceiveMessageResponse[] = [];
   try {
     const req = receiveRequest(call.request, deadlineOf(call));
-    const got = await ctx.broker.receiveMessages({ ...req, signal });
+    const caller = callerOf(call);
+    const got = isLiteClient(ctx, caller)
+      ? await ctx.broker.receiveLiteMessages({
+          clientId: caller.clientId!,
+          group: req.group,
+          parentTopic: req.topic,
+          batchSize: req.batchSize,
+          invisibleMs: req.invisibleMs,
+          pollTimeoutMs: req.pollTimeoutMs,
+          signal,
+        })
+      : await ctx.broker.receiveMessages({ ...req, signal });
     if (got.length === 0) {
       frames.push({ status: { code: Code.MESSAGE_NOT_FOUND, message: "no new message" } });
     } else {

@@ -1,12 +1,14 @@
 // QueryRoute and QueryAssignment. A route lists every queue of the topic on this broker (broker id 0, the gRPC
 // endpoint as its address, the message types the topic accepts). The Node.js client sends and simple-receives
 // only through queue 0, so that queue is always readable and writable when the topic is; receives treat the
-// queue as a topic selector and serve every queue. A push consumer is assigned queue 0 of each topic likewise.
+// queue as a topic selector and serve every queue. A push consumer is assigned queue 0 of each topic likewise;
+// a lite push consumer the virtual queue -1.
 import { isIPv4, isIPv6 } from "node:net";
 import { isSystemTopic, Perm } from "../../common/topic.js";
 import type { TopicConfig } from "../../common/topic.js";
 import { BrokerError } from "../../common/errors.js";
-import type { GrpcContext } from "./context.js";
+import { isLiteClient } from "./context.js";
+import type { Caller, GrpcContext } from "./context.js";
 import { groupOf, topicOf } from "./request-fields.js";
 import { OK } from "./status.js";
 import type {
@@ -17,7 +19,7 @@ import type {
   Status,
 } from "./wire-types.js";
 
-const ALL_TYPES = ["NORMAL", "FIFO", "DELAY", "TRANSACTION"];
+const ALL_TYPES = ["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE"];
 
 /** The topic's config; auto-created when the broker allows it, TOPIC_NOT_FOUND otherwise. */
 export function routableTopic(ctx: GrpcContext, topic: string): TopicConfig {
@@ -67,11 +69,15 @@ export function queryRoute(
   return { status: OK, messageQueues };
 }
 
+/** A LitePushConsumer is assigned the virtual queue -1 of its parent topic: its receives read the lite topics it
+ * follows, not the parent's queues. */
 export function queryAssignment(
   ctx: GrpcContext,
   req: QueryAssignmentRequest,
+  caller: Caller,
 ): { status: Status; assignments: { messageQueue: MessageQueue }[] } {
   const tc = routableTopic(ctx, topicOf(req.topic));
   ctx.broker.groups.getOrCreate(groupOf(req.group));
-  return { status: OK, assignments: [{ messageQueue: queueOf(ctx, tc, 0) }] };
+  const id = isLiteClient(ctx, caller) ? -1 : 0;
+  return { status: OK, assignments: [{ messageQueue: queueOf(ctx, tc, id) }] };
 }

@@ -13,6 +13,7 @@ import { callerOf } from "./context.js";
 import type { Caller, GrpcContext } from "./context.js";
 import { endTransaction } from "./end-transaction.js";
 import { recallMessage } from "./recall-message.js";
+import { syncLiteSubscription } from "./lite-subscription.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { messagingServiceDefinition } from "./proto.js";
 import { receiveMessage } from "./receive-message.js";
@@ -24,6 +25,7 @@ import type {
   ReceiveMessageRequest,
   RecallMessageRequest,
   ReceiveMessageResponse,
+  SyncLiteSubscriptionRequest,
   Status,
   TelemetryCommand,
 } from "./wire-types.js";
@@ -77,7 +79,7 @@ export class GrpcServer {
       QueryRoute: this.unary("QueryRoute", (r) => queryRoute(ctx, r)),
       Heartbeat: this.unary("Heartbeat", (r, c) => heartbeat(ctx, r, c)),
       SendMessage: this.unary("SendMessage", (r, c) => sendMessage(ctx, r, c)),
-      QueryAssignment: this.unary("QueryAssignment", (r) => queryAssignment(ctx, r)),
+      QueryAssignment: this.unary("QueryAssignment", (r, c) => queryAssignment(ctx, r, c)),
       ReceiveMessage: ((call) => this.receive(call)) satisfies ReceiveHandler,
       AckMessage: this.unary("AckMessage", (r) => ackMessage(ctx, r)),
       ForwardMessageToDeadLetterQueue: this.unary("ForwardMessageToDeadLetterQueue", (r) =>
@@ -100,7 +102,9 @@ export class GrpcServer {
       ),
       ChangeInvisibleDuration: this.unary("ChangeInvisibleDuration", (r) => changeInvisibleDuration(ctx, r)),
       RecallMessage: this.unary("RecallMessage", (r: RecallMessageRequest, c) => recallMessage(ctx, r, c)),
-      SyncLiteSubscription: notSupported("SyncLiteSubscription"),
+      SyncLiteSubscription: this.unary("SyncLiteSubscription", (r: SyncLiteSubscriptionRequest, c) =>
+        syncLiteSubscription(ctx, r, c),
+      ),
     });
   }
 

@@ -2,6 +2,7 @@
 // producer crashes on a missing exponential backoff_policy and refuses every send with max_body_size 0, and a push
 // consumer reads fifo, receive_batch_size and long_polling_timeout from it (an unset batch size reads as 0).
 import type { Broker } from "../../broker/broker.js";
+import { MAX_LITE_TOPIC_BYTES } from "../../common/lite-topic.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { durationOf, groupOf } from "./request-fields.js";
 import { badRequest } from "./status.js";
@@ -27,15 +28,20 @@ export function settingsReply(broker: Broker, s: Settings): Settings {
   };
   if (s.subscription) {
     const group = groupOf(s.subscription.group);
+    const lite = s.clientType === "LITE_PUSH_CONSUMER";
     return {
       ...common,
       backoffPolicy: backoff(broker.maxDeliveryAttempts(group)),
       subscription: {
         group: { name: group },
         subscriptions: s.subscription.subscriptions ?? [],
-        fifo: broker.isFifoGroup(group),
+        // Lite topics are consumed in order, one lite topic by one consumer thread.
+        fifo: lite || broker.isFifoGroup(group),
         receiveBatchSize: RECEIVE_BATCH_SIZE,
         longPollingTimeout: durationOf(LONG_POLLING_TIMEOUT_MS),
+        ...(lite
+          ? { liteSubscriptionQuota: broker.lite.quotaPerClient, maxLiteTopicSize: MAX_LITE_TOPIC_BYTES }
+          : {}),
       },
     };
   }

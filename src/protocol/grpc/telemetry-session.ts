@@ -21,6 +21,8 @@ export class TelemetrySession {
   private readonly producerTopics = new Set<string>();
   private consumer: ConsumerHeartbeat | undefined;
   private closed = false;
+  /** What the client's Settings said it is (PRODUCER, PUSH_CONSUMER, LITE_PUSH_CONSUMER, ...). */
+  clientType: string | undefined;
 
   constructor(
     readonly clientId: string,
@@ -41,6 +43,7 @@ export class TelemetrySession {
 
   /** Registers what the client's Settings say it is; throws (nothing registered) on a bad group or filter. */
   applySettings(s: Settings): void {
+    if (s.clientType) this.clientType = s.clientType;
     if (s.subscription) {
       const groupName = groupOf(s.subscription.group);
       const subscriptions = (s.subscription.subscriptions ?? []).map((e) => {
@@ -92,6 +95,11 @@ export class TelemetrySession {
     });
   }
 
+  /** A lite consumer that is gone follows no lite topic any more. */
+  forgetLiteSubscriptions(): void {
+    this.broker.lite.dropClient(this.clientId);
+  }
+
   /** Drops the client's registrations; `endStream` also finishes the call (the broker is stopping). */
   close(endStream = false): void {
     if (this.closed) return;
@@ -115,8 +123,12 @@ export class SessionRegistry {
     return clientId === undefined ? undefined : this.sessions.get(clientId);
   }
 
+  /** The client is gone for good (its stream ended or it said goodbye), unless it has reconnected meanwhile. */
   remove(s: TelemetrySession): void {
-    if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+    if (this.sessions.get(s.clientId) === s) {
+      this.sessions.delete(s.clientId);
+      s.forgetLiteSubscriptions();
+    }
     s.close();
   }
 

@@ -67,6 +67,8 @@ export interface SystemProperties {
   deliveryAttempt?: number;
   messageGroup?: string;
   traceContext?: string;
+  liteTopic?: string;
+  priority?: number;
 }
 
 export interface WireMessage {
@@ -103,6 +105,8 @@ export interface Settings {
     fifo?: boolean;
     receiveBatchSize?: number;
     longPollingTimeout?: Duration;
+    liteSubscriptionQuota?: number;
+    maxLiteTopicSize?: number;
   };
   userAgent?: { language?: string; version?: string; platform?: string; hostname?: string };
   pubSub?: "publishing" | "subscription";
@@ -181,7 +185,7 @@ export interface ReceiveMessageResponse {
 export interface AckMessageRequest {
   group?: Resource;
   topic?: Resource;
-  entries?: { messageId?: string; receiptHandle?: string }[];
+  entries?: { messageId?: string; receiptHandle?: string; liteTopic?: string }[];
 }
 
 export interface ChangeInvisibleDurationRequest {
@@ -190,6 +194,9 @@ export interface ChangeInvisibleDurationRequest {
   receiptHandle?: string;
   invisibleDuration?: Duration;
   messageId?: string;
+  liteTopic?: string;
+  /** Lite consumers: this postponement does not count as a delivery attempt. */
+  suspend?: boolean;
 }
 
 export interface ForwardMessageToDeadLetterQueueRequest {
@@ -199,4 +206,23 @@ export interface ForwardMessageToDeadLetterQueueRequest {
   messageId?: string;
   deliveryAttempt?: number;
   maxDeliveryAttempts?: number;
+  liteTopic?: string;
+}
+
+export interface OffsetOption {
+  policy?: "LAST" | "MIN" | "MAX";
+  offset?: number;
+  tailN?: number;
+  timestamp?: number;
+  /** The oneof's set member. */
+  offsetType?: "policy" | "offset" | "tailN" | "timestamp";
+}
+
+export interface SyncLiteSubscriptionRequest {
+  action?: string;
+  topic?: Resource;
+  group?: Resource;
+  liteTopicSet?: string[];
+  version?: number;
+  offsetOption?: OffsetOption;
 }

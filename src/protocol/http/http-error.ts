@@ -28,6 +28,8 @@ const CODE_NAMES: Partial<Record<ErrorCode, string>> = {
   MESSAGE_NOT_FOUND: "MessageNotExist",
   INVALID_RECEIPT_HANDLE: "MessageNotExist",
   ILLEGAL_RECALL: "InvalidArgument",
+  ILLEGAL_LITE_TOPIC: "InvalidArgument",
+  LITE_SUBSCRIPTION_QUOTA_EXCEEDED: "Throttling",
   SYSTEM_BUSY: "Throttling",
   TOO_MANY_IN_FLIGHT: "Throttling",
 };

@@ -1,34 +1,27 @@
 // The official RocketMQ 5.x Node.js client's SimpleConsumer and PushConsumer against our gRPC endpoint: receive
 // with every field the client reads, ack, changeInvisibleDuration, redelivery with attempt 2 after the invisible
 // time, the dead-letter queue after the group's max attempts, tag filters, and FIFO message-group order.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { groupConfig } from "../../../src/broker/group-manager.js";
 import { topicConfig } from "../../../src/common/topic.js";
 import { uniq } from "../../client/helpers.js";
-import { startBroker } from "../../support/broker-fixture.js";
 import { RawClient } from "../../support/grpc-raw-client.js";
-import { quietLogger, receiveN, rocketmqClient, startSimpleConsumer } from "../../support/rocketmq-client.js";
+import {
+  brokerWithProducer,
+  quietLogger,
+  receiveN,
+  rocketmqClient,
+  startSimpleConsumer,
+} from "../../support/rocketmq-client.js";
 
 const { client } = rocketmqClient();
-let b: Awaited<ReturnType<typeof startBroker>>;
-let producer: InstanceType<typeof client.Producer>;
-
-before(async () => {
-  b = await startBroker();
-  producer = new client.Producer({ endpoints: b.grpcAddr, namespace: "", logger: quietLogger });
-  await producer.startup();
-});
-
-after(async () => {
-  await producer.shutdown();
-  await b.stop();
-});
+const env = brokerWithProducer();
 
 /** A started PushConsumer of every message of `topic`; `consume` says whether consumption succeeded. */
 async function startPushConsumer(group: string, topic: string, consume: (body: string) => boolean) {
   const push = new client.PushConsumer({
-    endpoints: b.grpcAddr,
+    endpoints: env.b.grpcAddr,
     namespace: "",
     consumerGroup: group,
     subscriptions: new Map([[topic, "*"]]),
@@ -44,24 +37,24 @@ async function startPushConsumer(group: string, topic: string, consume: (body: s
 
 function topicWith(queues: number): string {
   const t = uniq("GrpcC");
-  b.server.broker.createTopic(topicConfig(t, queues));
+  env.b.server.broker.createTopic(topicConfig(t, queues));
   return t;
 }
 
 test("receive: every field the client reads; ack removes for good", { timeout: 60_000 }, async () => {
   const topic = topicWith(4);
   const group = uniq("GID_recv");
-  const c = await startSimpleConsumer(b.grpcAddr, group, { [topic]: "*" });
+  const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" });
   try {
     const before = Date.now();
-    const sent = await producer.send({
+    const sent = await env.producer.send({
       topic,
       tag: "TagA",
       keys: ["k1", "k2"],
       properties: new Map([["region", "hz"]]),
       body: Buffer.from("payload"),
     });
-    for (let i = 0; i < 4; i++) await producer.send({ topic, body: Buffer.from(`more-${i}`) });
+    for (let i = 0; i < 4; i++) await env.producer.send({ topic, body: Buffer.from(`more-${i}`) });
     const got = await receiveN(c, 5, 15_000);
     assert.equal(got.length, 5);
     const m = got.find((v) => v.messageId === sent.messageId);
@@ -90,13 +83,16 @@ test(
   { timeout: 60_000 },
   async () => {
     const topic = topicWith(1);
-    const c = await startSimpleConsumer(b.grpcAddr, uniq("GID_big"), { [topic]: "*" });
+    const c = await startSimpleConsumer(env.b.grpcAddr, uniq("GID_big"), { [topic]: "*" });
     try {
-      const max = producer.publishingSettings.maxBodySizeBytes;
+      const max = env.producer.publishingSettings.maxBodySizeBytes;
       assert.ok(max > 4_000_000, `max body ${max}`);
       const body = Buffer.alloc(max, 7);
-      await producer.send({ topic, body, properties: new Map([["p", "x".repeat(1000)]]) });
-      await assert.rejects(producer.send({ topic, body: Buffer.alloc(max + 1) }), /exceeds the threshold/);
+      await env.producer.send({ topic, body, properties: new Map([["p", "x".repeat(1000)]]) });
+      await assert.rejects(
+        env.producer.send({ topic, body: Buffer.alloc(max + 1) }),
+        /exceeds the threshold/,
+      );
       const got = await receiveN(c, 1, 15_000);
       assert.equal(got[0]?.body.length, max);
       assert.ok(got[0]!.body.equals(body));
@@ -110,11 +106,11 @@ test(
 test("changeInvisibleDuration and redelivery with delivery attempt 2", { timeout: 60_000 }, async () => {
   const topic = topicWith(2);
   const group = uniq("GID_inv");
-  const c = await startSimpleConsumer(b.grpcAddr, group, { [topic]: "*" }, 1000);
-  const raw = new RawClient(b.grpcAddr);
+  const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" }, 1000);
+  const raw = new RawClient(env.b.grpcAddr);
   try {
-    await producer.send({ topic, body: Buffer.from("retry-me") });
-    await producer.send({ topic, body: Buffer.from("extend-me") });
+    await env.producer.send({ topic, body: Buffer.from("retry-me") });
+    await env.producer.send({ topic, body: Buffer.from("extend-me") });
     const first = await receiveN(c, 2, 3000);
     assert.equal(first.length, 2);
     const extend = first.find((m) => m.body.toString() === "extend-me")!;
@@ -146,17 +142,17 @@ test("changeInvisibleDuration and redelivery with delivery attempt 2", { timeout
 test("dead-letter queue after the group's max attempts", { timeout: 60_000 }, async () => {
   const topic = topicWith(1);
   const group = uniq("GID_dlq");
-  b.server.broker.groups.createOrUpdate(groupConfig(group, 1)); // 1 retry: 2 deliveries
-  const c = await startSimpleConsumer(b.grpcAddr, group, { [topic]: "*" }, 1000);
+  env.b.server.broker.groups.createOrUpdate(groupConfig(group, 1)); // 1 retry: 2 deliveries
+  const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" }, 1000);
   try {
-    const sent = await producer.send({ topic, tag: "T", body: Buffer.from("poison") });
+    const sent = await env.producer.send({ topic, tag: "T", body: Buffer.from("poison") });
     const attempts: number[] = [];
     const end = Date.now() + 30_000;
-    while (b.server.broker.listDeadLetters(group).length === 0 && Date.now() < end) {
+    while (env.b.server.broker.listDeadLetters(group).length === 0 && Date.now() < end) {
       for (const m of await c.receive(1, 500)) attempts.push(m.deliveryAttempt ?? 0);
     }
     assert.deepEqual(attempts, [1, 2]);
-    const dead = b.server.broker.listDeadLetters(group);
+    const dead = env.b.server.broker.listDeadLetters(group);
     assert.equal(dead.length, 1);
     assert.equal(dead[0]!.record.body.toString(), "poison");
     assert.deepEqual(await c.receive(1, 500), [], "a dead letter is not delivered again");
@@ -168,10 +164,10 @@ test("dead-letter queue after the group's max attempts", { timeout: 60_000 }, as
 
 test("tag filter: only TagA || TagB are delivered", { timeout: 60_000 }, async () => {
   const topic = topicWith(2);
-  const c = await startSimpleConsumer(b.grpcAddr, uniq("GID_tag"), { [topic]: "TagA||TagB" });
+  const c = await startSimpleConsumer(env.b.grpcAddr, uniq("GID_tag"), { [topic]: "TagA||TagB" });
   try {
     for (const tag of ["TagA", "TagC", "TagB", "TagC"])
-      await producer.send({ topic, tag, body: Buffer.from(tag) });
+      await env.producer.send({ topic, tag, body: Buffer.from(tag) });
     const got = await receiveN(c, 2, 15_000);
     assert.deepEqual(got.map((m) => m.tag).sort(), ["TagA", "TagB"]);
     for (const m of got) await c.ack(m);
@@ -184,12 +180,12 @@ test("tag filter: only TagA || TagB are delivered", { timeout: 60_000 }, async (
 test("FIFO group: one message of a message group at a time, in send order", { timeout: 60_000 }, async () => {
   const topic = topicWith(4);
   const group = uniq("GID_fifo");
-  b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 16), consumeMessageOrderly: true });
-  const c = await startSimpleConsumer(b.grpcAddr, group, { [topic]: "*" });
+  env.b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 16), consumeMessageOrderly: true });
+  const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" });
   try {
     for (let i = 0; i < 5; i++) {
-      await producer.send({ topic, messageGroup: "g1", body: Buffer.from(`a${i}`) });
-      await producer.send({ topic, messageGroup: "g2", body: Buffer.from(`b${i}`) });
+      await env.producer.send({ topic, messageGroup: "g1", body: Buffer.from(`a${i}`) });
+      await env.producer.send({ topic, messageGroup: "g2", body: Buffer.from(`b${i}`) });
     }
     const order: string[] = [];
     const end = Date.now() + 30_000;
@@ -231,7 +227,7 @@ test(
       return true;
     });
     try {
-      for (let i = 0; i < 5; i++) await producer.send({ topic, body: Buffer.from(`p${i}`) });
+      for (let i = 0; i < 5; i++) await env.producer.send({ topic, body: Buffer.from(`p${i}`) });
       const end = Date.now() + 30_000;
       while (seen.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual([...seen].sort(), ["p0", "p1", "p2", "p3", "p4"]);
@@ -239,7 +235,7 @@ test(
       await push.shutdown();
     }
     // Every message was acked: a simple consumer of the same group finds nothing.
-    const c = await startSimpleConsumer(b.grpcAddr, group, { [topic]: "*" }, 1000);
+    const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" }, 1000);
     try {
       assert.deepEqual(await c.receive(16, 15_000), []);
     } finally {
@@ -254,19 +250,19 @@ test(
   async () => {
     const topic = topicWith(1);
     const group = uniq("GID_pushfifo");
-    b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 1), consumeMessageOrderly: true });
+    env.b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 1), consumeMessageOrderly: true });
     const attempts: string[] = [];
     const push = await startPushConsumer(group, topic, (body) => {
       attempts.push(body);
       return body !== "bad";
     });
     try {
-      await producer.send({ topic, messageGroup: "g", body: Buffer.from("bad") });
-      await producer.send({ topic, messageGroup: "g", body: Buffer.from("next") });
+      await env.producer.send({ topic, messageGroup: "g", body: Buffer.from("bad") });
+      await env.producer.send({ topic, messageGroup: "g", body: Buffer.from("next") });
       const end = Date.now() + 30_000;
       while (!attempts.includes("next") && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(attempts, ["bad", "bad", "next"], "2 attempts (1 retry), then the group moves on");
-      const dead = b.server.broker.listDeadLetters(group);
+      const dead = env.b.server.broker.listDeadLetters(group);
       assert.deepEqual(
         dead.map((d) => d.record.body.toString()),
         ["bad"],
@@ -287,14 +283,14 @@ test(
     const topic = topicWith(1);
     const group = uniq("GID_ns");
     const p = new client.Producer({
-      endpoints: b.grpcAddr,
+      endpoints: env.b.grpcAddr,
       namespace: "tenant1",
       topic,
       logger: quietLogger,
     });
     await p.startup();
     const c = new client.SimpleConsumer({
-      endpoints: b.grpcAddr,
+      endpoints: env.b.grpcAddr,
       namespace: "tenant1",
       consumerGroup: group,
       subscriptions: new Map([[topic, "*"]]),
@@ -308,7 +304,7 @@ test(
       assert.equal(got[0]?.messageId, sent.messageId);
       assert.equal(got[0]?.body.toString(), "namespaced");
       await c.ack(got[0]!);
-      assert.ok(b.server.broker.topics.get(topic), "stored under the topic as given");
+      assert.ok(env.b.server.broker.topics.get(topic), "stored under the topic as given");
     } finally {
       await c.shutdown();
       await p.shutdown();

@@ -1,0 +1,138 @@
+// Lite topics on the broker. A message sent to parent topic P with lite topic L is stored once, in queue 0 of
+// the LMQ `%LMQ%$P$L`, with offsets of its own; the parent's queues never see it. A LitePushConsumer receives
+// from the LMQs of the lite topics it follows, each in order a batch at a time (see PopService), and its group's
+// progress on each is an ordinary consumer offset on the LMQ.
+import { BrokerError } from "../../common/errors.js";
+import { liteTopicProblem, lmqName } from "../../common/lite-topic.js";
+import type { TopicConfig } from "../../common/topic.js";
+import { Perm } from "../../common/topic.js";
+import type { MessageStore } from "../../store/message-store.js";
+import type { OffsetManager } from "../offset-manager.js";
+import type { PopService } from "../pop/pop-service.js";
+import type { ReceivedMessage } from "../pop/pop-types.js";
+import type { TopicManager } from "../topic-manager.js";
+import { LiteSubscriptions } from "./lite-subscriptions.js";
+import type { LiteAction, LiteSubscriptionLimits } from "./lite-subscriptions.js";
+
+/** Where a newly followed lite topic starts (OffsetOption): as it was, its first or next message, an offset, the
+ * last `tailN` messages, or the first message stored at or after a time. */
+export type LiteStart =
+  { policy: "LAST" | "MIN" | "MAX" } | { offset: number } | { tailN: number } | { timestamp: number };
+
+export interface LiteReceive {
+  clientId: string;
+  group: string;
+  parentTopic: string;
+  batchSize: number;
+  invisibleMs: number;
+  pollTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+interface LiteDeps {
+  store: MessageStore;
+  topics: TopicManager;
+  offsets: OffsetManager;
+  pop: PopService;
+}
+
+export const DEFAULT_LITE_LIMITS: LiteSubscriptionLimits = { perClient: 2000, idleMs: 180_000 };
+
+function wakeKey(clientId: string): string {
+  return `\u0000lite\u0000${clientId}`;
+}
+
+export class LiteService {
+  readonly subscriptions: LiteSubscriptions;
+
+  constructor(
+    private readonly deps: LiteDeps,
+    private readonly limits: LiteSubscriptionLimits = DEFAULT_LITE_LIMITS,
+  ) {
+    this.subscriptions = new LiteSubscriptions(limits);
+  }
+
+  /** Lite topics one client may follow (told to clients in their Settings). */
+  get quotaPerClient(): number {
+    return this.limits.perClient;
+  }
+
+  /** The LMQ a lite message sent to `parent` is stored in. A parent typed for other messages refuses it. */
+  queueFor(parent: TopicConfig, liteTopic: string): string {
+    const problem = liteTopicProblem(liteTopic);
+    if (problem) throw new BrokerError("ILLEGAL_LITE_TOPIC", problem);
+    const type = parent.attributes["message.type"]?.toUpperCase();
+    if (type && type !== "LITE") {
+      throw new BrokerError(
+        "BAD_REQUEST",
+        `topic ${parent.topicName} holds ${type} messages; lite messages need a LITE (or untyped) topic`,
+      );
+    }
+    return lmqName(parent.topicName, liteTopic);
+  }
+
+  /** A SyncLiteSubscription from a client; `start` places the group on the lite topics it newly follows. */
+  sync(
+    clientId: string,
+    group: string,
+    parentTopic: string,
+    action: LiteAction,
+    liteTopics: string[],
+    start?: LiteStart,
+  ): void {
+    const tc = this.deps.topics.get(parentTopic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${parentTopic} does not exist`);
+    const added = this.subscriptions.sync(clientId, group, parentTopic, action, liteTopics);
+    if (start && action === "PARTIAL_ADD") {
+      for (const t of added) this.place(group, lmqName(parentTopic, t), start);
+    }
+    // A long poll in progress looks at the new set at once.
+    this.deps.pop.arrived(wakeKey(clientId));
+  }
+
+  private place(group: string, lmq: string, start: LiteStart): void {
+    const { store, offsets, pop } = this.deps;
+    const min = Math.max(0, store.getMinOffset(lmq, 0));
+    const max = Math.max(min, store.getMaxOffset(lmq, 0));
+    let at: number;
+    if ("policy" in start) {
+      if (start.policy === "LAST") return;
+      at = start.policy === "MIN" ? min : max;
+    } else if ("offset" in start) {
+      at = start.offset;
+    } else if ("tailN" in start) {
+      at = max - start.tailN;
+    } else {
+      at = store.getOffsetByTime(lmq, 0, start.timestamp);
+    }
+    at = Math.min(max, Math.max(min, Math.floor(at)));
+    pop.forget(group, lmq);
+    offsets.commit(group, lmq, 0, at);
+  }
+
+  /** Receives for a LitePushConsumer: only the lite topics it follows, each in order. */
+  receive(req: LiteReceive): Promise<ReceivedMessage[]> {
+    const tc = this.deps.topics.get(req.parentTopic);
+    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${req.parentTopic} does not exist`);
+    if (!(tc.perm & Perm.READ))
+      throw new BrokerError("NO_PERMISSION", `topic ${req.parentTopic} is not readable`);
+    return this.deps.pop.receiveOrderedQueues({
+      group: req.group,
+      topics: () => this.subscriptions.queuesOf(req.clientId, req.parentTopic),
+      wakeKey: wakeKey(req.clientId),
+      batchSize: req.batchSize,
+      invisibleMs: req.invisibleMs,
+      pollTimeoutMs: req.pollTimeoutMs,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  }
+
+  /** The client is gone (its connection ended or it said goodbye): it follows nothing any more. */
+  dropClient(clientId: string): void {
+    if (this.subscriptions.drop(clientId)) this.deps.pop.arrived(wakeKey(clientId));
+  }
+
+  expire(): void {
+    for (const id of this.subscriptions.expire()) this.deps.pop.arrived(wakeKey(id));
+  }
+}
