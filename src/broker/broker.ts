@@ -773,6 +773,16 @@ export class Broker {
     return this.pop.changeInvisible(group, topic, receiptHandle, invisibleMs, suspend);
   }
 
+  /** Keeps a received message invisible for `invisibleMs` more; its handle stays valid. */
+  async renewInvisible(
+    group: string,
+    topic: string,
+    receiptHandle: string,
+    invisibleMs: number,
+  ): Promise<void> {
+    return this.pop.renew(group, topic, receiptHandle, invisibleMs);
+  }
+
   /** Moves a received message to the group's dead-letter queue now (FIFO push consumers give up this way). */
   async forwardToDeadLetter(group: string, topic: string, receiptHandle: string): Promise<void> {
     return this.pop.forwardToDeadLetter(group, topic, receiptHandle);

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
 import { GrpcServer } from "../protocol/grpc/server.js";
+import type { RenewalOptions } from "../protocol/grpc/receipt-renewals.js";
 import { RemotingClient } from "../protocol/remoting/client.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
@@ -47,13 +48,15 @@ export function createBroker(
     http?: Partial<HttpEndpointConfig>;
     /** POSTed to when a backlog alarm fires or clears. */
     alarmWebhook?: string;
+    /** How the gRPC endpoint renews what push consumers hold (tests shorten it). */
+    grpcRenewal?: RenewalOptions;
   } = {},
 ): BrokerServer {
   const logger = opts.logger ?? silentLogger;
   const broker = new Broker(config);
   const server = new RemotingServer({ logger });
   registerBrokerHandlers(server, broker);
-  const grpc = new GrpcServer(broker, { logger });
+  const grpc = new GrpcServer(broker, { logger, ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}) });
   const client = new RemotingClient({ logger });
   const registration = new NamesrvRegistration(broker, client, logger);
   let port = 0;

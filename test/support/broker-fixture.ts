@@ -3,12 +3,17 @@ import { createBroker } from "../../src/server/create-broker.js";
 import type { BrokerServer } from "../../src/server/create-broker.js";
 import type { BrokerConfig } from "../../src/broker/broker-config.js";
 import type { HttpEndpointConfig } from "../../src/protocol/http/http-config.js";
+import type { RenewalOptions } from "../../src/protocol/grpc/receipt-renewals.js";
 import { tempDir } from "./temp-dir.js";
 
 export async function startBroker(
   overrides: Partial<BrokerConfig> = {},
   dataDir?: string,
-  endpoints: { http?: Partial<HttpEndpointConfig>; alarmWebhook?: string } = {},
+  endpoints: {
+    http?: Partial<HttpEndpointConfig>;
+    alarmWebhook?: string;
+    grpcRenewal?: RenewalOptions;
+  } = {},
 ): Promise<{
   server: BrokerServer;
   addr: string;
@@ -37,6 +42,7 @@ export async function startBroker(
     {
       ...(endpoints.http ? { http: { port: 0, host: "127.0.0.1", ...endpoints.http } } : {}),
       ...(endpoints.alarmWebhook ? { alarmWebhook: endpoints.alarmWebhook } : {}),
+      ...(endpoints.grpcRenewal ? { grpcRenewal: endpoints.grpcRenewal } : {}),
     },
   );
   await server.start();

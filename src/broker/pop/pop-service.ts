@@ -455,6 +455,18 @@ export class PopService {
     return formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq });
   }
 
+  /**
+   * Keeps a message invisible for `invisibleMs` more under the same handle (the gRPC endpoint renews messages a
+   * push consumer still holds). Throws INVALID_RECEIPT_HANDLE once the handle is no longer in flight.
+   */
+  async renew(group: string, topic: string, handle: string, invisibleMs: number): Promise<void> {
+    this.checkInvisible(invisibleMs);
+    const { pq, offset, e } = this.lookup(group, topic, handle);
+    e.deadline = Date.now() + invisibleMs;
+    this.journal.delivered(pq, offset, e);
+    await this.journal.flush();
+  }
+
   async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
     const { pq, offset, e } = this.lookup(group, topic, handle);
     await this.deadLetterLater(pq, offset, e);

@@ -36,7 +36,9 @@ export async function ackMessage(
     list.map(async (e): Promise<AckResultEntry> => {
       const out = { messageId: e.messageId ?? "", receiptHandle: e.receiptHandle ?? "" };
       try {
-        await ctx.broker.ackMessage(group, receiptTopic(topic, e.liteTopic), handleOf(e.receiptHandle));
+        const handle = handleOf(e.receiptHandle);
+        ctx.renewals.settled(handle);
+        await ctx.broker.ackMessage(group, receiptTopic(topic, e.liteTopic), handle);
         return { ...out, status: OK };
       } catch (err) {
         return { ...out, status: statusOf(err) };
@@ -60,6 +62,7 @@ export async function changeInvisibleDuration(
   const ms = millisOf(req.invisibleDuration);
   if (ms === undefined || ms < 0)
     throw badRequest("invisible_duration is required", Code.ILLEGAL_INVISIBLE_TIME);
+  ctx.renewals.settled(handle);
   const receiptHandle = await ctx.broker.changeInvisibleDuration(
     group,
     receiptTopic(topic, req.liteTopic),
@@ -74,10 +77,12 @@ export async function forwardToDeadLetter(
   ctx: GrpcContext,
   req: ForwardMessageToDeadLetterQueueRequest,
 ): Promise<{ status: Status }> {
+  const handle = handleOf(req.receiptHandle);
+  ctx.renewals.settled(handle);
   await ctx.broker.forwardToDeadLetter(
     groupOf(req.group),
     receiptTopic(topicOf(req.topic), req.liteTopic),
-    handleOf(req.receiptHandle),
+    handle,
   );
   return { status: OK };
 }

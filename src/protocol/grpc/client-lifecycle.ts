@@ -17,8 +17,7 @@ export function notifyClientTermination(
   _req: NotifyClientTerminationRequest,
   caller: Caller,
 ): { status: Status } {
-  const s = ctx.sessions.get(caller.clientId);
-  if (s) ctx.sessions.remove(s);
+  if (caller.clientId) ctx.sessions.gone(caller.clientId);
   ctx.polls.abortClient(caller.clientId);
   return { status: OK };
 }

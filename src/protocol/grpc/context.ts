@@ -5,6 +5,7 @@ import type { Broker } from "../../broker/broker.js";
 import { hostAddress } from "../../common/socket-address.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import type { RemotingLogger } from "../remoting/logger.js";
+import type { ReceiptRenewals } from "./receipt-renewals.js";
 import type { ReceivePolls } from "./receive-polls.js";
 import type { SessionRegistry } from "./telemetry-session.js";
 
@@ -12,6 +13,7 @@ export interface GrpcContext {
   readonly broker: Broker;
   readonly sessions: SessionRegistry;
   readonly polls: ReceivePolls;
+  readonly renewals: ReceiptRenewals;
   readonly logger: RemotingLogger;
   /** Host and port clients reach this endpoint on (advertised host, bound gRPC port). */
   endpoint(): { host: string; port: number };

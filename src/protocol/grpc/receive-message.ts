@@ -22,16 +22,22 @@ const MAX_INVISIBLE_MS = 12 * 3_600_000;
 /** Time kept back from the call's deadline for the answer to reach the client. */
 const DEADLINE_MARGIN_MS = 1500;
 
+/**
+ * The request as the broker takes it. A receive with auto_renew and no invisible_duration (push consumers) gets
+ * `renewSliceMs` of invisible time, which the endpoint then renews (receipt-renewals.ts).
+ */
 export function receiveRequest(
   req: ReceiveMessageRequest,
   deadlineMs: number,
   now = Date.now(),
+  renewSliceMs = DEFAULT_INVISIBLE_MS,
 ): ReceiveRequest {
   const group = groupOf(req.group);
   const topic = topicOf(req.messageQueue?.topic);
   const batch = req.batchSize ?? 0;
   if (!Number.isInteger(batch) || batch < 1) throw badRequest(`batch_size must be at least 1, got ${batch}`);
-  const invisibleMs = millisOf(req.invisibleDuration) ?? DEFAULT_INVISIBLE_MS;
+  const invisibleMs =
+    millisOf(req.invisibleDuration) ?? (req.autoRenew === true ? renewSliceMs : DEFAULT_INVISIBLE_MS);
   if (invisibleMs < MIN_INVISIBLE_MS || invisibleMs > MAX_INVISIBLE_MS) {
     throw badRequest(
       `invisible_duration must be between ${MIN_INVISIBLE_MS} ms and ${MAX_INVISIBLE_MS} ms, got ${invisibleMs} ms`,
@@ -64,10 +70,12 @@ export async function receiveMessage(
   signal: AbortSignal,
 ): Promise<void> {
   const frames: ReceiveMessageResponse[] = [];
+  let track: (() => void) | undefined;
   try {
-    const req = receiveRequest(call.request, deadlineOf(call));
+    const req = receiveRequest(call.request, deadlineOf(call), Date.now(), ctx.renewals.options.sliceMs);
     const caller = callerOf(call);
-    const got = isLiteClient(ctx, caller)
+    const lite = isLiteClient(ctx, caller);
+    const got = lite
       ? await ctx.broker.receiveLiteMessages({
           clientId: caller.clientId!,
           group: req.group,
@@ -78,6 +86,17 @@ export async function receiveMessage(
           signal,
         })
       : await ctx.broker.receiveMessages({ ...req, signal });
+    const renew = call.request.autoRenew === true && !call.request.invisibleDuration && caller.clientId;
+    if (renew) {
+      // Tracked once the messages are on their way (a cancelled call delivers nothing). A lite message's handle
+      // belongs to its lite topic's queue, the topic it is stored under.
+      track = () => {
+        for (const m of got) {
+          const topic = lite ? m.record.topic : req.topic;
+          ctx.renewals.track(renew, req.group, topic, m.receiptHandle, m.invisibleUntil);
+        }
+      };
+    }
     if (got.length === 0) {
       frames.push({ status: { code: Code.MESSAGE_NOT_FOUND, message: "no new message" } });
     } else {
@@ -101,6 +120,7 @@ export async function receiveMessage(
     frames.push({ status: statusOf(e) });
   }
   if (call.cancelled) return;
+  track?.();
   for (const f of frames) call.write(f);
   call.end();
 }

@@ -16,6 +16,8 @@ import { recallMessage } from "./recall-message.js";
 import { syncLiteSubscription } from "./lite-subscription.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { messagingServiceDefinition } from "./proto.js";
+import { ReceiptRenewals } from "./receipt-renewals.js";
+import type { RenewalOptions } from "./receipt-renewals.js";
 import { receiveMessage } from "./receive-message.js";
 import { ReceivePolls } from "./receive-polls.js";
 import { queryAssignment, queryRoute } from "./route.js";
@@ -36,6 +38,8 @@ export interface GrpcServerOptions {
   logger?: RemotingLogger;
   /** Unary calls and receives in progress beyond which requests get TOO_MANY_REQUESTS (default 10,000). */
   maxInflightRequests?: number;
+  /** Auto-renewal of what push consumers hold (tests shorten it). */
+  renewal?: RenewalOptions;
 }
 
 /** Room for a full-size body plus the message's properties and the request around it. */
@@ -47,7 +51,8 @@ type ReceiveHandler = grpc.handleServerStreamingCall<ReceiveMessageRequest, Rece
 type UnaryFn<Req> = (req: Req, caller: Caller) => { status: Status } | Promise<{ status: Status }>;
 
 export class GrpcServer {
-  readonly sessions = new SessionRegistry();
+  readonly sessions: SessionRegistry;
+  private readonly renewals: ReceiptRenewals;
   private readonly server: grpc.Server;
   private readonly logger: RemotingLogger;
   private readonly maxInflight: number;
@@ -62,10 +67,16 @@ export class GrpcServer {
   ) {
     this.logger = opts.logger ?? silentLogger;
     this.maxInflight = opts.maxInflightRequests ?? 10_000;
+    this.renewals = new ReceiptRenewals(broker, opts.renewal);
+    this.sessions = new SessionRegistry((clientId) => {
+      broker.lite.dropClient(clientId);
+      this.renewals.dropClient(clientId);
+    });
     this.ctx = {
       broker,
       sessions: this.sessions,
       polls: this.polls,
+      renewals: this.renewals,
       logger: this.logger,
       endpoint: () => ({ host: broker.config.advertisedHost, port: this.boundPort }),
     };
@@ -166,6 +177,7 @@ export class GrpcServer {
 
   /** Ends telemetry streams and long polls, then waits (up to 3 s) for calls in progress. */
   async close(): Promise<void> {
+    this.renewals.close();
     this.sessions.closeAll();
     this.polls.abortAll();
     await new Promise<void>((resolve) => {

@@ -95,11 +95,6 @@ export class TelemetrySession {
     });
   }
 
-  /** A lite consumer that is gone follows no lite topic any more. */
-  forgetLiteSubscriptions(): void {
-    this.broker.lite.dropClient(this.clientId);
-  }
-
   /** Drops the client's registrations; `endStream` also finishes the call (the broker is stopping). */
   close(endStream = false): void {
     if (this.closed) return;
@@ -113,10 +108,20 @@ export class TelemetrySession {
 export class SessionRegistry {
   private readonly sessions = new Map<string, TelemetrySession>();
 
+  /** `onGone`: a client left for good (what the broker keeps for it alone can go). */
+  constructor(private readonly onGone: (clientId: string) => void = () => undefined) {}
+
   add(s: TelemetrySession): void {
     const old = this.sessions.get(s.clientId);
     this.sessions.set(s.clientId, s);
     if (old && old !== s) old.close();
+  }
+
+  /** The client said goodbye (NotifyClientTermination), with or without a telemetry stream. */
+  gone(clientId: string): void {
+    const s = this.sessions.get(clientId);
+    if (s) this.remove(s);
+    else this.onGone(clientId);
   }
 
   get(clientId: string | undefined): TelemetrySession | undefined {
@@ -127,7 +132,7 @@ export class SessionRegistry {
   remove(s: TelemetrySession): void {
     if (this.sessions.get(s.clientId) === s) {
       this.sessions.delete(s.clientId);
-      s.forgetLiteSubscriptions();
+      this.onGone(s.clientId);
     }
     s.close();
   }
