@@ -118,6 +118,16 @@ test(
         got.slice(1).map((m) => m.body),
         ["old-0", "old-1", "old-2", "new-0"],
       );
+      for (let i = 0; i < 5; i++) await sendLite(topic, "tail", `tail-${i}`);
+      await consumer.subscribeLite("tail", client.OffsetOption.ofTailN(2));
+      await until("the last two of five", () => got.filter((m) => m.liteTopic === "tail").length >= 2);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(
+        got.filter((m) => m.liteTopic === "tail").map((m) => m.body),
+        ["tail-3", "tail-4"],
+        "ofTailN(2): the last two",
+      );
+      await consumer.unsubscribeLite("tail");
       await consumer.unsubscribeLite("backlog");
       assert.deepEqual([...consumer.getLiteTopicSet()], ["live"]);
       await sendLite(topic, "backlog", "after-unfollow");
