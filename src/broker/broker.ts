@@ -8,7 +8,7 @@ import { createOffsetMsgId } from "../common/message-id.js";
 import { Pos, SysFlag, decodeRecord, storeTimestampPos } from "../common/message-record.js";
 import { readInt64BE } from "../common/int64.js";
 import type { MessageRecord } from "../common/message-record.js";
-import { Prop, decodeProperties, encodeProperties, getProperty } from "../common/properties.js";
+import { Prop, decodeProperties, encodeProperties, getProperty, priorityOf } from "../common/properties.js";
 import type { HostAddress } from "../common/socket-address.js";
 import { hostAddress } from "../common/socket-address.js";
 import {
@@ -264,8 +264,15 @@ export class Broker {
     if (!(tc.perm & Perm.WRITE)) throw new BrokerError("NO_PERMISSION", `topic ${topic} is not writable`);
   }
 
-  /** The client's queue (modulo the topic's queues), or, when it named none, by sharding key or at random. */
+  /**
+   * A priority message's queue is its level (capped at the last queue), whatever queue the client named; others
+   * go to the client's queue (modulo the topic's queues), or, when it named none, by sharding key or at random.
+   */
   private chooseQueue(req: SendRequest, tc: TopicConfig): number {
+    if (req.properties.indexOf(Prop.PRIORITY) >= 0) {
+      const level = priorityOf(req.properties);
+      if (level !== undefined) return Math.min(level, tc.writeQueueNums - 1);
+    }
     const queueId = req.queueId;
     if (Number.isInteger(queueId) && queueId >= 0) return queueId % tc.writeQueueNums;
     // Ordered messages of the HTTP and gRPC protocols name a sharding key, not a queue: one key, one queue.

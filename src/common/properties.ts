@@ -21,6 +21,8 @@ export const Prop = {
   SHARDING_KEY: "__SHARDINGKEY",
   /** The lite topic of a message sent to a lite parent topic (RIP-83). */
   LITE_TOPIC: "__LITE_TOPIC",
+  /** A priority message's level (RocketMQ RIP-80): 0 and up, higher first. */
+  PRIORITY: "_SYS_MSG_PRIORITY_",
   START_DELIVER_TIME: "__STARTDELIVERTIME",
   TIMER_DELIVER_MS: "TIMER_DELIVER_MS",
   TIMER_DELAY_SEC: "TIMER_DELAY_SEC",
@@ -104,4 +106,11 @@ export function readStoreKeyProps(s: string, out: StoreKeyProps): StoreKeyProps 
     start = end + 1;
   }
   return out;
+}
+
+/** A priority message's level, or undefined when it has none (or not a non-negative integer). */
+export function priorityOf(properties: string): number | undefined {
+  const v = getProperty(properties, Prop.PRIORITY);
+  if (v === undefined || !/^\d{1,9}$/.test(v)) return undefined;
+  return Number(v);
 }

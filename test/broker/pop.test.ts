@@ -325,3 +325,24 @@ test("receive state survives a crash: the journal is replayed from what reached 
   );
   assert.ok(back);
 });
+
+test("a priority message goes to the queue of its level, whatever queue the sender named", async (t) => {
+  const { b } = await withBroker(t);
+  const r = await send(b, "prio", { _SYS_MSG_PRIORITY_: "3" }, 6);
+  assert.equal(r.queueId, 3, "the sender's queue 6 is overridden by level 3");
+  const capped = await send(b, "prio-high", { _SYS_MSG_PRIORITY_: "1000" });
+  assert.equal(capped.queueId, 7, "above the last queue: the last queue");
+  const plain = await send(b, "plain", { _SYS_MSG_PRIORITY_: "-2" }, 5);
+  assert.equal(plain.queueId, 5, "not a level: the sender's queue");
+});
+
+test("a lite message is stored in its lite topic's own queue; a bad name is refused", async (t) => {
+  const { b } = await withBroker(t);
+  const r = await send(b, "lite-1", { __LITE_TOPIC: "session-1" });
+  assert.equal(r.queueId, 0);
+  assert.equal(b.store.getMaxOffset("%LMQ%$PopTopic$session-1", 0), 1);
+  for (let q = 0; q < 8; q++) assert.equal(b.store.getMaxOffset(TOPIC, q), 0, "not in the parent's queues");
+  await assert.rejects(send(b, "lite-bad", { __LITE_TOPIC: "bad name" }), (e) =>
+    isBrokerError(e, "ILLEGAL_LITE_TOPIC"),
+  );
+});

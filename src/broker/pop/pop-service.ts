@@ -54,6 +54,8 @@ const MAX_READS_PER_QUEUE = 8;
 interface PollSpec {
   group: string;
   filter: MessageFilter | undefined;
+  /** Read the queues in the order given, not from a rotating start. */
+  fixedOrder: boolean;
   fifo: boolean;
   queueOrder: boolean;
   maxAttempts: number;
@@ -146,12 +148,21 @@ export class PopService {
       throw new BrokerError("BAD_REQUEST", `queue ${req.queueId} is out of range for ${req.topic}`);
     }
     const filter = this.filters.get(req.topic, req.subscription.expression, req.subscription.type).filter;
+    const fifo = g.consumeMessageOrderly && !req.queueOrder;
+    // Priority topics (RIP-80): queue n is priority level n; a receive over all queues takes the highest first.
+    const byPriority =
+      tc.attributes["message.type"]?.toUpperCase() === "PRIORITY" &&
+      !fifo &&
+      !req.queueOrder &&
+      queueIds.length > 1;
+    if (byPriority) queueIds.reverse();
     const sources = [{ topic: req.topic, queueIds }];
     return this.poll(
       {
         group: req.group,
         filter,
-        fifo: g.consumeMessageOrderly && !req.queueOrder,
+        fixedOrder: byPriority,
+        fifo,
         queueOrder: req.queueOrder ?? false,
         maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
         batch: req.batchSize,
@@ -179,6 +190,7 @@ export class PopService {
       {
         group: req.group,
         filter: undefined,
+        fixedOrder: false,
         fifo: false,
         queueOrder: true,
         maxAttempts: req.maxAttempts ?? g.retryMaxTimes + 1,
@@ -259,7 +271,7 @@ export class PopService {
 
   private collect(c: Collect, queueIds: number[]): void {
     const n = queueIds.length;
-    const first = this.rr++ % n;
+    const first = c.fixedOrder ? 0 : this.rr++ % n;
     for (let i = 0; i < n && c.out.length < c.batch; i++) {
       const pq = this.queue(c.group, c.topic, queueIds[(first + i) % n]!);
       pq.trimBelow(this.deps.store.getMinOffset(c.topic, pq.queueId));

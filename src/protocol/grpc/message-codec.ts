@@ -3,7 +3,8 @@
 // __SHARDINGKEY, delivery_timestamp → TIMER_DELIVER_MS (the broker's timer path), the client's message_id →
 // UNIQ_CLIENT_MESSAGE_ID_KEYIDX (so that id is what every consumer sees), TRANSACTION → TRAN_MSG with the
 // topic's gRPC producer group, lite_topic → __LITE_TOPIC (the broker stores the message in that lite topic's
-// queue); user_properties are plain properties. A stored record becomes a delivered Message
+// queue), priority → _SYS_MSG_PRIORITY_ (the broker stores it in the queue of that level); user_properties are
+// plain properties. A stored record becomes a delivered Message
 // with all system properties the clients read, including the body digest they require (MD5, upper-case hex).
 import { createHash } from "node:crypto";
 import { crc32, gunzipSync } from "node:zlib";
@@ -43,7 +44,7 @@ const SYSTEM_PROPERTIES = new Set<string>([
   TRANSACTION_ID,
 ]);
 
-export type MessageType = "NORMAL" | "FIFO" | "DELAY" | "TRANSACTION" | "LITE";
+export type MessageType = "NORMAL" | "FIFO" | "DELAY" | "TRANSACTION" | "LITE" | "PRIORITY";
 
 export interface DecodedSend {
   messageId: string;
@@ -57,15 +58,27 @@ function clean(s: string, what: string, code: number): string {
   return s;
 }
 
+const TYPES = new Set<string>(["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE", "PRIORITY"]);
+
 function typeOf(sp: SystemProperties): MessageType {
   const declared = sp.messageType;
   const lite = sp.liteTopic !== undefined && sp.liteTopic !== "";
-  if (lite && (sp.messageGroup || sp.deliveryTimestamp || declared === "TRANSACTION")) {
+  // As RocketMQ does, a transactional message's priority is dropped (the Node.js client sends priority 0 with one).
+  const priority = sp.priority !== undefined && sp.priority !== null && declared !== "TRANSACTION";
+  const others = [
+    lite && "lite_topic",
+    sp.messageGroup && "message_group",
+    sp.deliveryTimestamp && "delivery_timestamp",
+    declared === "TRANSACTION" && "a transaction",
+    priority && "priority",
+  ].filter(Boolean);
+  if (others.length > 1)
     throw badRequest(
-      "a lite message cannot also have a message_group, a delivery_timestamp or a transaction",
+      `a message cannot have both ${others.join(" and ")}`,
       Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
     );
-  }
+  if (priority && !(Number.isInteger(sp.priority) && sp.priority! >= 0))
+    throw badRequest(`priority must be a non-negative integer, got ${sp.priority}`);
   const inferred: MessageType = lite
     ? "LITE"
     : sp.messageGroup
@@ -74,19 +87,17 @@ function typeOf(sp: SystemProperties): MessageType {
         ? "DELAY"
         : declared === "TRANSACTION"
           ? "TRANSACTION"
-          : "NORMAL";
+          : priority
+            ? "PRIORITY"
+            : "NORMAL";
   if (declared === undefined || declared === "MESSAGE_TYPE_UNSPECIFIED") return inferred;
-  if (
-    declared !== "NORMAL" &&
-    declared !== "FIFO" &&
-    declared !== "DELAY" &&
-    declared !== "TRANSACTION" &&
-    declared !== "LITE"
-  )
+  if (!TYPES.has(declared))
     throw badRequest(`message type ${declared} is not supported`, Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE);
+  // The Node.js client declares a priority-0 message NORMAL (0 is falsy to it) but sends the priority.
+  if (declared === "NORMAL" && inferred === "PRIORITY") return inferred;
   if (declared !== inferred && !(declared === "TRANSACTION" && inferred === "NORMAL")) {
     throw badRequest(
-      `message type ${declared} does not match its properties (message_group, delivery_timestamp or lite_topic)`,
+      `message type ${declared} does not match its properties (message_group, delivery_timestamp, lite_topic or priority)`,
       Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
     );
   }
@@ -165,6 +176,7 @@ export function decodeSendMessage(
     if (!(at > 0)) throw badRequest("delivery_timestamp is not a valid time", Code.ILLEGAL_DELIVERY_TIME);
     if (at > now) props.set(Prop.TIMER_DELIVER_MS, String(at));
   }
+  if (type === "PRIORITY") props.set(Prop.PRIORITY, String(sp.priority));
   if (type === "LITE") {
     const problem = liteTopicProblem(sp.liteTopic!);
     if (problem) throw badRequest(problem, Code.ILLEGAL_LITE_TOPIC);
@@ -207,6 +219,7 @@ function deliveredType(props: Map<string, string>): MessageType {
   if (props.get(Prop.TRAN_MSG) === "true") return "TRANSACTION";
   if (props.has(Prop.SHARDING_KEY)) return "FIFO";
   if (deliveryTime(props) !== undefined || Number(props.get(Prop.DELAY) ?? 0) > 0) return "DELAY";
+  if (props.has(Prop.PRIORITY)) return "PRIORITY";
   return "NORMAL";
 }
 
@@ -248,6 +261,8 @@ export function encodeDeliveredMessage(
   if (group) sp.messageGroup = group;
   const liteTopic = props.get(Prop.LITE_TOPIC);
   if (liteTopic) sp.liteTopic = liteTopic;
+  const priority = Number(props.get(Prop.PRIORITY));
+  if (sp.messageType === "PRIORITY" && Number.isInteger(priority)) sp.priority = priority;
   const due = deliveryTime(props);
   if (due !== undefined) sp.deliveryTimestamp = timestampOf(due);
   if (at.delivery) {

@@ -19,7 +19,7 @@ import type {
   Status,
 } from "./wire-types.js";
 
-const ALL_TYPES = ["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE"];
+const ALL_TYPES = ["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE", "PRIORITY"];
 
 /** The topic's config; auto-created when the broker allows it, TOPIC_NOT_FOUND otherwise. */
 export function routableTopic(ctx: GrpcContext, topic: string): TopicConfig {
@@ -35,9 +35,14 @@ function endpointsOf(ctx: GrpcContext): Endpoints {
   return { scheme, addresses: [{ host, port }] };
 }
 
-/** RocketMQ 5 topics may say which type they hold (attribute message.type); otherwise they take every type. */
+/**
+ * RocketMQ 5 topics may say which type they hold (attribute message.type); otherwise they take every type. A
+ * PRIORITY topic also takes NORMAL: the Node.js client declares a priority-0 message NORMAL (0 is falsy to it),
+ * and checks the declared type against this list before sending.
+ */
 function acceptedTypes(tc: TopicConfig): string[] {
   const t = tc.attributes["message.type"]?.toUpperCase();
+  if (t === "PRIORITY") return ["PRIORITY", "NORMAL"];
   return t && ALL_TYPES.includes(t) ? [t] : ALL_TYPES;
 }
 

@@ -56,7 +56,7 @@ test("QueryRoute: queue 0 read-write on broker 0 at the gRPC address; unknown an
   assert.equal(q0.permission, "READ_WRITE");
   assert.equal(q0.broker.id ?? 0, 0);
   assert.deepEqual(q0.broker.endpoints.addresses, [{ host: "127.0.0.1", port: b.server.grpcPort }]);
-  assert.deepEqual(q0.acceptMessageTypes, ["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE"]);
+  assert.deepEqual(q0.acceptMessageTypes, ["NORMAL", "FIFO", "DELAY", "TRANSACTION", "LITE", "PRIORITY"]);
 
   const unknown = await c.unary("QueryRoute", { topic: { name: "NoSuchTopic" } });
   assert.equal(unknown.status?.code, "TOPIC_NOT_FOUND");
