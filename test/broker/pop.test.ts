@@ -4,8 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync } from "node:fs";
+import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.js";
+import { PopService } from "../../src/broker/pop/pop-service.js";
 import type { ReceiveRequest } from "../../src/broker/pop/pop-types.js";
+import { nodeFileIO } from "../../src/store/file-io.js";
 import { isBrokerError } from "../../src/common/errors.js";
 import { encodeProperties, getProperty } from "../../src/common/properties.js";
 import { groupConfig } from "../../src/broker/group-manager.js";
@@ -345,4 +348,48 @@ test("a lite message is stored in its lite topic's own queue; a bad name is refu
   await assert.rejects(send(b, "lite-bad", { __LITE_TOPIC: "bad name" }), (e) =>
     isBrokerError(e, "ILLEGAL_LITE_TOPIC"),
   );
+});
+
+test("an idle receive state with nothing in flight is let go and picks up at its committed offset", async (t) => {
+  const { b, dir } = await withBroker(t);
+  const popDir = join(dir, "pop-idle");
+  const open = () =>
+    new PopService(
+      {
+        store: b.store,
+        topics: b.topics,
+        groups: b.groups,
+        offsets: b.offsets,
+        deadLetter: async () => undefined,
+      },
+      nodeFileIO,
+      popDir,
+      { idleMs: 200, sweepMs: 10 },
+    );
+  const req = {
+    group: "GIdle",
+    topic: TOPIC,
+    subscription: { expression: "*" },
+    batchSize: 2,
+    invisibleMs: 30_000,
+    pollTimeoutMs: 0,
+  };
+  for (let i = 0; i < 8 * 3; i++) await send(b, `idle-${i}`, {}, i % 8);
+  const pop = open();
+  pop.start();
+  const first = await pop.receive({ ...req, queueId: 0 });
+  assert.equal(first.length, 2);
+  const held = await pop.receive({ ...req, queueId: 1, batchSize: 1 });
+  for (const m of first) await pop.ack("GIdle", TOPIC, m.receiptHandle);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(pop.stateCount, 1, "queue 0 let go; queue 1 still has a message in flight");
+  const next = await pop.receive({ ...req, queueId: 0 });
+  assert.deepEqual(bodies(next), ["idle-16"], "from the committed offset on");
+  await pop.ack("GIdle", TOPIC, held[0]!.receiptHandle);
+  await pop.ack("GIdle", TOPIC, next[0]!.receiptHandle);
+  await pop.stop();
+  const reopened = open();
+  const after = await reopened.receive({ ...req, queueId: 0 });
+  assert.equal(after.length, 0, "nothing acked comes back after a restart");
+  await reopened.stop();
 });

@@ -27,6 +27,8 @@ export interface Held {
 export class PopQueue {
   readonly inflight = new Map<number, InFlight>();
   readonly held = new Map<number, Held>();
+  /** Last receive or ack here, ms since the epoch: idle, empty states are let go (see PopService). */
+  usedAt = Date.now();
 
   constructor(
     /** Journal id, unique per broker run. */

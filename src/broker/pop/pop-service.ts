@@ -39,6 +39,8 @@ export interface PopOptions {
   journalCompactBytes: number;
   /** How often exhausted messages are looked for and dead-lettered. */
   sweepMs: number;
+  /** Receive states idle this long with nothing in flight are let go (looked for every idleMs / 10). */
+  idleMs: number;
 }
 
 const DEFAULTS: PopOptions = {
@@ -46,6 +48,7 @@ const DEFAULTS: PopOptions = {
   maxInvisibleMs: 12 * 3600_000,
   journalCompactBytes: 16 * 1024 * 1024,
   sweepMs: 250,
+  idleMs: 120_000,
 };
 
 /** getMessages calls per queue per receive, so one receive never scans a huge filtered-out range in one go. */
@@ -86,6 +89,7 @@ export class PopService {
   private nextId = 1;
   private seq: number;
   private rr = 0;
+  private idleSweptAt = Date.now();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -253,7 +257,10 @@ export class PopService {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
-        for (const k of keys) this.waiters.get(k)?.delete(done);
+        for (const k of keys) {
+          const set = this.waiters.get(k);
+          if (set?.delete(done) && set.size === 0) this.waiters.delete(k);
+        }
         resolve();
       };
       for (const k of keys) {
@@ -274,6 +281,7 @@ export class PopService {
     const first = c.fixedOrder ? 0 : this.rr++ % n;
     for (let i = 0; i < n && c.out.length < c.batch; i++) {
       const pq = this.queue(c.group, c.topic, queueIds[(first + i) % n]!);
+      pq.usedAt = c.now;
       pq.trimBelow(this.deps.store.getMinOffset(c.topic, pq.queueId));
       const before = pq.start;
       this.collectFrom(pq, c);
@@ -485,6 +493,7 @@ export class PopService {
   }
 
   private finish(pq: PopQueue, offset: number): void {
+    pq.usedAt = Date.now();
     if (pq.finish(offset)) this.deps.offsets.commit(pq.group, pq.topic, pq.queueId, pq.start);
     this.journal.finished(pq, offset);
     // A FIFO group's next message, or a held one, may be deliverable now.
@@ -518,6 +527,10 @@ export class PopService {
   /** Dead-letters expired messages that used up their attempts, even when nobody is receiving. */
   private sweep(): void {
     const now = Date.now();
+    if (now - this.idleSweptAt >= this.options.idleMs / 10) {
+      this.idleSweptAt = now;
+      this.releaseIdle(now);
+    }
     for (const pq of this.queues.values()) {
       if (pq.inflight.size === 0) continue;
       for (const [off, e] of pq.inflight) {
@@ -526,6 +539,23 @@ export class PopService {
         }
       }
     }
+  }
+
+  /**
+   * Lets go of states with nothing in flight or held that nobody used for `idleMs`: such a state is exactly its
+   * committed offset, which the next receive starts from. Without this, every (group, queue) ever received from
+   * would stay in memory, and lite topics come and go by the million. `idleMs` is far above the offsets' 5 s
+   * flush, so after a crash the committed offset the state is rebuilt from is the one it had.
+   */
+  private releaseIdle(now: number): void {
+    let any = false;
+    for (const [k, pq] of this.queues) {
+      if (pq.inflight.size > 0 || pq.held.size > 0 || now - pq.usedAt < this.options.idleMs) continue;
+      this.queues.delete(k);
+      this.journal.dropped(pq);
+      any = true;
+    }
+    if (any) this.journal.flush().catch(() => undefined);
   }
 
   // ---- admin ----------------------------------------------------------------------------------------------
@@ -538,6 +568,11 @@ export class PopService {
       this.journal.dropped(pq);
     }
     this.journal.flush().catch(() => undefined);
+  }
+
+  /** Receive states held in memory (one per group and queue received from recently). */
+  get stateCount(): number {
+    return this.queues.size;
   }
 
   /** Messages of a group in flight on a topic (received, not yet acked). */
