@@ -1,17 +1,24 @@
 // Every consume queue of the store, by topic and queue id.
 import { join } from "node:path";
 import { ConsumeQueue } from "./consume-queue.js";
+import { FileHandles } from "./file-handles.js";
 import type { FileIO } from "./file-io.js";
 
 export class ConsumeQueueStore {
   readonly root: string;
   private readonly topics = new Map<string, Map<number, ConsumeQueue>>();
 
+  private readonly handles: FileHandles;
+
+  /** `maxOpenFiles`: queue files kept open at once (see FileHandles); `syncOnClose` in sync flush mode. */
   constructor(
     storeDir: string,
     private readonly io: FileIO,
     private readonly entriesPerFile: number,
+    maxOpenFiles = 1024,
+    syncOnClose = false,
   ) {
+    this.handles = new FileHandles(io, maxOpenFiles, syncOnClose);
     this.root = join(storeDir, "consumequeue");
     this.io.mkdirp(this.root);
   }
@@ -22,7 +29,7 @@ export class ConsumeQueueStore {
     for (const topic of this.io.readdir(this.root)) {
       for (const qid of this.io.readdir(join(this.root, topic))) {
         if (!/^\d+$/.test(qid)) continue;
-        const q = new ConsumeQueue(this.root, topic, Number(qid), this.io, this.entriesPerFile);
+        const q = new ConsumeQueue(this.root, topic, Number(qid), this.io, this.entriesPerFile, this.handles);
         const p = q.load();
         if (p) problems.push(p);
         this.queuesOf(topic, true)!.set(Number(qid), q);
@@ -48,7 +55,7 @@ export class ConsumeQueueStore {
     const m = this.queuesOf(topic, true)!;
     let q = m.get(queueId);
     if (!q) {
-      q = new ConsumeQueue(this.root, topic, queueId, this.io, this.entriesPerFile);
+      q = new ConsumeQueue(this.root, topic, queueId, this.io, this.entriesPerFile, this.handles);
       m.set(queueId, q);
     }
     return q;

@@ -5,6 +5,7 @@
 // the append path makes no system call; every unit can be rebuilt from the commit log.
 import { join } from "node:path";
 import { readInt64BE } from "../common/int64.js";
+import type { FileHandles } from "./file-handles.js";
 import type { FileIO } from "./file-io.js";
 import { setInt64 } from "./record-writer.js";
 
@@ -14,6 +15,7 @@ interface QueueFile {
   /** Queue offset of the file's first unit. */
   base: number;
   path: string;
+  /** -1 while closed: files are opened on use through FileHandles. */
   fd: number;
   /** Units present on disk (from base), holes included. */
   units: number;
@@ -36,6 +38,7 @@ export class ConsumeQueue {
     readonly queueId: number,
     private readonly io: FileIO,
     private readonly entriesPerFile: number,
+    private readonly handles: FileHandles,
   ) {
     this.dir = join(root, topic, String(queueId));
   }
@@ -51,15 +54,16 @@ export class ConsumeQueue {
     for (const name of names) {
       const base = Number(name) / UNIT;
       const path = join(this.dir, name);
-      const fd = this.io.open(path, "r+");
+      const f: QueueFile = { base, path, fd: -1, units: 0 };
+      const fd = this.handles.fd(f);
       const bytes = this.io.size(fd);
-      const units = Math.floor(bytes / UNIT);
-      if (bytes % UNIT !== 0) this.io.truncate(fd, units * UNIT);
+      f.units = Math.floor(bytes / UNIT);
+      if (bytes % UNIT !== 0) this.io.truncate(fd, f.units * UNIT);
       const prev = this.files[this.files.length - 1];
       if (prev && (prev.base + this.entriesPerFile !== base || prev.units !== this.entriesPerFile)) {
         problem ??= `consume queue ${this.topic}/${this.queueId}: file ${name} does not follow the previous one`;
       }
-      this.files.push({ base, path, fd, units });
+      this.files.push(f);
     }
     const last = this.files[this.files.length - 1];
     this.tailBase = last ? last.base + last.units : 0;
@@ -76,7 +80,7 @@ export class ConsumeQueue {
     let hi = first.units;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      this.io.read(first.fd, buf, 0, UNIT, mid * UNIT);
+      this.io.read(this.handles.fd(first), buf, 0, UNIT, mid * UNIT);
       if (buf.readInt32BE(8) > 0) hi = mid;
       else lo = mid + 1;
     }
@@ -134,22 +138,21 @@ export class ConsumeQueue {
    */
   flush(sync: boolean, touched?: number[]): void {
     let done = 0;
-    const files = new Set<QueueFile>();
     while (done < this.tailUnits) {
       const offset = this.tailBase + done;
       const file = this.fileFor(offset, true)!;
       const local = offset - file.base;
       const n = Math.min(this.tailUnits - done, this.entriesPerFile - local);
-      this.writeAll(file.fd, this.tail, done * UNIT, n * UNIT, local * UNIT);
+      const fd = this.handles.fd(file);
+      this.writeAll(fd, this.tail, done * UNIT, n * UNIT, local * UNIT);
       file.units = Math.max(file.units, local + n);
-      files.add(file);
+      if (sync) this.io.fdatasyncSync(fd);
+      else touched?.push(fd);
       done += n;
     }
     this.tailBase += this.tailUnits;
     this.tailUnits = 0;
     if (this.tail.length > UNIT * 4096) this.setTail(Buffer.allocUnsafe(UNIT * 64));
-    if (sync) for (const f of files) this.io.fdatasyncSync(f.fd);
-    else if (touched) for (const f of files) touched.push(f.fd);
   }
 
   private writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
@@ -171,8 +174,8 @@ export class ConsumeQueue {
     this.io.mkdirp(this.dir);
     const base = Math.floor(offset / this.entriesPerFile) * this.entriesPerFile;
     const path = join(this.dir, String(base * UNIT).padStart(20, "0"));
-    const fd = this.io.open(path, "w+");
-    const f: QueueFile = { base, path, fd, units: 0 };
+    const f: QueueFile = { base, path, fd: this.io.open(path, "w+"), units: 0 };
+    this.handles.adopt(f);
     this.files.push(f);
     this.files.sort((a, b) => a.base - b.base);
     return f;
@@ -197,7 +200,7 @@ export class ConsumeQueue {
     const buf = Buffer.allocUnsafe(n * UNIT);
     let got = 0;
     while (got < n * UNIT) {
-      const r = this.io.read(file.fd, buf, got, n * UNIT - got, local * UNIT + got);
+      const r = this.io.read(this.handles.fd(file), buf, got, n * UNIT - got, local * UNIT + got);
       if (r <= 0) break;
       got += r;
     }
@@ -242,13 +245,13 @@ export class ConsumeQueue {
     while (this.files.length > 0) {
       const f = this.files[this.files.length - 1]!;
       if (f.base >= offset) {
-        this.io.close(f.fd);
+        this.handles.close(f);
         this.io.unlink(f.path);
         this.files.pop();
         continue;
       }
       f.units = offset - f.base;
-      this.io.truncate(f.fd, f.units * UNIT);
+      this.io.truncate(this.handles.fd(f), f.units * UNIT);
       break;
     }
     this.tailBase = offset;
@@ -265,7 +268,7 @@ export class ConsumeQueue {
       const f = this.files[0]!;
       const lastInFile = this.unit(f.base + f.units - 1);
       if (!lastInFile || lastInFile.phy + lastInFile.size > minPhy || f.units < this.entriesPerFile) break;
-      this.io.close(f.fd);
+      this.handles.close(f);
       this.io.unlink(f.path);
       this.files.shift();
       deleted++;
@@ -281,7 +284,7 @@ export class ConsumeQueue {
 
   /** Removes every file of this queue. */
   destroy(): void {
-    for (const f of this.files) this.io.close(f.fd);
+    for (const f of this.files) this.handles.close(f);
     this.io.rmrf(this.dir);
     this.files = [];
     this.tailUnits = 0;
@@ -290,7 +293,7 @@ export class ConsumeQueue {
   close(): void {
     for (const f of this.files) {
       try {
-        this.io.close(f.fd);
+        this.handles.close(f);
       } catch {
         // already closed
       }

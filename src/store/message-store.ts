@@ -232,7 +232,13 @@ export class MessageStore {
       config.readCacheBytes,
       config.readCacheBlockBytes,
     );
-    this.queues = new ConsumeQueueStore(config.dir, io, config.queueEntriesPerFile);
+    this.queues = new ConsumeQueueStore(
+      config.dir,
+      io,
+      config.queueEntriesPerFile,
+      config.maxOpenQueueFiles,
+      config.flushMode === "sync",
+    );
     this.index = KeyIndex.open({
       dir: join(config.dir, "index"),
       io,

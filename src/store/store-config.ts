@@ -12,6 +12,8 @@ export interface StoreConfig {
   segmentBytes: number;
   /** Consume queue entries per file (RocketMQ: 300,000 units of 20 bytes). */
   queueEntriesPerFile: number;
+  /** Consume queue files kept open at once; others are opened on use (lite topics make many queues). */
+  maxOpenQueueFiles: number;
   flushMode: FlushMode;
   /**
    * How often written commit-log bytes are fdatasync'ed (async mode) and new consume-queue and key-index entries
@@ -60,6 +62,7 @@ export function defaultStoreConfig(dir: string): StoreConfig {
     dir,
     segmentBytes: GiB,
     queueEntriesPerFile: 300_000,
+    maxOpenQueueFiles: 1024,
     flushMode: "async",
     flushIntervalMs: 500,
     checkpointIntervalMs: 5000,
@@ -85,6 +88,7 @@ export function resolveStoreConfig(partial: Partial<StoreConfig> & { dir: string
   const positive: (keyof StoreConfig)[] = [
     "segmentBytes",
     "queueEntriesPerFile",
+    "maxOpenQueueFiles",
     "flushIntervalMs",
     "checkpointIntervalMs",
     "syncFlushTimeoutMs",

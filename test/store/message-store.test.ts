@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MessageStore } from "../../src/store/message-store.js";
@@ -136,3 +138,50 @@ test("transactional prepared and rollback records stay out of consume queues but
   assert.equal(decodeRecord(store.readAt(half.phyOffset)!).body.toString(), "half");
   assert.equal(decodeRecord(store.viewByOffsetMsgId(commit.offsetMsgId)!).body.toString(), "commit");
 });
+
+for (const flushMode of ["async", "sync"] as const) {
+  test(`more queue files than may be open at once (${flushMode} flush): all written, read and reopened`, async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.after(cleanup);
+    // 30 topics of 2 files each (120 units of 50 per file) against 4 open files: files are closed and reopened
+    // on every flush and read.
+    const config = { dir, ...small, maxOpenQueueFiles: 4, flushMode };
+    const openFds = () => readdirSync("/proc/self/fd").length;
+    const fdsBefore = openFds();
+    let store = MessageStore.open(config);
+    const puts = [];
+    for (let i = 0; i < 60; i++)
+      for (let n = 0; n < 30; n++)
+        puts.push(store.putMessage({ topic: `Many${n}`, queueId: 0, body: Buffer.from(`t${n}-m${i}`) }));
+    await Promise.all(puts);
+    await store.flush();
+    const segments = readdirSync(join(dir, "commitlog")).length;
+    const indexFiles = readdirSync(join(dir, "index")).length;
+    assert.ok(
+      openFds() - fdsBefore <= segments + indexFiles + 4 + 2,
+      `${openFds() - fdsBefore} descriptors open for 60 queue files (limit 4)`,
+    );
+    const check = (s: MessageStore) => {
+      for (let n = 0; n < 30; n++) {
+        const got: string[] = [];
+        let off = 0;
+        for (;;) {
+          const r = s.getMessages(`Many${n}`, 0, off, 32);
+          if (r.status !== "FOUND") break;
+          for (const m of r.messages) got.push(decodeRecord(m).body.toString());
+          off = r.nextBeginOffset;
+        }
+        assert.deepEqual(
+          got,
+          Array.from({ length: 60 }, (_, i) => `t${n}-m${i}`),
+          `topic Many${n}`,
+        );
+      }
+    };
+    check(store);
+    await store.close();
+    store = MessageStore.open(config);
+    check(store);
+    await store.close();
+  });
+}
