@@ -57,6 +57,21 @@ export class RawClient {
     return out;
   }
 
+  /** Opens this client's Telemetry stream; `frames` collects what the broker writes on it. */
+  telemetry<F = Record<string, unknown>>(): {
+    stream: grpc.ClientDuplexStream<unknown, F>;
+    frames: F[];
+    ended: Promise<void>;
+  } {
+    const stream = (
+      this.client as unknown as { Telemetry(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, F> }
+    ).Telemetry(this.metadata());
+    const frames: F[] = [];
+    stream.on("data", (f: F) => frames.push(f));
+    const ended = new Promise<void>((resolve) => stream.on("end", resolve).on("error", () => resolve()));
+    return { stream, frames, ended };
+  }
+
   close(): void {
     this.client.close();
   }

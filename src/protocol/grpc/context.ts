@@ -30,9 +30,12 @@ export function callerOf(call: { metadata: grpc.Metadata; getPeer(): string }): 
   return { clientId: typeof id === "string" && id.length > 0 ? id : undefined, peer: call.getPeer() };
 }
 
-/** A client whose Settings said it is a LitePushConsumer. */
+/** Consumers of lite topics: their receives read the lite topics they follow. */
+export const LITE_CLIENT_TYPES: ReadonlySet<string> = new Set(["LITE_PUSH_CONSUMER", "LITE_SIMPLE_CONSUMER"]);
+
+/** A client whose Settings said it is a LitePushConsumer or a LiteSimpleConsumer. */
 export function isLiteClient(ctx: GrpcContext, caller: Caller): boolean {
-  return ctx.sessions.get(caller.clientId)?.clientType === "LITE_PUSH_CONSUMER";
+  return LITE_CLIENT_TYPES.has(ctx.sessions.get(caller.clientId)?.clientType ?? "");
 }
 
 /** The peer as records store born hosts ("1.2.3.4:5678", "[::1]:5678"); undefined when it is not an IP. */

@@ -3,6 +3,7 @@
 // consumer reads fifo, receive_batch_size and long_polling_timeout from it (an unset batch size reads as 0).
 import type { Broker } from "../../broker/broker.js";
 import { MAX_LITE_TOPIC_BYTES } from "../../common/lite-topic.js";
+import { LITE_CLIENT_TYPES } from "./context.js";
 import { MAX_BODY_BYTES } from "./message-codec.js";
 import { durationOf, groupOf } from "./request-fields.js";
 import { badRequest } from "./status.js";
@@ -28,7 +29,7 @@ export function settingsReply(broker: Broker, s: Settings): Settings {
   };
   if (s.subscription) {
     const group = groupOf(s.subscription.group);
-    const lite = s.clientType === "LITE_PUSH_CONSUMER";
+    const lite = LITE_CLIENT_TYPES.has(s.clientType ?? "");
     return {
       ...common,
       backoffPolicy: backoff(broker.maxDeliveryAttempts(group)),

@@ -278,3 +278,74 @@ test(
     }
   },
 );
+
+test(
+  "a LiteSimpleConsumer (raw) receives only the lite topics it follows and acks by lite topic",
+  { timeout: 30_000 },
+  async () => {
+    const topic = parent();
+    const group = uniq("GID_lite_simple");
+    const raw = new RawClient(env.b.grpcAddr);
+    interface Frame {
+      status?: { code?: string };
+      settings?: { subscription?: { liteSubscriptionQuota?: number; maxLiteTopicSize?: number } };
+    }
+    const t = raw.telemetry<Frame>();
+    try {
+      t.stream.write({
+        settings: {
+          clientType: "LITE_SIMPLE_CONSUMER",
+          subscription: {
+            group: { name: group },
+            subscriptions: [{ topic: { name: topic }, expression: { type: "TAG", expression: "*" } }],
+          },
+        },
+      });
+      await until("the settings answer", () => t.frames.length >= 1);
+      assert.equal(t.frames[0]!.status?.code, "OK");
+      assert.equal(t.frames[0]!.settings?.subscription?.liteSubscriptionQuota, 2000);
+      assert.equal(t.frames[0]!.settings?.subscription?.maxLiteTopicSize, 64);
+      await sendLite(topic, "mine", "for-me");
+      await sendLite(topic, "theirs", "not-for-me");
+      const sync = await raw.unary("SyncLiteSubscription", {
+        action: "PARTIAL_ADD",
+        topic: { name: topic },
+        group: { name: group },
+        liteTopicSet: ["mine"],
+        offsetOption: { policy: "MIN" },
+      });
+      assert.equal(sync.status?.code, "OK");
+      type Delivered = {
+        message?: { body: Buffer; systemProperties: { liteTopic?: string; receiptHandle?: string } };
+      };
+      const frames = await raw.stream<Delivered & { status?: { code?: string } }>("ReceiveMessage", {
+        group: { name: group },
+        messageQueue: { topic: { name: topic }, id: 0 },
+        filterExpression: { type: "TAG", expression: "*" },
+        batchSize: 16,
+        invisibleDuration: { seconds: 10 },
+        longPollingTimeout: { seconds: 2 },
+      });
+      const got = frames.filter((f) => f.message);
+      assert.deepEqual(
+        got.map((f) => [f.message!.body.toString(), f.message!.systemProperties.liteTopic]),
+        [["for-me", "mine"]],
+      );
+      const ack = await raw.unary("AckMessage", {
+        group: { name: group },
+        topic: { name: topic },
+        entries: [
+          {
+            messageId: "x",
+            receiptHandle: got[0]!.message!.systemProperties.receiptHandle,
+            liteTopic: "mine",
+          },
+        ],
+      });
+      assert.equal(ack.status?.code, "OK");
+    } finally {
+      t.stream.end();
+      raw.close();
+    }
+  },
+);

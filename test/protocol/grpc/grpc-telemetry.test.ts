@@ -3,7 +3,6 @@
 // later, registrations made from the settings, and the call finished when the client half-closes.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type * as grpc from "@grpc/grpc-js";
 import { groupConfig } from "../../../src/broker/group-manager.js";
 import { startBroker } from "../../support/broker-fixture.js";
 import { RawClient } from "../../support/grpc-raw-client.js";
@@ -31,18 +30,8 @@ interface Frame {
   };
 }
 
-function open(c: RawClient): {
-  stream: grpc.ClientDuplexStream<unknown, Frame>;
-  frames: Frame[];
-  ended: Promise<void>;
-} {
-  const stream = (
-    c.client as unknown as { Telemetry(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, Frame> }
-  ).Telemetry(c.metadata());
-  const frames: Frame[] = [];
-  stream.on("data", (f: Frame) => frames.push(f));
-  const ended = new Promise<void>((resolve) => stream.on("end", resolve).on("error", () => resolve()));
-  return { stream, frames, ended };
+function open(c: RawClient) {
+  return c.telemetry<Frame>();
 }
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
