@@ -280,7 +280,15 @@ export class PopService {
     const n = queueIds.length;
     const first = c.fixedOrder ? 0 : this.rr++ % n;
     for (let i = 0; i < n && c.out.length < c.batch; i++) {
-      const pq = this.queue(c.group, c.topic, queueIds[(first + i) % n]!);
+      const queueId = queueIds[(first + i) % n]!;
+      // A queue with no state here and nothing past the group's offset needs none: a lite consumer following
+      // thousands of quiet lite topics would otherwise keep a state for each.
+      if (
+        !this.queues.has(PopService.key(c.group, c.topic, queueId)) &&
+        this.nothingNew(c.group, c.topic, queueId)
+      )
+        continue;
+      const pq = this.queue(c.group, c.topic, queueId);
       pq.usedAt = c.now;
       pq.trimBelow(this.deps.store.getMinOffset(c.topic, pq.queueId));
       const before = pq.start;
@@ -288,6 +296,11 @@ export class PopService {
       pq.advance();
       if (pq.start !== before) this.deps.offsets.commit(c.group, c.topic, pq.queueId, pq.start);
     }
+  }
+
+  private nothingNew(group: string, topic: string, queueId: number): boolean {
+    const max = this.deps.store.getMaxOffset(topic, queueId);
+    return max <= 0 || max <= this.deps.offsets.query(group, topic, queueId);
   }
 
   private queue(group: string, topic: string, queueId: number): PopQueue {
