@@ -35,6 +35,7 @@ import { OffsetManager } from "./offset-manager.js";
 import { AlarmService } from "./ops/alarms.js";
 import { BrokerStats } from "./ops/broker-stats.js";
 import { groupLag } from "./ops/group-info.js";
+import { isLmq } from "../common/lite-topic.js";
 import { LiteService } from "./lite/lite-service.js";
 import type { LiteReceive } from "./lite/lite-service.js";
 import { PopService } from "./pop/pop-service.js";
@@ -205,6 +206,7 @@ export class Broker {
     this.store.onMessageArrived((topic, queueId, max) => {
       this.hold.arrived(topic, queueId, max);
       this.pop.arrived(topic);
+      if (isLmq(topic)) this.lite.arrived(topic);
     });
   }
 

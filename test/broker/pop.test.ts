@@ -393,3 +393,33 @@ test("an idle receive state with nothing in flight is let go and picks up at its
   assert.equal(after.length, 0, "nothing acked comes back after a restart");
   await reopened.stop();
 });
+
+test("a lite consumer following many quiet lite topics gets what arrives on any of them", async (t) => {
+  const { b } = await withBroker(t);
+  const names = Array.from({ length: 500 }, (_, i) => `t-${i}`);
+  b.topics.getOrCreate(TOPIC);
+  b.lite.sync("client-1", "GLite", TOPIC, "COMPLETE_ADD", names);
+  const receive = (pollTimeoutMs: number) =>
+    b.receiveLiteMessages({
+      clientId: "client-1",
+      group: "GLite",
+      parentTopic: TOPIC,
+      batchSize: 32,
+      invisibleMs: 30_000,
+      pollTimeoutMs,
+    });
+  assert.deepEqual(await receive(0), [], "nothing yet");
+  assert.equal(b.pop.stateCount, 0, "quiet lite topics hold no receive state");
+  const waiting = receive(5000);
+  const t0 = Date.now();
+  await send(b, "to-321", { __LITE_TOPIC: "t-321" });
+  const got = await waiting;
+  assert.deepEqual(bodies(got), ["to-321"]);
+  assert.ok(Date.now() - t0 < 1000, "woken by the arrival");
+  await b.ackMessage("GLite", got[0]!.record.topic, got[0]!.receiptHandle);
+  await send(b, "to-5", { __LITE_TOPIC: "t-5" });
+  assert.deepEqual(bodies(await receive(0)), ["to-5"], "written while nobody was polling");
+  await send(b, "unfollowed", { __LITE_TOPIC: "t-999" });
+  assert.deepEqual(await receive(0), [], "a lite topic the client does not follow");
+  assert.ok(b.pop.stateCount <= 2, `${b.pop.stateCount} receive states`);
+});

@@ -118,13 +118,20 @@ export class LiteService {
       throw new BrokerError("NO_PERMISSION", `topic ${req.parentTopic} is not readable`);
     return this.deps.pop.receiveOrderedQueues({
       group: req.group,
-      topics: () => this.subscriptions.queuesOf(req.clientId, req.parentTopic),
+      topics: () => this.subscriptions.readyOf(req.clientId, req.parentTopic),
+      idle: (lmq) => this.subscriptions.idle(req.clientId, lmq),
       wakeKey: wakeKey(req.clientId),
       batchSize: req.batchSize,
       invisibleMs: req.invisibleMs,
       pollTimeoutMs: req.pollTimeoutMs,
       ...(req.signal ? { signal: req.signal } : {}),
     });
+  }
+
+  /** A message was stored in `lmq`: the clients following it look at it again. */
+  arrived(lmq: string): void {
+    const clients = this.subscriptions.touched(lmq);
+    if (clients) for (const id of clients) this.deps.pop.arrived(wakeKey(id));
   }
 
   /** The client is gone (its connection ended or it said goodbye): it follows nothing any more. */

@@ -18,8 +18,13 @@ interface Entry {
   group: string;
   parentTopic: string;
   topics: Set<string>;
-  /** The LMQ names of `topics`, built once per change (receives ask for them on every poll). */
-  lmqs: string[];
+  /** The LMQ names of `topics`. */
+  lmqs: Set<string>;
+  /**
+   * LMQs that may have something for this client: newly followed, written to since, or not yet seen idle. A
+   * receive reads only these, so a client following thousands of quiet lite topics costs nothing per message.
+   */
+  ready: Set<string>;
   seenAt: number;
 }
 
@@ -32,6 +37,8 @@ export interface LiteSubscriptionLimits {
 
 export class LiteSubscriptions {
   private readonly clients = new Map<string, Entry>();
+  /** LMQ → the clients following it. */
+  private readonly followers = new Map<string, Set<string>>();
 
   constructor(private readonly limits: LiteSubscriptionLimits) {}
 
@@ -53,7 +60,8 @@ export class LiteSubscriptions {
     }
     let e = this.clients.get(clientId);
     if (!e || e.group !== group || e.parentTopic !== parentTopic) {
-      e = { group, parentTopic, topics: new Set(), lmqs: [], seenAt: now };
+      if (e) this.drop(clientId);
+      e = { group, parentTopic, topics: new Set(), lmqs: new Set(), ready: new Set(), seenAt: now };
       this.clients.set(clientId, e);
     }
     e.seenAt = now;
@@ -79,16 +87,51 @@ export class LiteSubscriptions {
         `a client may follow at most ${this.limits.perClient} lite topics, this one asked for ${next.size}`,
       );
     }
+    for (const t of before) {
+      if (next.has(t)) continue;
+      const lmq = lmqName(parentTopic, t);
+      e.lmqs.delete(lmq);
+      e.ready.delete(lmq);
+      this.unfollow(lmq, clientId);
+    }
+    const added = [...next].filter((t) => !before.has(t));
+    for (const t of added) {
+      const lmq = lmqName(parentTopic, t);
+      e.lmqs.add(lmq);
+      e.ready.add(lmq);
+      let set = this.followers.get(lmq);
+      if (!set) {
+        set = new Set();
+        this.followers.set(lmq, set);
+      }
+      set.add(clientId);
+    }
     e.topics = next;
-    e.lmqs = [...next].map((t) => lmqName(parentTopic, t));
-    return [...next].filter((t) => !before.has(t));
+    return added;
   }
 
-  /** The LMQs a client's receives read: the lite topics it follows under `parentTopic` (none when it follows
-   * another parent or nothing). */
-  queuesOf(clientId: string, parentTopic: string): string[] {
+  private unfollow(lmq: string, clientId: string): void {
+    const set = this.followers.get(lmq);
+    if (set?.delete(clientId) && set.size === 0) this.followers.delete(lmq);
+  }
+
+  /** Something was written to `lmq` (or finished there): its followers look at it again. Returns them. */
+  touched(lmq: string): ReadonlySet<string> | undefined {
+    const set = this.followers.get(lmq);
+    if (set) for (const id of set) this.clients.get(id)?.ready.add(lmq);
+    return set;
+  }
+
+  /** A receive found `lmq` idle for this client (nothing new, nothing in flight). */
+  idle(clientId: string, lmq: string): void {
+    this.clients.get(clientId)?.ready.delete(lmq);
+  }
+
+  /** The LMQs a client's receive reads: those of the lite topics it follows under `parentTopic` that may have
+   * something for it (none when it follows another parent or nothing). */
+  readyOf(clientId: string, parentTopic: string): string[] {
     const e = this.clients.get(clientId);
-    return e && e.parentTopic === parentTopic ? e.lmqs : [];
+    return e && e.parentTopic === parentTopic ? [...e.ready] : [];
   }
 
   has(clientId: string): boolean {
@@ -96,6 +139,9 @@ export class LiteSubscriptions {
   }
 
   drop(clientId: string): boolean {
+    const e = this.clients.get(clientId);
+    if (!e) return false;
+    for (const lmq of e.lmqs) this.unfollow(lmq, clientId);
     return this.clients.delete(clientId);
   }
 
@@ -104,7 +150,7 @@ export class LiteSubscriptions {
     const gone: string[] = [];
     for (const [id, e] of this.clients) {
       if (now - e.seenAt > this.limits.idleMs) {
-        this.clients.delete(id);
+        this.drop(id);
         gone.push(id);
       }
     }

@@ -205,6 +205,7 @@ export class PopService {
       },
       () => req.topics().map((topic) => ({ topic, queueIds: [0] })),
       [req.wakeKey],
+      req.idle,
     );
   }
 
@@ -214,7 +215,12 @@ export class PopService {
     }
   }
 
-  private async poll(p: PollSpec, sources: () => Source[], wakeKeys: string[]): Promise<ReceivedMessage[]> {
+  private async poll(
+    p: PollSpec,
+    sources: () => Source[],
+    wakeKeys: string[],
+    idle?: (topic: string) => void,
+  ): Promise<ReceivedMessage[]> {
     const until = Date.now() + Math.max(0, p.pollTimeoutMs || 0);
     for (;;) {
       const now = Date.now();
@@ -224,7 +230,10 @@ export class PopService {
       for (let i = 0; i < list.length && c.out.length < c.batch; i++) {
         const src = list[(first + i) % list.length]!;
         c.topic = src.topic;
+        const had = c.out.length;
         this.collect(c, src.queueIds);
+        if (idle && c.out.length === had && src.queueIds.every((q) => this.settled(p.group, src.topic, q)))
+          idle(src.topic);
       }
       if (c.out.length > 0) {
         await this.journal.flush();
@@ -296,6 +305,12 @@ export class PopService {
       pq.advance();
       if (pq.start !== before) this.deps.offsets.commit(c.group, c.topic, pq.queueId, pq.start);
     }
+  }
+
+  /** Nothing of the queue in flight or held for the group (after a collect that handed out nothing). */
+  private settled(group: string, topic: string, queueId: number): boolean {
+    const pq = this.queues.get(PopService.key(group, topic, queueId));
+    return !pq || (pq.inflight.size === 0 && pq.held.size === 0);
   }
 
   private nothingNew(group: string, topic: string, queueId: number): boolean {

@@ -47,6 +47,8 @@ export interface OrderedQueuesReceive {
   group: string;
   /** The topics to read (queue 0 of each), asked again on every pass of a long poll. */
   topics: () => string[];
+  /** Told when a topic had nothing to hand out and nothing in flight (it may leave the set until written to). */
+  idle?: (topic: string) => void;
   /** A key whose arrival (PopService.arrived) ends a long poll early: the set of topics changed. */
   wakeKey: string;
   batchSize: number;
