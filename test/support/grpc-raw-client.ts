@@ -57,6 +57,19 @@ export class RawClient {
     return out;
   }
 
+  /** The Settings frame a consumer opens its Telemetry stream with. */
+  static consumerSettings(clientType: string, group: string, topic: string, tags = "*") {
+    return {
+      settings: {
+        clientType,
+        subscription: {
+          group: { name: group },
+          subscriptions: [{ topic: { name: topic }, expression: { type: "TAG", expression: tags } }],
+        },
+      },
+    };
+  }
+
   /** Opens this client's Telemetry stream; `frames` collects what the broker writes on it. */
   telemetry<F = Record<string, unknown>>(): {
     stream: grpc.ClientDuplexStream<unknown, F>;

@@ -4,6 +4,7 @@
 // again while the first copy is still being worked on. So, as RocketMQ's proxy does, the endpoint keeps such a
 // message invisible, a slice at a time, for as long as the client that holds it is connected, until it is acked,
 // its invisible time is changed by the client, it is dead-lettered, or `maxMs` have passed since it was received.
+// A client with a telemetry stream that stops heartbeating (they do every 10 s) for `silentMs` counts as gone.
 import type { Broker } from "../../broker/broker.js";
 import { isBrokerError } from "../../common/errors.js";
 
@@ -16,6 +17,8 @@ export interface RenewalOptions {
   maxMs: number;
   /** How often held messages are looked at. */
   tickMs: number;
+  /** A client with a telemetry stream and no heartbeat for this long counts as gone. */
+  silentMs: number;
 }
 
 export const DEFAULT_RENEWAL: RenewalOptions = {
@@ -23,6 +26,7 @@ export const DEFAULT_RENEWAL: RenewalOptions = {
   aheadMs: 10_000,
   maxMs: 3 * 3600_000,
   tickMs: 1000,
+  silentMs: 60_000,
 };
 
 interface Held {
@@ -39,9 +43,15 @@ export class ReceiptRenewals {
   private readonly timer: NodeJS.Timeout;
   private busy = false;
 
+  /**
+   * `lastSeen`: when the client last showed signs of life (undefined: it has no telemetry stream to judge by). A
+   * connection can die without the server noticing (no reset, no keepalive); a client silent for `silentMs` has
+   * its messages come back rather than held for hours.
+   */
   constructor(
     private readonly broker: Broker,
     readonly options: RenewalOptions = DEFAULT_RENEWAL,
+    private readonly lastSeen: (clientId: string) => number | undefined = () => undefined,
   ) {
     this.timer = setInterval(() => void this.tick(), options.tickMs);
     this.timer.unref();
@@ -80,7 +90,9 @@ export class ReceiptRenewals {
       const due: Held[] = [];
       for (const e of this.held.values()) {
         if (e.deadline - now > this.options.aheadMs) continue;
-        if (now >= e.until) this.held.delete(e.handle);
+        const seen = this.lastSeen(e.clientId);
+        if (now >= e.until || (seen !== undefined && now - seen >= this.options.silentMs))
+          this.held.delete(e.handle);
         else due.push(e);
       }
       for (const e of due) {

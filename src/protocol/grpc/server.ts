@@ -67,7 +67,7 @@ export class GrpcServer {
   ) {
     this.logger = opts.logger ?? silentLogger;
     this.maxInflight = opts.maxInflightRequests ?? 10_000;
-    this.renewals = new ReceiptRenewals(broker, opts.renewal);
+    this.renewals = new ReceiptRenewals(broker, opts.renewal, (id) => this.sessions.get(id)?.seenAt);
     this.sessions = new SessionRegistry((clientId) => {
       broker.lite.dropClient(clientId);
       this.renewals.dropClient(clientId);

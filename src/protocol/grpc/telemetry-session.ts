@@ -23,6 +23,8 @@ export class TelemetrySession {
   private closed = false;
   /** What the client's Settings said it is (PRODUCER, PUSH_CONSUMER, LITE_PUSH_CONSUMER, ...). */
   clientType: string | undefined;
+  /** Last Settings or Heartbeat from the client (they come every 10 s), ms since the epoch. */
+  seenAt = Date.now();
 
   constructor(
     readonly clientId: string,
@@ -43,6 +45,7 @@ export class TelemetrySession {
 
   /** Registers what the client's Settings say it is; throws (nothing registered) on a bad group or filter. */
   applySettings(s: Settings): void {
+    this.seenAt = Date.now();
     if (s.clientType) this.clientType = s.clientType;
     if (s.subscription) {
       const groupName = groupOf(s.subscription.group);
@@ -73,6 +76,7 @@ export class TelemetrySession {
   /** A Heartbeat RPC: keeps every registration alive. */
   refresh(): void {
     if (this.closed) return;
+    this.seenAt = Date.now();
     this.heartbeat([...this.producerTopics].map(producerGroupOfTopic), this.consumer ? [this.consumer] : []);
   }
 

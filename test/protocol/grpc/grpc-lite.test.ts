@@ -292,15 +292,7 @@ test(
     }
     const t = raw.telemetry<Frame>();
     try {
-      t.stream.write({
-        settings: {
-          clientType: "LITE_SIMPLE_CONSUMER",
-          subscription: {
-            group: { name: group },
-            subscriptions: [{ topic: { name: topic }, expression: { type: "TAG", expression: "*" } }],
-          },
-        },
-      });
+      t.stream.write(RawClient.consumerSettings("LITE_SIMPLE_CONSUMER", group, topic));
       await until("the settings answer", () => t.frames.length >= 1);
       assert.equal(t.frames[0]!.status?.code, "OK");
       assert.equal(t.frames[0]!.settings?.subscription?.liteSubscriptionQuota, 2000);

@@ -12,10 +12,11 @@ import type { RawStatus } from "../../support/grpc-raw-client.js";
 import { quietLogger, rocketmqClient } from "../../support/rocketmq-client.js";
 
 let b: Awaited<ReturnType<typeof startBroker>>;
+const RENEWAL = { sliceMs: 1000, aheadMs: 400, maxMs: 60_000, tickMs: 100, silentMs: 60_000 };
 
 before(async () => {
   b = await startBroker({}, undefined, {
-    grpcRenewal: { sliceMs: 1000, aheadMs: 400, maxMs: 60_000, tickMs: 100 },
+    grpcRenewal: RENEWAL,
   });
 });
 
@@ -163,3 +164,45 @@ test("a PushConsumer slower than the slice consumes each message once", { timeou
     await producer.shutdown();
   }
 });
+
+test(
+  "a client whose stream stays open but who stops heartbeating loses what it held",
+  { timeout: 30_000 },
+  async (tc) => {
+    // Its own broker: the official client in the test above heartbeats only every 10 s.
+    const b = await startBroker({}, undefined, { grpcRenewal: { ...RENEWAL, silentMs: 2500 } });
+    tc.after(() => b.stop());
+    const topic = uniq("GrpcSilent");
+    b.server.broker.createTopic(topicConfig(topic, 1));
+    const group = uniq("GID_renew");
+    const holder = new RawClient(b.grpcAddr);
+    const other = new RawClient(b.grpcAddr);
+    const t = holder.telemetry<{ status?: RawStatus }>();
+    try {
+      t.stream.write(RawClient.consumerSettings("PUSH_CONSUMER", group, topic));
+      const end = Date.now() + 5000;
+      while (t.frames.length === 0 && Date.now() < end) await sleep(20);
+      assert.equal(t.frames[0]?.status?.code, "OK");
+      await send(holder, topic, "silent");
+      const got = await holder.stream<Frame>(
+        "ReceiveMessage",
+        receiveReq(topic, group, { autoRenew: true, pollMs: 2000 }),
+      );
+      assert.equal(got[1]?.message?.body.toString(), "silent");
+      const early = await other.stream<Frame>(
+        "ReceiveMessage",
+        receiveReq(topic, group, { autoRenew: false, pollMs: 1500 }),
+      );
+      assert.equal(early[0]?.status?.code, "MESSAGE_NOT_FOUND", "renewed while the client was recently seen");
+      const again = await other.stream<Frame>(
+        "ReceiveMessage",
+        receiveReq(topic, group, { autoRenew: false, pollMs: 6000 }),
+      );
+      assert.equal(again[1]?.message?.body.toString(), "silent", "no heartbeat for 2.5 s: renewals stop");
+    } finally {
+      t.stream.end();
+      holder.close();
+      other.close();
+    }
+  },
+);

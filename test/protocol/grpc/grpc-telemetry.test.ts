@@ -95,17 +95,7 @@ test(
     b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 2), consumeMessageOrderly: true });
     const t = open(c);
     try {
-      t.stream.write({
-        settings: {
-          clientType: "PUSH_CONSUMER",
-          subscription: {
-            group: { name: group },
-            subscriptions: [
-              { topic: { name: "TeleTopicC" }, expression: { type: "TAG", expression: "A||B" } },
-            ],
-          },
-        },
-      });
+      t.stream.write(RawClient.consumerSettings("PUSH_CONSUMER", group, "TeleTopicC", "A||B"));
       await until(() => t.frames.length >= 1, 5000, "the settings answer");
       const s = t.frames[0]!.settings;
       assert.equal(s?.subscription?.fifo, true);
