@@ -927,10 +927,10 @@ export class Broker {
           .map((p) => p.topic);
     const out: ConsumeQueueStat[] = [];
     for (const t of new Set(topics)) {
-      const tc = this.topics.get(t);
-      if (!tc) continue;
+      // A lite topic's queue (LMQ) is not in the topic table: it is queue 0 of its own.
+      const queues = this.topics.get(t)?.readQueueNums ?? (isLmq(t) ? 1 : 0);
       const offs = this.offsets.offsetsOf(group, t);
-      for (let q = 0; q < tc.readQueueNums; q++) {
+      for (let q = 0; q < queues; q++) {
         const brokerOffset = this.store.getMaxOffset(t, q);
         const consumerOffset = offs.get(q) ?? 0;
         out.push({

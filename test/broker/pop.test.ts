@@ -12,6 +12,7 @@ import { nodeFileIO } from "../../src/store/file-io.js";
 import { isBrokerError } from "../../src/common/errors.js";
 import { encodeProperties, getProperty } from "../../src/common/properties.js";
 import { groupConfig } from "../../src/broker/group-manager.js";
+import { groupProgress, listGroups } from "../../src/broker/ops/group-info.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const TOPIC = "PopTopic";
@@ -422,4 +423,30 @@ test("a lite consumer following many quiet lite topics gets what arrives on any 
   await send(b, "unfollowed", { __LITE_TOPIC: "t-999" });
   assert.deepEqual(await receive(0), [], "a lite topic the client does not follow");
   assert.ok(b.pop.stateCount <= 2, `${b.pop.stateCount} receive states`);
+});
+
+test("a lite group's backlog shows in the group views, under its parent topic", async (t) => {
+  const { b } = await withBroker(t);
+  b.topics.getOrCreate(TOPIC);
+  b.lite.sync("client-2", "GLiteOps", TOPIC, "COMPLETE_ADD", ["a", "b"]);
+  for (let i = 0; i < 3; i++) await send(b, `a-${i}`, { __LITE_TOPIC: "a" });
+  for (let i = 0; i < 2; i++) await send(b, `b-${i}`, { __LITE_TOPIC: "b" });
+  const got = await b.receiveLiteMessages({
+    clientId: "client-2",
+    group: "GLiteOps",
+    parentTopic: TOPIC,
+    batchSize: 1,
+    invisibleMs: 30_000,
+    pollTimeoutMs: 0,
+  });
+  await b.ackMessage("GLiteOps", got[0]!.record.topic, got[0]!.receiptHandle);
+  const summary = listGroups(b).find((g) => g.group === "GLiteOps");
+  assert.ok(summary, "the group is listed");
+  assert.deepEqual(summary.topics, [TOPIC]);
+  assert.equal(summary.backlog, 4, "5 sent, 1 consumed");
+  const progress = groupProgress(b, "GLiteOps");
+  assert.deepEqual(progress.map((p) => [p.topic, p.backlog]).sort(), [
+    ["%LMQ%$PopTopic$a", got[0]!.record.topic.endsWith("$a") ? 2 : 3],
+    ["%LMQ%$PopTopic$b", got[0]!.record.topic.endsWith("$b") ? 1 : 2],
+  ]);
 });

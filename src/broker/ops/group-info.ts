@@ -1,17 +1,21 @@
 // What operators ask about consumer groups: which exist, their clients and subscriptions (and whether the clients
 // agree on them), and their progress per queue (broker offset, consumer offset, backlog, last consume time).
+import { isLmq, lmqName, parseLmqName } from "../../common/lite-topic.js";
 import { DLQ_PREFIX, RETRY_PREFIX } from "../../common/topic.js";
 import type { Broker } from "../broker.js";
 import type { ClientView, GroupClients, GroupLag, GroupSummary, QueueProgress } from "./views.js";
 
 export type { ClientView, GroupClients, GroupSummary, QueueProgress } from "./views.js";
 
-/** Topics a group consumes: from its subscriptions and its offsets (retry topics included). */
+/** Topics a group consumes: from its subscriptions and its offsets (retry topics included), and the LMQs of the
+ * lite topics its clients follow. */
 export function groupTopics(b: Broker, group: string): string[] {
   const topics = new Set<string>();
   for (const p of b.offsets.pairs()) if (p.group === group) topics.add(p.topic);
   for (const t of b.clients.consumers.get(group)?.subscriptions.keys() ?? []) topics.add(t);
-  return [...topics].filter((t) => b.topics.get(t)).sort();
+  for (const s of b.lite.subscriptions.list())
+    if (s.group === group) for (const lite of s.liteTopics) topics.add(lmqName(s.parentTopic, lite));
+  return [...topics].filter((t) => b.topics.get(t) || isLmq(t)).sort();
 }
 
 export function groupProgress(b: Broker, group: string, topic?: string): QueueProgress[] {
@@ -61,9 +65,14 @@ export function listGroups(b: Broker): GroupSummary[] {
   return groupNames(b).map((group) => {
     const online = b.clients.consumers.get(group);
     const cfg = b.groups.get(group);
-    const topics = groupTopics(b, group).filter(
-      (t) => !t.startsWith(RETRY_PREFIX) && !t.startsWith(DLQ_PREFIX),
-    );
+    // A lite consumer's thousands of lite topics show as their parent topic.
+    const topics = [
+      ...new Set(
+        groupTopics(b, group)
+          .filter((t) => !t.startsWith(RETRY_PREFIX) && !t.startsWith(DLQ_PREFIX))
+          .map((t) => parseLmqName(t)?.parentTopic ?? t),
+      ),
+    ].sort();
     return {
       group,
       messageModel: online?.messageModel ?? "CLUSTERING",
