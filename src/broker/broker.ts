@@ -240,6 +240,8 @@ export class Broker {
       this.offsets.flush().catch(() => undefined);
       this.delay.flush().catch(() => undefined);
     });
+    // RocketMQ looks for expired lite topics every 2 minutes too.
+    every(120_000, () => this.lite.expireIdle());
     every(10_000, () => {
       this.clients.expire();
       this.lite.expire();
@@ -899,6 +901,7 @@ export class Broker {
     this.store.deleteTopic(topic);
     this.offsets.removeTopic(topic);
     this.pop.forget(undefined, topic);
+    this.lite.deleteAllOf(topic);
   }
 
   topicStats(topic: string): QueueStat[] {

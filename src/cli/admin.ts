@@ -146,9 +146,14 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
       .option("--read-queues <n>")
       .option("--write-queues <n>")
       .option("--perm <n>", "6 read-write, 4 read, 2 write")
+      .option(
+        "--attributes <spec>",
+        "+message.type=NORMAL|FIFO|DELAY|TRANSACTION|LITE|PRIORITY, +lite.topic.expiration=<minutes>, -<key>",
+      )
       .action(async (name: string, o: Record<string, string | undefined>) => {
         const c = ctx();
         const body: Record<string, unknown> = { topic: name };
+        if (o["attributes"]) body["attributes"] = o["attributes"];
         if (o["queues"]) body["queues"] = Number(o["queues"]);
         if (o["readQueues"]) body["readQueues"] = Number(o["readQueues"]);
         if (o["writeQueues"]) body["writeQueues"] = Number(o["writeQueues"]);

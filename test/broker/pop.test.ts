@@ -11,6 +11,7 @@ import type { ReceiveRequest } from "../../src/broker/pop/pop-types.js";
 import { nodeFileIO } from "../../src/store/file-io.js";
 import { isBrokerError } from "../../src/common/errors.js";
 import { encodeProperties, getProperty } from "../../src/common/properties.js";
+import { topicConfig } from "../../src/common/topic.js";
 import { groupConfig } from "../../src/broker/group-manager.js";
 import { groupProgress, listGroups } from "../../src/broker/ops/group-info.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -449,4 +450,31 @@ test("a lite group's backlog shows in the group views, under its parent topic", 
     ["%LMQ%$PopTopic$a", got[0]!.record.topic.endsWith("$a") ? 2 : 3],
     ["%LMQ%$PopTopic$b", got[0]!.record.topic.endsWith("$b") ? 1 : 2],
   ]);
+});
+
+test("lite topics idle past their parent's lite.topic.expiration are deleted; others stay", async (t) => {
+  const { b } = await withBroker(t);
+  b.createTopic({ ...topicConfig("Expiring", 1), attributes: { "lite.topic.expiration": "30" } });
+  b.createTopic(topicConfig("Keeping", 1));
+  const put = (topic: string, lite: string, body: string) =>
+    b.sendMessage({
+      producerGroup: "P",
+      topic,
+      queueId: -1,
+      body: Buffer.from(body),
+      properties: encodeProperties({ __LITE_TOPIC: lite }),
+    });
+  await put("Expiring", "s1", "one");
+  await put("Keeping", "s1", "two");
+  b.updateConsumerOffset("G", "%LMQ%$Expiring$s1", 0, 1);
+  const now = Date.now();
+  assert.equal(b.lite.expireIdle(now + 29 * 60_000), 0, "not idle long enough");
+  assert.equal(b.lite.expireIdle(now + 31 * 60_000), 1, "only the one under an expiring parent");
+  assert.equal(b.store.getMaxOffset("%LMQ%$Expiring$s1", 0), 0);
+  assert.equal(b.offsets.query("G", "%LMQ%$Expiring$s1", 0), -1, "its offsets went with it");
+  assert.equal(b.store.getMaxOffset("%LMQ%$Keeping$s1", 0), 1);
+  const again = await put("Expiring", "s1", "three");
+  assert.equal(again.queueOffset, 0, "a later message starts the lite topic afresh");
+  b.deleteTopic("Keeping");
+  assert.ok(!b.store.topics().includes("%LMQ%$Keeping$s1"), "deleting the parent deletes its lite topics");
 });

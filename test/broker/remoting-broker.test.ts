@@ -325,6 +325,29 @@ test("bad requests get clear errors and the broker keeps serving", async (t) => 
   const ok = await send(client, b.addr, "Made", 5, "x", {});
   assert.equal(ok.code, ResponseCode.SUCCESS);
   assert.equal(ok.extFields.queueId, "1", "a queue id past the topic's queues wraps around");
+  const typed = (attributes: string) =>
+    client.invoke(
+      b.addr,
+      createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: "Made", writeQueueNums: "2", attributes }),
+      3000,
+    );
+  assert.equal((await typed("+message.type=PRIORITY,+lite.topic.expiration=60")).code, ResponseCode.SUCCESS);
+  assert.deepEqual(b.server.broker.topics.get("Made")?.attributes, {
+    "message.type": "PRIORITY",
+    "lite.topic.expiration": "60",
+  });
+  assert.equal((await typed("-lite.topic.expiration")).code, ResponseCode.SUCCESS);
+  assert.deepEqual(
+    b.server.broker.topics.get("Made")?.attributes,
+    { "message.type": "PRIORITY" },
+    "an update keeps the attributes it does not name",
+  );
+  for (const bad of ["+message.type=WEIRD", "+color=blue", "message.type=FIFO", "+lite.topic.expiration=0"]) {
+    const r = await typed(bad);
+    assert.notEqual(r.code, ResponseCode.SUCCESS, `${bad} is refused`);
+    assert.ok((r.remark ?? "").length > 0, "with a reason");
+  }
+  assert.deepEqual(b.server.broker.topics.get("Made")?.attributes, { "message.type": "PRIORITY" });
 });
 
 test("dead letters can be listed and sent back to their topic", async (t) => {

@@ -64,6 +64,31 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
     "list",
   );
   assert.equal(topics.topics.find((x) => x.topicName === "OpsTopic")?.writeQueueNums, 4);
+  assert.match(
+    await cli(
+      server,
+      "topic",
+      "create",
+      "OpsPrio",
+      "--queues",
+      "8",
+      "--attributes",
+      "+message.type=PRIORITY",
+    ),
+    /created OpsPrio/,
+  );
+  const typed = await json<{ topics: { topicName: string; attributes: Record<string, string> }[] }>(
+    server,
+    "topic",
+    "list",
+  );
+  assert.deepEqual(typed.topics.find((x) => x.topicName === "OpsPrio")?.attributes, {
+    "message.type": "PRIORITY",
+  });
+  await assert.rejects(
+    cli(server, "topic", "update", "OpsPrio", "--attributes", "+message.type=SOMETIMES"),
+    /message.type SOMETIMES/,
+  );
   await producer.start();
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) {

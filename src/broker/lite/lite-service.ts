@@ -3,7 +3,7 @@
 // from the LMQs of the lite topics it follows, each in order a batch at a time (see PopService), and its group's
 // progress on each is an ordinary consumer offset on the LMQ.
 import { BrokerError } from "../../common/errors.js";
-import { liteTopicProblem, lmqName } from "../../common/lite-topic.js";
+import { liteTopicProblem, lmqName, parseLmqName } from "../../common/lite-topic.js";
 import type { TopicConfig } from "../../common/topic.js";
 import { Perm } from "../../common/topic.js";
 import type { MessageStore } from "../../store/message-store.js";
@@ -132,6 +132,44 @@ export class LiteService {
   arrived(lmq: string): void {
     const clients = this.subscriptions.touched(lmq);
     if (clients) for (const id of clients) this.deps.pop.arrived(wakeKey(id));
+  }
+
+  /**
+   * Deletes lite topics nobody wrote to for their parent's `lite.topic.expiration` minutes (RocketMQ's attribute;
+   * absent or -1, the default, means never), and those whose parent is gone: their queue, every group's offset
+   * and receive state. A message sent later starts the lite topic afresh. Returns how many were deleted.
+   */
+  expireIdle(now = Date.now()): number {
+    const { store, topics } = this.deps;
+    let n = 0;
+    for (const topic of store.topics()) {
+      const p = parseLmqName(topic);
+      if (!p) continue;
+      const parent = topics.get(p.parentTopic);
+      if (parent) {
+        const minutes = Number(parent.attributes["lite.topic.expiration"] ?? -1);
+        if (!(minutes > 0)) continue;
+        const max = store.getMaxOffset(topic, 0);
+        // No store time: the message is gone with its commit log segment.
+        const last = max > 0 ? store.getStoreTime(topic, 0, max - 1) : undefined;
+        if (last !== undefined && now - last < minutes * 60_000) continue;
+      }
+      this.deleteQueue(topic);
+      n++;
+    }
+    return n;
+  }
+
+  /** The parent topic was deleted: its lite topics go with it. */
+  deleteAllOf(parentTopic: string): void {
+    for (const topic of this.deps.store.topics())
+      if (parseLmqName(topic)?.parentTopic === parentTopic) this.deleteQueue(topic);
+  }
+
+  private deleteQueue(lmq: string): void {
+    this.deps.pop.forget(undefined, lmq);
+    this.deps.offsets.removeTopic(lmq);
+    this.deps.store.deleteTopic(lmq);
   }
 
   /** The client is gone (its connection ended or it said goodbye): it follows nothing any more. */

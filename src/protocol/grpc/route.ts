@@ -43,6 +43,7 @@ function endpointsOf(ctx: GrpcContext): Endpoints {
 function acceptedTypes(tc: TopicConfig): string[] {
   const t = tc.attributes["message.type"]?.toUpperCase();
   if (t === "PRIORITY") return ["PRIORITY", "NORMAL"];
+  if (t === "MIXED") return ["NORMAL", "FIFO", "DELAY", "TRANSACTION"];
   return t && ALL_TYPES.includes(t) ? [t] : ALL_TYPES;
 }
 

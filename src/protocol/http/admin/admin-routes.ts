@@ -9,6 +9,7 @@ import { findById, findByTime, traceOf, viewOf } from "../../../broker/ops/messa
 import { BrokerError, isBrokerError } from "../../../common/errors.js";
 import { encodeProperties } from "../../../common/properties.js";
 import { Perm, isSystemTopic, topicConfig } from "../../../common/topic.js";
+import { applyTopicAttributes } from "../../../common/topic-attributes.js";
 
 export interface ClusterBroker {
   cluster: string;
@@ -158,6 +159,15 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     if (![tc.readQueueNums, tc.writeQueueNums].every((n) => Number.isInteger(n) && n >= 1 && n <= 1024)) {
       throw new BrokerError("BAD_REQUEST", "queue counts must be integers from 1 to 1024");
     }
+    // "+message.type=LITE,-key" (mqadmin's form) or {"message.type": "LITE"}; an update keeps the rest.
+    const attrs = body["attributes"];
+    const existing = b.topics.get(name)?.attributes ?? {};
+    if (attrs !== undefined && typeof attrs !== "string" && (typeof attrs !== "object" || attrs === null))
+      throw new BrokerError("BAD_REQUEST", "attributes is a string (+key=value,-key) or an object");
+    tc.attributes =
+      attrs === undefined
+        ? { ...existing }
+        : applyTopicAttributes(existing, attrs as string | Record<string, string>);
     return { topic: b.createTopic(tc) };
   });
   route("DELETE", "/admin/topics/:topic", (p) => {

@@ -2,12 +2,13 @@
 // MessageQueue objects as `{"brokerName":..,"queueId":..,"topic":..}:value`, which is not standard JSON; Java's
 // admin parses exactly that).
 // UPDATE_AND_CREATE_TOPIC (17): header topic, readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
-// order. DELETE_TOPIC_IN_BROKER (215): header topic. GET_ALL_TOPIC_CONFIG (21): body {topicConfigTable,
+// order, attributes ("+message.type=FIFO,-key"). DELETE_TOPIC_IN_BROKER (215): header topic. GET_ALL_TOPIC_CONFIG (21): body {topicConfigTable,
 // dataVersion}. GET_TOPIC_STATS_INFO (202): header topic → {offsetTable}. GET_CONSUME_STATS (208): header
 // consumerGroup, topic? → {offsetTable, consumeTps}. GET_CONSUMER_CONNECTION_LIST (203): header consumerGroup.
 import type { Broker } from "../../../broker/broker.js";
 import { BrokerError } from "../../../common/errors.js";
 import { Perm, topicConfig } from "../../../common/topic.js";
+import { applyTopicAttributes } from "../../../common/topic-attributes.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
@@ -30,6 +31,10 @@ export function handleCreateTopic(broker: Broker, req: RemotingCommand): Remotin
   tc.topicSysFlag = optInt(h, "topicSysFlag") ?? 0;
   tc.order = optBool(h, "order");
   tc.topicFilterType = optStr(h, "topicFilterType") === "MULTI_TAG" ? "MULTI_TAG" : "SINGLE_TAG";
+  // An update keeps the attributes it does not change (`-a +message.type=FIFO` in mqadmin).
+  const existing = broker.topics.get(name)?.attributes ?? {};
+  const attributes = optStr(h, "attributes");
+  tc.attributes = attributes ? applyTopicAttributes(existing, attributes) : { ...existing };
   broker.createTopic(tc);
   return createResponse(req, ResponseCode.SUCCESS);
 }
