@@ -8,6 +8,8 @@ type Table = Map<string, Map<number, number>>;
 
 export class OffsetManager {
   private readonly table: Table = new Map();
+  /** topic → its keys in `table`: removing a topic (lite topics expire by the thousand) touches only its own. */
+  private readonly byTopic = new Map<string, Set<string>>();
   private readonly file: JsonFile<{ offsetTable: Record<string, Record<string, number>> }>;
   private dirty = false;
 
@@ -18,7 +20,18 @@ export class OffsetManager {
       const m = new Map<number, number>();
       for (const [q, off] of Object.entries(qs)) m.set(Number(q), off);
       this.table.set(key, m);
+      this.indexKey(key);
     }
+  }
+
+  private indexKey(key: string): void {
+    const topic = key.slice(0, key.lastIndexOf("@"));
+    let keys = this.byTopic.get(topic);
+    if (!keys) {
+      keys = new Set();
+      this.byTopic.set(topic, keys);
+    }
+    keys.add(key);
   }
 
   private static key(group: string, topic: string): string {
@@ -37,6 +50,7 @@ export class OffsetManager {
     if (!m) {
       m = new Map();
       this.table.set(k, m);
+      this.indexKey(k);
     }
     if (m.get(queueId) !== offset) {
       m.set(queueId, offset);
@@ -58,18 +72,23 @@ export class OffsetManager {
   }
 
   groupsOfTopic(topic: string): string[] {
-    return this.pairs()
-      .filter((p) => p.topic === topic)
-      .map((p) => p.group);
+    return [...(this.byTopic.get(topic) ?? [])].map((k) => k.slice(k.lastIndexOf("@") + 1));
   }
 
   removeTopic(topic: string): void {
-    for (const k of [...this.table.keys()]) if (k.startsWith(`${topic}@`)) this.table.delete(k);
+    const keys = this.byTopic.get(topic);
+    if (!keys) return;
+    for (const k of keys) this.table.delete(k);
+    this.byTopic.delete(topic);
     this.dirty = true;
   }
 
   removeGroup(group: string): void {
-    for (const k of [...this.table.keys()]) if (k.endsWith(`@${group}`)) this.table.delete(k);
+    for (const k of [...this.table.keys()]) {
+      if (!k.endsWith(`@${group}`)) continue;
+      this.table.delete(k);
+      this.byTopic.get(k.slice(0, k.lastIndexOf("@")))?.delete(k);
+    }
     this.dirty = true;
   }
 
