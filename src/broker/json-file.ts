@@ -44,7 +44,11 @@ export class JsonFile<T> {
    * so a later value never lands before an earlier one.
    */
   writeAsync(value: T): Promise<void> {
-    const data = JSON.stringify(value, null, 1);
+    return this.writeTextAsync(JSON.stringify(value, null, 1));
+  }
+
+  /** writeAsync for a caller that serialized the value itself (to JSON that reads back as a T). */
+  writeTextAsync(data: string): Promise<void> {
     const next = this.chain.then(async () => {
       if (this.io.exists(this.path)) {
         try {

@@ -6,6 +6,8 @@ import { JsonFile } from "./json-file.js";
 
 type Table = Map<string, Map<number, number>>;
 
+const SAFE_KEY = /^[\w%|$@-]*$/;
+
 export class OffsetManager {
   private readonly table: Table = new Map();
   /** topic → its keys in `table`: removing a topic (lite topics expire by the thousand) touches only its own. */
@@ -95,14 +97,35 @@ export class OffsetManager {
   /** Writes the offsets when they changed (or `force`), off the event loop; writes land in call order. */
   async flush(force = false): Promise<void> {
     if (!this.dirty && !force) return;
-    const out: Record<string, Record<string, number>> = {};
-    for (const [k, m] of this.table) out[k] = Object.fromEntries(m);
+    const text = this.serialize();
     this.dirty = false;
     try {
-      await this.file.writeAsync({ offsetTable: out });
+      await this.file.writeTextAsync(text);
     } catch (e) {
       this.dirty = true;
       throw e;
     }
+  }
+
+  /**
+   * The table as JSON, written out directly. Building an object with a key per (topic, group) and stringifying it
+   * blocked the event loop for 335-750 ms with 100,000 lite topics' offsets, every 5 s; this takes 135-170 ms
+   * (measured, four flushes each).
+   */
+  private serialize(): string {
+    let s = '{"offsetTable":{';
+    let first = true;
+    for (const [k, qs] of this.table) {
+      // Topic and group names cannot hold characters JSON escapes; anything else goes the slow way.
+      s += (first ? "\n" : ",\n") + (SAFE_KEY.test(k) ? `"${k}"` : JSON.stringify(k)) + ":{";
+      first = false;
+      let firstQueue = true;
+      for (const [q, off] of qs) {
+        s += (firstQueue ? '"' : ',"') + q + '":' + off;
+        firstQueue = false;
+      }
+      s += "}";
+    }
+    return s + "\n}}\n";
   }
 }

@@ -15,10 +15,12 @@ test("offsets survive a reopen; removing a topic or a group removes only theirs"
   m.commit("G2", "T1", 0, 3);
   m.commit("G1", "T2", 0, 9);
   m.commit("G2", "%LMQ%$T1$s-1", 0, 4);
+  m.commit('odd "name"\\', "T3", 2, 11);
   await m.flush();
   m = new OffsetManager(nodeFileIO, dir);
   assert.equal(m.query("G1", "T1", 1), 7);
   assert.equal(m.query("G2", "%LMQ%$T1$s-1", 0), 4);
+  assert.equal(m.query('odd "name"\\', "T3", 2), 11, "a name JSON must escape reads back");
   assert.deepEqual(m.groupsOfTopic("T1").sort(), ["G1", "G2"]);
   m.removeTopic("T1");
   assert.equal(m.query("G1", "T1", 0), -1);
@@ -38,6 +40,6 @@ test("offsets survive a reopen; removing a topic or a group removes only theirs"
       .pairs()
       .map((p) => `${p.topic}@${p.group}`)
       .sort(),
-    ["%LMQ%$T1$s-1@G2", "T1@G1"],
+    ["%LMQ%$T1$s-1@G2", "T1@G1", 'T3@odd "name"\\'],
   );
 });
