@@ -31,6 +31,7 @@ import { ClientManager } from "./client-manager.js";
 import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
 import { DelayService } from "./delay-service.js";
 import { GroupManager } from "./group-manager.js";
+import { JsonFile } from "./json-file.js";
 import { OffsetManager } from "./offset-manager.js";
 import { AlarmService } from "./ops/alarms.js";
 import { BrokerStats } from "./ops/broker-stats.js";
@@ -202,6 +203,7 @@ export class Broker {
       topics: this.topics,
       offsets: this.offsets,
       pop: this.pop,
+      file: new JsonFile(io, configDir, "liteSubscriptions.json"),
     });
     this.store.onMessageArrived((topic, queueId, max) => {
       this.hold.arrived(topic, queueId, max);
@@ -239,6 +241,7 @@ export class Broker {
     every(this.config.offsetFlushIntervalMs, () => {
       this.offsets.flush().catch(() => undefined);
       this.delay.flush().catch(() => undefined);
+      this.lite.flush().catch(() => undefined);
     });
     // RocketMQ looks for expired lite topics every 2 minutes too.
     every(120_000, () => this.lite.expireIdle());
@@ -960,6 +963,7 @@ export class Broker {
     await this.transactions.stop();
     await this.timer.stop();
     await this.offsets.flush(true);
+    await this.lite.flush().catch(() => undefined);
     this.topics.persist();
     await this.store.close();
   }

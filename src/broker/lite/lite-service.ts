@@ -12,7 +12,8 @@ import type { PopService } from "../pop/pop-service.js";
 import type { ReceivedMessage } from "../pop/pop-types.js";
 import type { TopicManager } from "../topic-manager.js";
 import { LiteSubscriptions } from "./lite-subscriptions.js";
-import type { LiteAction, LiteSubscriptionLimits } from "./lite-subscriptions.js";
+import type { LiteAction, LiteSubscriber, LiteSubscriptionLimits } from "./lite-subscriptions.js";
+import type { JsonFile } from "../json-file.js";
 
 /** Where a newly followed lite topic starts (OffsetOption): as it was, its first or next message, an offset, the
  * last `tailN` messages, or the first message stored at or after a time. */
@@ -34,6 +35,8 @@ interface LiteDeps {
   topics: TopicManager;
   offsets: OffsetManager;
   pop: PopService;
+  /** Where subscriptions are kept across restarts. */
+  file: JsonFile<{ subscriptions: LiteSubscriber[] }>;
 }
 
 export const DEFAULT_LITE_LIMITS: LiteSubscriptionLimits = { perClient: 2000, idleMs: 180_000 };
@@ -50,6 +53,19 @@ export class LiteService {
     private readonly limits: LiteSubscriptionLimits = DEFAULT_LITE_LIMITS,
   ) {
     this.subscriptions = new LiteSubscriptions(limits);
+    this.subscriptions.restore(deps.file.read()?.subscriptions ?? []);
+  }
+
+  /** Saves the subscriptions when they changed (with the offsets, and at stop). */
+  async flush(): Promise<void> {
+    if (!this.subscriptions.dirty) return;
+    this.subscriptions.dirty = false;
+    try {
+      await this.deps.file.writeAsync({ subscriptions: this.subscriptions.list() });
+    } catch (e) {
+      this.subscriptions.dirty = true;
+      throw e;
+    }
   }
 
   /** Lite topics one client may follow (told to clients in their Settings). */

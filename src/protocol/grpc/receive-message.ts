@@ -74,10 +74,12 @@ export async function receiveMessage(
   try {
     const req = receiveRequest(call.request, deadlineOf(call), Date.now(), ctx.renewals.options.sliceMs);
     const caller = callerOf(call);
-    const lite = isLiteClient(ctx, caller);
+    // Queue -1 is only ever assigned to lite consumers; it also tells a lite receive that arrives after a
+    // reconnect before the client's Settings (which name its type) from a push consumer's.
+    const lite = call.request.messageQueue?.id === -1 || isLiteClient(ctx, caller);
     const got = lite
       ? await ctx.broker.receiveLiteMessages({
-          clientId: caller.clientId!,
+          clientId: caller.clientId ?? "",
           group: req.group,
           parentTopic: req.topic,
           batchSize: req.batchSize,

@@ -6,7 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { topicConfig } from "../../../src/common/topic.js";
 import { uniq } from "../../client/helpers.js";
+import { createServer } from "node:net";
 import { RawClient } from "../../support/grpc-raw-client.js";
+import { startBroker } from "../../support/broker-fixture.js";
+import { tempDir } from "../../support/temp-dir.js";
 import { brokerWithProducer, quietLogger, rocketmqClient } from "../../support/rocketmq-client.js";
 
 const { client } = rocketmqClient();
@@ -41,6 +44,17 @@ async function startLiteConsumer(group: string, bindTopic: string, listen?: List
     })
     .build();
   return { consumer, got };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
@@ -339,5 +353,57 @@ test(
       t.stream.end();
       raw.close();
     }
+  },
+);
+
+test(
+  "after a broker restart a lite consumer gets its lite topics again at once",
+  { timeout: 90_000 },
+  async (t) => {
+    // Its own broker on a fixed port and data dir, restarted in place; the clients reconnect by themselves.
+    const dir = tempDir("rmq-lite-restart-");
+    const port = await freePort();
+    let b = await startBroker({ grpcPort: port }, dir.dir);
+    const topic = "RestartParent";
+    const producer = new client.Producer({ endpoints: b.grpcAddr, namespace: "", logger: quietLogger });
+    await producer.startup();
+    const got: string[] = [];
+    const consumer = await new client.LitePushConsumerBuilder()
+      .setClientConfiguration({ endpoints: b.grpcAddr, namespace: "", logger: quietLogger })
+      .setConsumerGroup(uniq("GID_lite_restart"))
+      .bindTopic(topic)
+      .setMessageListener({
+        consume: (m) => {
+          got.push(m.body.toString());
+          return client.ConsumeResult.SUCCESS;
+        },
+      })
+      .build();
+    t.after(async () => {
+      await consumer.close();
+      await producer.shutdown();
+      await b.stop();
+      dir.cleanup();
+    });
+    await consumer.subscribeLite("s1");
+    await producer.send({ topic, liteTopic: "s1", body: Buffer.from("before") });
+    await until("the message before the restart", () => got.length >= 1);
+    await b.stop();
+    b = await startBroker({ grpcPort: port }, dir.dir);
+    const restartedAt = Date.now();
+    for (;;) {
+      try {
+        await producer.send({ topic, liteTopic: "s1", body: Buffer.from("after") });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await until("the message after the restart", () => got.includes("after"), 20_000);
+    assert.ok(
+      Date.now() - restartedAt < 10_000,
+      `${Date.now() - restartedAt} ms: well before the client's 30 s re-sync`,
+    );
+    assert.deepEqual(got, ["before", "after"], "nothing consumed twice");
   },
 );
