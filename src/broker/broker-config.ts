@@ -35,6 +35,8 @@ export interface BrokerConfig {
   messageDelayLevel: string;
   /** Retries before a message goes to the dead-letter queue, unless the group or the client says otherwise. */
   maxReconsumeTimes: number;
+  /** Lite topics the broker keeps at most (RocketMQ: maxLmqConsumeQueueNum, 20,000); a new one past it is refused. */
+  maxLiteTopics: number;
   /** Latest delivery time a timed message may ask for, from now (40 days). */
   timerMaxDelayMs: number;
   /** Lease of an orderly consumer's queue lock; renewed by the owner, taken over only after it lapses (60 s). */
@@ -72,6 +74,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     clientExpireMs: 120_000,
     messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
     maxReconsumeTimes: 16,
+    maxLiteTopics: 20_000,
     orderLockLeaseMs: 60_000,
     timerMaxDelayMs: 40 * 86_400_000,
     transactionTimeoutMs: 6000,
@@ -106,6 +109,8 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: 
   if (!Number.isInteger(c.brokerId) || c.brokerId < 0)
     throw new Error(`broker config: bad brokerId ${c.brokerId}`);
   if (!(c.defaultTopicQueueNums >= 1)) throw new Error("broker config: defaultTopicQueueNums must be >= 1");
+  if (!(Number.isInteger(c.maxLiteTopics) && c.maxLiteTopics >= 0))
+    throw new Error(`broker config: bad maxLiteTopics ${c.maxLiteTopics}`);
   parseDelayLevels(c.messageDelayLevel);
   return c;
 }

@@ -204,6 +204,7 @@ export class Broker {
       offsets: this.offsets,
       pop: this.pop,
       file: new JsonFile(io, configDir, "liteSubscriptions.json"),
+      maxTopics: c.maxLiteTopics,
     });
     this.store.onMessageArrived((topic, queueId, max) => {
       this.hold.arrived(topic, queueId, max);

@@ -32,6 +32,7 @@ function commonOptions(cmd: Command): Command {
     .option("--cluster-name <name>")
     .option("--broker-id <id>", "0 = master")
     .addOption(new Option("--flush-mode <mode>", "commit log flush").choices(["async", "sync"]))
+    .option("--max-lite-topics <n>", "lite topics the broker keeps at most (default 20000)")
     .option("--log-level <level>", "pino level (default info)")
     .option("--config <file>", "JSON file of settings (overridden by ROCKETMQ_TS_* variables, then flags)");
 }
@@ -54,6 +55,7 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       clusterName: opts["clusterName"],
       brokerId: opts["brokerId"],
       flushMode: opts["flushMode"],
+      maxLiteTopics: opts["maxLiteTopics"],
       logLevel: opts["logLevel"],
     },
     opts["config"] as string | undefined,
@@ -90,6 +92,7 @@ async function runBroker(
       clusterName: s.clusterName,
       brokerId: s.brokerId,
       autoCreateTopicEnable: s.autoCreateTopic,
+      maxLiteTopics: s.maxLiteTopics,
       store: { flushMode: s.flushMode },
     },
     {

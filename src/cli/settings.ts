@@ -26,6 +26,8 @@ export interface Settings {
   brokerId: number;
   flushMode: FlushMode;
   autoCreateTopic: boolean;
+  /** Lite topics the broker keeps at most (RocketMQ's maxLmqConsumeQueueNum). */
+  maxLiteTopics: number;
   logLevel: string;
 }
 
@@ -46,6 +48,7 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerId: 0,
   flushMode: "async",
   autoCreateTopic: true,
+  maxLiteTopics: 20_000,
   logLevel: "info",
 };
 
@@ -66,6 +69,7 @@ const ENV: Record<keyof Settings, string> = {
   brokerId: "ROCKETMQ_TS_BROKER_ID",
   flushMode: "ROCKETMQ_TS_FLUSH_MODE",
   autoCreateTopic: "ROCKETMQ_TS_AUTO_CREATE_TOPIC",
+  maxLiteTopics: "ROCKETMQ_TS_MAX_LITE_TOPICS",
   logLevel: "ROCKETMQ_TS_LOG_LEVEL",
 };
 

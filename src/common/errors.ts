@@ -116,6 +116,14 @@ export const ErrorCatalog = {
     http: 400,
     message: "illegal lite topic",
   },
+  // A message for a new lite topic when the broker already keeps as many as it may.
+  LITE_TOPIC_QUOTA_EXCEEDED: {
+    retriable: false,
+    remoting: 2017,
+    grpc: 42901,
+    http: 429,
+    message: "lite topic quota exceeded",
+  },
   // A client subscribing to more lite topics than a client may.
   LITE_SUBSCRIPTION_QUOTA_EXCEEDED: {
     retriable: false,

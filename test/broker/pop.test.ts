@@ -478,3 +478,32 @@ test("lite topics idle past their parent's lite.topic.expiration are deleted; ot
   b.deleteTopic("Keeping");
   assert.ok(!b.store.topics().includes("%LMQ%$Keeping$s1"), "deleting the parent deletes its lite topics");
 });
+
+test("new lite topics past maxLiteTopics are refused; known ones still take messages", async (t) => {
+  const tmp = tempDir();
+  const b = new Broker({ dataDir: tmp.dir, port: 0, maxLiteTopics: 2 });
+  b.start();
+  t.after(async () => {
+    await b.stop();
+    tmp.cleanup();
+  });
+  b.createTopic(topicConfig("Capped", 1));
+  const put = (lite: string) =>
+    b.sendMessage({
+      producerGroup: "P",
+      topic: "Capped",
+      queueId: -1,
+      body: Buffer.from(lite),
+      properties: encodeProperties({ __LITE_TOPIC: lite }),
+    });
+  await put("a");
+  await put("b");
+  await assert.rejects(put("c"), (e) => isBrokerError(e, "LITE_TOPIC_QUOTA_EXCEEDED"));
+  await put("a");
+  assert.equal(b.store.getMaxOffset("%LMQ%$Capped$a", 0), 2);
+  assert.equal(b.lite.topicCount, 2);
+  b.deleteTopic("Capped");
+  b.createTopic(topicConfig("Capped", 1));
+  await put("c");
+  assert.equal(b.lite.topicCount, 1, "deleted lite topics free their places");
+});

@@ -3,7 +3,7 @@
 // from the LMQs of the lite topics it follows, each in order a batch at a time (see PopService), and its group's
 // progress on each is an ordinary consumer offset on the LMQ.
 import { BrokerError } from "../../common/errors.js";
-import { liteTopicProblem, lmqName, parseLmqName } from "../../common/lite-topic.js";
+import { isLmq, liteTopicProblem, lmqName, parseLmqName } from "../../common/lite-topic.js";
 import type { TopicConfig } from "../../common/topic.js";
 import { Perm } from "../../common/topic.js";
 import type { MessageStore } from "../../store/message-store.js";
@@ -31,6 +31,8 @@ export interface LiteReceive {
 }
 
 interface LiteDeps {
+  /** Lite topics kept at most; a message for a new one past it is refused. */
+  maxTopics: number;
   store: MessageStore;
   topics: TopicManager;
   offsets: OffsetManager;
@@ -47,6 +49,8 @@ function wakeKey(clientId: string): string {
 
 export class LiteService {
   readonly subscriptions: LiteSubscriptions;
+  /** Every lite topic's LMQ the store holds (for the quota). */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly deps: LiteDeps,
@@ -54,6 +58,12 @@ export class LiteService {
   ) {
     this.subscriptions = new LiteSubscriptions(limits);
     this.subscriptions.restore(deps.file.read()?.subscriptions ?? []);
+    for (const t of deps.store.topics()) if (isLmq(t)) this.known.add(t);
+  }
+
+  /** Lite topics the store holds. */
+  get topicCount(): number {
+    return this.known.size;
   }
 
   /** Saves the subscriptions when they changed (with the offsets, and at stop). */
@@ -84,7 +94,16 @@ export class LiteService {
         `topic ${parent.topicName} holds ${type} messages; lite messages need a LITE (or untyped) topic`,
       );
     }
-    return lmqName(parent.topicName, liteTopic);
+    const lmq = lmqName(parent.topicName, liteTopic);
+    if (!this.known.has(lmq)) {
+      if (this.known.size >= this.deps.maxTopics)
+        throw new BrokerError(
+          "LITE_TOPIC_QUOTA_EXCEEDED",
+          `the broker keeps ${this.known.size} lite topics, its limit (maxLiteTopics); ${liteTopic} would be a new one`,
+        );
+      this.known.add(lmq);
+    }
+    return lmq;
   }
 
   /** A SyncLiteSubscription from a client; `start` places the group on the lite topics it newly follows. */
@@ -183,6 +202,7 @@ export class LiteService {
   }
 
   private deleteQueue(lmq: string): void {
+    this.known.delete(lmq);
     this.deps.pop.forget(undefined, lmq);
     this.deps.offsets.removeTopic(lmq);
     this.deps.store.deleteTopic(lmq);

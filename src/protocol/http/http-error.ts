@@ -30,6 +30,7 @@ const CODE_NAMES: Partial<Record<ErrorCode, string>> = {
   ILLEGAL_RECALL: "InvalidArgument",
   ILLEGAL_LITE_TOPIC: "InvalidArgument",
   LITE_SUBSCRIPTION_QUOTA_EXCEEDED: "Throttling",
+  LITE_TOPIC_QUOTA_EXCEEDED: "Throttling",
   SYSTEM_BUSY: "Throttling",
   TOO_MANY_IN_FLIGHT: "Throttling",
 };
