@@ -241,6 +241,21 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
         ),
     );
   });
+  group.command("lite <group>").action(async (name: string) => {
+    const c = ctx();
+    const d = await call(c, "GET", `/admin/groups/${enc(name)}/lite`);
+    show(c, d, () =>
+      table(
+        (d["clients"] as { clientId: string; parentTopic: string; liteTopics: string[] }[]).map((x) => ({
+          clientId: x.clientId,
+          parentTopic: x.parentTopic,
+          count: x.liteTopics.length,
+          liteTopics: x.liteTopics.slice(0, 20).join(",") + (x.liteTopics.length > 20 ? ",..." : ""),
+        })),
+        ["clientId", "parentTopic", "count", "liteTopics"],
+      ),
+    );
+  });
   group
     .command("reset-offset <group>")
     .requiredOption("--topic <topic>")

@@ -103,6 +103,19 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   );
   assert.match(await cli(server, "topic", "status", "OpsTopic"), /queueId\s+minOffset\s+maxOffset/);
 
+  // Lite subscriptions of a group's clients.
+  broker.lite.sync("lite-client-1", "GID_OPS_LITE", "OpsTopic", "COMPLETE_ADD", ["s-1", "s-2"]);
+  const lite = await json<{ clients: { clientId: string; liteTopics: string[] }[] }>(
+    server,
+    "group",
+    "lite",
+    "GID_OPS_LITE",
+  );
+  assert.deepEqual(lite.clients, [
+    { clientId: "lite-client-1", group: "GID_OPS_LITE", parentTopic: "OpsTopic", liteTopics: ["s-1", "s-2"] },
+  ]);
+  assert.match(await cli(server, "group", "lite", "GID_OPS_LITE"), /lite-client-1\s+OpsTopic\s+2\s+s-1,s-2/);
+
   // A group with offsets at 0: a backlog of 20, the same in the CLI as in the broker.
   for (let q = 0; q < 4; q++) broker.updateConsumerOffset("GID_LAG", "OpsTopic", q, 0);
   const progress = await json<{ backlog: number; queues: { backlog: number }[] }>(

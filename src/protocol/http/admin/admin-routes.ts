@@ -213,6 +213,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     return { group: p["group"], backlog: queues.reduce((n, x) => n + x.backlog, 0), queues };
   });
   route("GET", "/admin/groups/:group/clients", (p) => groupClients(b, p["group"]!));
+  // Lite topics each client of the group follows (LitePushConsumer / LiteSimpleConsumer subscriptions).
+  route("GET", "/admin/groups/:group/lite", (p) => ({
+    group: p["group"],
+    clients: b.lite.subscriptions.list().filter((s) => s.group === p["group"]),
+  }));
   route("POST", "/admin/groups/:group/reset-offset", (p, _q, req) => {
     const body = jsonBody(req);
     const offsets = b.resetOffsetByTime(
