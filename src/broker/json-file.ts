@@ -48,11 +48,14 @@ export class JsonFile<T> {
   }
 
   /** writeAsync for a caller that serialized the value itself (to JSON that reads back as a T). */
-  writeTextAsync(data: string): Promise<void> {
+  writeTextAsync(data: string | Buffer): Promise<void> {
     const next = this.chain.then(async () => {
+      // The current file becomes the backup by a rename, not a copy: reading a large file back (the offsets of
+      // many lite topics) blocked the event loop for tens of ms. Until the new file lands, read() falls back to
+      // the backup.
       if (this.io.exists(this.path)) {
         try {
-          await this.io.writeFileAtomicAsync(`${this.path}.bak`, this.io.readFile(this.path));
+          this.io.rename(this.path, `${this.path}.bak`);
         } catch {
           // As above: only a convenience.
         }
