@@ -417,11 +417,15 @@ export class Broker {
     base: SendRequest,
     messages: { flag: number; body: Buffer; properties: string }[],
   ): Promise<SendResult[]> {
+    // Messages whose properties route them elsewhere (timers, transactions, lite topics, priority levels) are
+    // stored one by one, each on its own path.
     const special = (p: string) =>
       p.includes(Prop.TRAN_MSG) ||
       p.includes(Prop.DELAY) ||
       p.includes("TIMER_") ||
-      p.includes(Prop.START_DELIVER_TIME);
+      p.includes(Prop.START_DELIVER_TIME) ||
+      p.includes(Prop.LITE_TOPIC) ||
+      p.includes(Prop.PRIORITY);
     if (
       messages.some((m) => special(m.properties)) ||
       isSystemTopic(base.topic) ||

@@ -507,3 +507,17 @@ test("new lite topics past maxLiteTopics are refused; known ones still take mess
   await put("c");
   assert.equal(b.lite.topicCount, 1, "deleted lite topics free their places");
 });
+
+test("a batch send routes its lite and priority messages each on its own path", async (t) => {
+  const { b } = await withBroker(t);
+  const results = await b.sendBatch(
+    { producerGroup: "P", topic: TOPIC, queueId: -1, body: Buffer.alloc(0), properties: "" },
+    [
+      { flag: 0, body: Buffer.from("lite"), properties: encodeProperties({ __LITE_TOPIC: "in-batch" }) },
+      { flag: 0, body: Buffer.from("prio"), properties: encodeProperties({ _SYS_MSG_PRIORITY_: "6" }) },
+    ],
+  );
+  assert.equal(results.length, 2);
+  assert.equal(b.store.getMaxOffset("%LMQ%$PopTopic$in-batch", 0), 1, "the lite one in its lite topic");
+  assert.equal(results[1]!.queueId, 6, "the priority one in the queue of its level");
+});
