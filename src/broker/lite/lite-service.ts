@@ -1,7 +1,7 @@
 // Lite topics on the broker. A message sent to parent topic P with lite topic L is stored once, in queue 0 of
-// the LMQ `%LMQ%$P$L`, with offsets of its own; the parent's queues never see it. A LitePushConsumer receives
+// the LMQ `%LMQ%$P$L`, with offsets of its own; the parent's queues never see it. A lite consumer receives
 // from the LMQs of the lite topics it follows, each in order a batch at a time (see PopService), and its group's
-// progress on each is an ordinary consumer offset on the LMQ.
+// progress on each is an ordinary consumer offset on the LMQ. Subscriptions are saved across restarts.
 import { BrokerError } from "../../common/errors.js";
 import { isLmq, liteTopicProblem, lmqName, parseLmqName } from "../../common/lite-topic.js";
 import type { TopicConfig } from "../../common/topic.js";
