@@ -371,7 +371,6 @@ export class Broker {
     liteTopic: string,
     txType: number,
   ): Promise<SendResult> {
-    const lmq = this.lite.queueFor(parent, liteTopic);
     if (
       txType !== 0 ||
       this.timer.deliverTime(req.properties) !== undefined ||
@@ -379,6 +378,8 @@ export class Broker {
     ) {
       throw new BrokerError("BAD_REQUEST", "a lite message cannot also be transactional, delayed or timed");
     }
+    // After the checks above: a refused message must not take one of the broker's lite topic places.
+    const lmq = this.lite.queueFor(parent, liteTopic);
     return this.put(this.toInput({ ...req, topic: lmq }, 0), req.topic, 0);
   }
 

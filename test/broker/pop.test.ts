@@ -400,7 +400,13 @@ test("a lite consumer following many quiet lite topics gets what arrives on any 
   const { b } = await withBroker(t);
   const names = Array.from({ length: 500 }, (_, i) => `t-${i}`);
   b.topics.getOrCreate(TOPIC);
-  b.lite.sync("client-1", "GLite", TOPIC, "COMPLETE_ADD", names);
+  b.lite.sync({
+    clientId: "client-1",
+    group: "GLite",
+    parentTopic: TOPIC,
+    action: "COMPLETE_ADD",
+    liteTopics: names,
+  });
   const receive = (pollTimeoutMs: number) =>
     b.receiveLiteMessages({
       clientId: "client-1",
@@ -429,7 +435,13 @@ test("a lite consumer following many quiet lite topics gets what arrives on any 
 test("a lite group's backlog shows in the group views, under its parent topic", async (t) => {
   const { b } = await withBroker(t);
   b.topics.getOrCreate(TOPIC);
-  b.lite.sync("client-2", "GLiteOps", TOPIC, "COMPLETE_ADD", ["a", "b"]);
+  b.lite.sync({
+    clientId: "client-2",
+    group: "GLiteOps",
+    parentTopic: TOPIC,
+    action: "COMPLETE_ADD",
+    liteTopics: ["a", "b"],
+  });
   for (let i = 0; i < 3; i++) await send(b, `a-${i}`, { __LITE_TOPIC: "a" });
   for (let i = 0; i < 2; i++) await send(b, `b-${i}`, { __LITE_TOPIC: "b" });
   const got = await b.receiveLiteMessages({

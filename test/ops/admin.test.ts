@@ -104,7 +104,13 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   assert.match(await cli(server, "topic", "status", "OpsTopic"), /queueId\s+minOffset\s+maxOffset/);
 
   // Lite subscriptions of a group's clients.
-  broker.lite.sync("lite-client-1", "GID_OPS_LITE", "OpsTopic", "COMPLETE_ADD", ["s-1", "s-2"]);
+  broker.lite.sync({
+    clientId: "lite-client-1",
+    group: "GID_OPS_LITE",
+    parentTopic: "OpsTopic",
+    action: "COMPLETE_ADD",
+    liteTopics: ["s-1", "s-2"],
+  });
   const lite = await json<{ clients: { clientId: string; liteTopics: string[] }[] }>(
     server,
     "group",

@@ -12,7 +12,7 @@ import type { PopService } from "../pop/pop-service.js";
 import type { ReceivedMessage } from "../pop/pop-types.js";
 import type { TopicManager } from "../topic-manager.js";
 import { LiteSubscriptions } from "./lite-subscriptions.js";
-import type { LiteAction, LiteSubscriber, LiteSubscriptionLimits } from "./lite-subscriptions.js";
+import type { LiteSubscriber, LiteSubscriptionLimits, LiteSync } from "./lite-subscriptions.js";
 import type { JsonFile } from "../json-file.js";
 
 /** Where a newly followed lite topic starts (OffsetOption): as it was, its first or next message, an offset, the
@@ -107,22 +107,15 @@ export class LiteService {
   }
 
   /** A SyncLiteSubscription from a client; `start` places the group on the lite topics it newly follows. */
-  sync(
-    clientId: string,
-    group: string,
-    parentTopic: string,
-    action: LiteAction,
-    liteTopics: string[],
-    start?: LiteStart,
-  ): void {
-    const tc = this.deps.topics.get(parentTopic);
-    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", `topic ${parentTopic} does not exist`);
-    const added = this.subscriptions.sync(clientId, group, parentTopic, action, liteTopics);
-    if (start && action === "PARTIAL_ADD") {
-      for (const t of added) this.place(group, lmqName(parentTopic, t), start);
+  sync(req: LiteSync, start?: LiteStart): void {
+    if (!this.deps.topics.get(req.parentTopic))
+      throw new BrokerError("TOPIC_NOT_EXIST", `topic ${req.parentTopic} does not exist`);
+    const added = this.subscriptions.sync(req);
+    if (start && req.action === "PARTIAL_ADD") {
+      for (const t of added) this.place(req.group, lmqName(req.parentTopic, t), start);
     }
     // A long poll in progress looks at the new set at once.
-    this.deps.pop.arrived(wakeKey(clientId));
+    this.deps.pop.arrived(wakeKey(req.clientId));
   }
 
   private place(group: string, lmq: string, start: LiteStart): void {
@@ -176,36 +169,36 @@ export class LiteService {
    */
   expireIdle(now = Date.now()): number {
     const { store, topics } = this.deps;
-    let n = 0;
-    for (const topic of store.topics()) {
-      const p = parseLmqName(topic);
-      if (!p) continue;
-      const parent = topics.get(p.parentTopic);
+    const gone: string[] = [];
+    for (const lmq of this.known) {
+      const parent = topics.get(parseLmqName(lmq)!.parentTopic);
       if (parent) {
         const minutes = Number(parent.attributes["lite.topic.expiration"] ?? -1);
         if (!(minutes > 0)) continue;
-        const max = store.getMaxOffset(topic, 0);
+        const max = store.getMaxOffset(lmq, 0);
         // No store time: the message is gone with its commit log segment.
-        const last = max > 0 ? store.getStoreTime(topic, 0, max - 1) : undefined;
+        const last = max > 0 ? store.getStoreTime(lmq, 0, max - 1) : undefined;
         if (last !== undefined && now - last < minutes * 60_000) continue;
       }
-      this.deleteQueue(topic);
-      n++;
+      gone.push(lmq);
     }
-    return n;
+    this.deleteQueues(gone);
+    return gone.length;
   }
 
   /** The parent topic was deleted: its lite topics go with it. */
   deleteAllOf(parentTopic: string): void {
-    for (const topic of this.deps.store.topics())
-      if (parseLmqName(topic)?.parentTopic === parentTopic) this.deleteQueue(topic);
+    this.deleteQueues([...this.known].filter((lmq) => parseLmqName(lmq)?.parentTopic === parentTopic));
   }
 
-  private deleteQueue(lmq: string): void {
-    this.known.delete(lmq);
-    this.deps.pop.forget(undefined, lmq);
-    this.deps.offsets.removeTopic(lmq);
-    this.deps.store.deleteTopic(lmq);
+  private deleteQueues(lmqs: string[]): void {
+    if (lmqs.length === 0) return;
+    this.deps.pop.forgetTopics(new Set(lmqs));
+    for (const lmq of lmqs) {
+      this.known.delete(lmq);
+      this.deps.offsets.removeTopic(lmq);
+      this.deps.store.deleteTopic(lmq);
+    }
   }
 
   /** The client is gone (its connection ended or it said goodbye): it follows nothing any more. */

@@ -14,12 +14,16 @@ export interface LiteSubscriber {
   liteTopics: string[];
 }
 
+/** One SyncLiteSubscription: what `action` does to the client's set with `liteTopics`. */
+export interface LiteSync extends LiteSubscriber {
+  action: LiteAction;
+}
+
 interface Entry {
   group: string;
   parentTopic: string;
-  topics: Set<string>;
-  /** The LMQ names of `topics`. */
-  lmqs: Set<string>;
+  /** Followed lite topic → its LMQ. */
+  topics: Map<string, string>;
   /**
    * LMQs that may have something for this client: newly followed, written to since, or not yet seen idle. A
    * receive reads only these, so a client following thousands of quiet lite topics costs nothing per message.
@@ -48,14 +52,8 @@ export class LiteSubscriptions {
    * Applies one SyncLiteSubscription. Returns the lite topics newly followed (an offset option applies to them).
    * A client that moves to another group or parent topic starts over with the set it sends.
    */
-  sync(
-    clientId: string,
-    group: string,
-    parentTopic: string,
-    action: LiteAction,
-    liteTopics: string[],
-    now = Date.now(),
-  ): string[] {
+  sync(req: LiteSync, now = Date.now()): string[] {
+    const { clientId, group, parentTopic, action, liteTopics } = req;
     for (const t of liteTopics) {
       const problem = liteTopicProblem(t);
       if (problem) throw new BrokerError("ILLEGAL_LITE_TOPIC", problem);
@@ -63,18 +61,18 @@ export class LiteSubscriptions {
     let e = this.clients.get(clientId);
     if (!e || e.group !== group || e.parentTopic !== parentTopic) {
       if (e) this.drop(clientId);
-      e = { group, parentTopic, topics: new Set(), lmqs: new Set(), ready: new Set(), seenAt: now };
+      e = { group, parentTopic, topics: new Map(), ready: new Set(), seenAt: now };
       this.clients.set(clientId, e);
     }
     e.seenAt = now;
-    const before = new Set(e.topics);
+    const before = e.topics;
     let next: Set<string>;
     switch (action) {
       case "PARTIAL_ADD":
-        next = new Set([...e.topics, ...liteTopics]);
+        next = new Set([...before.keys(), ...liteTopics]);
         break;
       case "PARTIAL_REMOVE":
-        next = new Set([...e.topics].filter((t) => !liteTopics.includes(t)));
+        next = new Set([...before.keys()].filter((t) => !liteTopics.includes(t)));
         break;
       case "COMPLETE_ADD":
         next = new Set(liteTopics);
@@ -89,27 +87,30 @@ export class LiteSubscriptions {
         `a client may follow at most ${this.limits.perClient} lite topics, this one asked for ${next.size}`,
       );
     }
-    for (const t of before) {
+    const topics = new Map<string, string>();
+    const added: string[] = [];
+    for (const t of next) {
+      let lmq = before.get(t);
+      if (lmq === undefined) {
+        lmq = lmqName(parentTopic, t);
+        added.push(t);
+        e.ready.add(lmq);
+        let set = this.followers.get(lmq);
+        if (!set) {
+          set = new Set();
+          this.followers.set(lmq, set);
+        }
+        set.add(clientId);
+      }
+      topics.set(t, lmq);
+    }
+    for (const [t, lmq] of before) {
       if (next.has(t)) continue;
-      const lmq = lmqName(parentTopic, t);
-      e.lmqs.delete(lmq);
       e.ready.delete(lmq);
       this.unfollow(lmq, clientId);
     }
-    const added = [...next].filter((t) => !before.has(t));
-    for (const t of added) {
-      const lmq = lmqName(parentTopic, t);
-      e.lmqs.add(lmq);
-      e.ready.add(lmq);
-      let set = this.followers.get(lmq);
-      if (!set) {
-        set = new Set();
-        this.followers.set(lmq, set);
-      }
-      set.add(clientId);
-    }
     if (added.length > 0 || next.size !== before.size) this.dirty = true;
-    e.topics = next;
+    e.topics = topics;
     return added;
   }
 
@@ -121,7 +122,7 @@ export class LiteSubscriptions {
   restore(saved: LiteSubscriber[], now = Date.now()): void {
     for (const s of saved) {
       try {
-        this.sync(s.clientId, s.group, s.parentTopic, "COMPLETE_ADD", s.liteTopics, now);
+        this.sync({ ...s, action: "COMPLETE_ADD" }, now);
       } catch {
         // A saved entry that no longer passes the checks (a lowered quota) is dropped; the client re-syncs.
       }
@@ -160,7 +161,7 @@ export class LiteSubscriptions {
   drop(clientId: string): boolean {
     const e = this.clients.get(clientId);
     if (!e) return false;
-    for (const lmq of e.lmqs) this.unfollow(lmq, clientId);
+    for (const lmq of e.topics.values()) this.unfollow(lmq, clientId);
     this.dirty = true;
     return this.clients.delete(clientId);
   }
@@ -183,7 +184,7 @@ export class LiteSubscriptions {
       clientId,
       group: e.group,
       parentTopic: e.parentTopic,
-      liteTopics: [...e.topics].sort(),
+      liteTopics: [...e.topics.keys()].sort(),
     }));
   }
 }

@@ -40,6 +40,11 @@ export class PopQueue {
     public cursor: number,
   ) {}
 
+  /** Nothing in flight or held: the state is just its committed offset. */
+  get settled(): boolean {
+    return this.inflight.size === 0 && this.held.size === 0;
+  }
+
   /** Marks an offset finished; returns true when `start` moved (the committed offset can follow). */
   finish(offset: number): boolean {
     this.inflight.delete(offset);

@@ -309,8 +309,7 @@ export class PopService {
 
   /** Nothing of the queue in flight or held for the group (after a collect that handed out nothing). */
   private settled(group: string, topic: string, queueId: number): boolean {
-    const pq = this.queues.get(PopService.key(group, topic, queueId));
-    return !pq || (pq.inflight.size === 0 && pq.held.size === 0);
+    return this.queues.get(PopService.key(group, topic, queueId))?.settled ?? true;
   }
 
   private nothingNew(group: string, topic: string, queueId: number): boolean {
@@ -491,15 +490,12 @@ export class PopService {
     invisibleMs: number,
     suspend = false,
   ): Promise<string> {
-    this.checkInvisible(invisibleMs);
-    const { pq, offset, e } = this.lookup(group, topic, handle);
-    if (suspend) e.attempt = Math.max(0, e.attempt - 1);
-    e.seq = ++this.seq;
-    e.deadline = Date.now() + invisibleMs;
-    this.journal.delivered(pq, offset, e);
-    // A receiver already long polling sleeps until the deadlines it saw; this one may be sooner.
-    setTimeout(() => this.arrived(pq.topic), invisibleMs + 1).unref();
-    await this.journal.flush();
+    const { pq, offset, e } = await this.setDeadline(group, topic, handle, invisibleMs, (x) => {
+      if (suspend) x.attempt = Math.max(0, x.attempt - 1);
+      x.seq = ++this.seq;
+    });
+    // Long polls sleep until the deadlines they saw, and this one may be sooner: woken, they look again.
+    this.arrived(pq.topic);
     return formatReceiptHandle({ queueId: pq.queueId, offset, seq: e.seq });
   }
 
@@ -508,11 +504,25 @@ export class PopService {
    * push consumer still holds). Throws INVALID_RECEIPT_HANDLE once the handle is no longer in flight.
    */
   async renew(group: string, topic: string, handle: string, invisibleMs: number): Promise<void> {
+    await this.setDeadline(group, topic, handle, invisibleMs, () => undefined);
+  }
+
+  /** Moves an in-flight message's deadline to `invisibleMs` from now (after `change` adjusts the entry). */
+  private async setDeadline(
+    group: string,
+    topic: string,
+    handle: string,
+    invisibleMs: number,
+    change: (e: InFlight) => void,
+  ): Promise<{ pq: PopQueue; offset: number; e: InFlight }> {
     this.checkInvisible(invisibleMs);
-    const { pq, offset, e } = this.lookup(group, topic, handle);
+    const found = this.lookup(group, topic, handle);
+    const { pq, offset, e } = found;
+    change(e);
     e.deadline = Date.now() + invisibleMs;
     this.journal.delivered(pq, offset, e);
     await this.journal.flush();
+    return found;
   }
 
   async forwardToDeadLetter(group: string, topic: string, handle: string): Promise<void> {
@@ -576,26 +586,30 @@ export class PopService {
    * flush, so after a crash the committed offset the state is rebuilt from is the one it had.
    */
   private releaseIdle(now: number): void {
-    let any = false;
-    for (const [k, pq] of this.queues) {
-      if (pq.inflight.size > 0 || pq.held.size > 0 || now - pq.usedAt < this.options.idleMs) continue;
-      this.queues.delete(k);
-      this.journal.dropped(pq);
-      any = true;
-    }
-    if (any) this.journal.flush().catch(() => undefined);
+    this.drop((pq) => pq.settled && now - pq.usedAt >= this.options.idleMs);
   }
 
   // ---- admin ----------------------------------------------------------------------------------------------
 
   /** Drops a group's receive state on a topic (its offsets were reset): receiving starts at the new offsets. */
   forget(group: string | undefined, topic: string): void {
+    this.drop((pq) => pq.topic === topic && (group === undefined || pq.group === group));
+  }
+
+  /** Drops every group's receive state on these topics (deleted lite topics), in one pass. */
+  forgetTopics(topics: ReadonlySet<string>): void {
+    this.drop((pq) => topics.has(pq.topic));
+  }
+
+  private drop(which: (pq: PopQueue) => boolean): void {
+    let any = false;
     for (const [k, pq] of this.queues) {
-      if (pq.topic !== topic || (group !== undefined && pq.group !== group)) continue;
+      if (!which(pq)) continue;
       this.queues.delete(k);
       this.journal.dropped(pq);
+      any = true;
     }
-    this.journal.flush().catch(() => undefined);
+    if (any) this.journal.flush().catch(() => undefined);
   }
 
   /** Receive states held in memory (one per group and queue received from recently). */

@@ -65,11 +65,13 @@ export function syncLiteSubscription(
   const group = groupOf(req.group);
   ctx.broker.groups.getOrCreate(group);
   ctx.broker.lite.sync(
-    caller.clientId,
-    group,
-    topic,
-    action as LiteAction,
-    req.liteTopicSet ?? [],
+    {
+      clientId: caller.clientId,
+      group,
+      parentTopic: topic,
+      action: action as LiteAction,
+      liteTopics: req.liteTopicSet ?? [],
+    },
     startOf(req.offsetOption),
   );
   return { status: OK };

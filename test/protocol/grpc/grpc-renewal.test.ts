@@ -61,6 +61,17 @@ async function send(c: RawClient, topic: string, body: string): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Sends `body` and receives it the way push consumers do (auto_renew, no invisible time); its handle. */
+async function holdOne(holder: RawClient, topic: string, group: string, body: string): Promise<string> {
+  await send(holder, topic, body);
+  const got = await holder.stream<Frame>(
+    "ReceiveMessage",
+    receiveReq(topic, group, { autoRenew: true, pollMs: 2000 }),
+  );
+  assert.equal(got[1]?.message?.body.toString(), body);
+  return got[1]!.message!.systemProperties.receiptHandle!;
+}
+
 test(
   "a held message stays invisible past its slice and its first handle acks",
   { timeout: 30_000 },
@@ -70,13 +81,7 @@ test(
     const holder = new RawClient(b.grpcAddr);
     const other = new RawClient(b.grpcAddr);
     try {
-      await send(holder, topic, "held");
-      const got = await holder.stream<Frame>(
-        "ReceiveMessage",
-        receiveReq(topic, group, { autoRenew: true, pollMs: 2000 }),
-      );
-      assert.equal(got[1]?.message?.body.toString(), "held");
-      const handle = got[1]!.message!.systemProperties.receiptHandle!;
+      const handle = await holdOne(holder, topic, group, "held");
       await sleep(3000);
       const meanwhile = await other.stream<Frame>(
         "ReceiveMessage",
@@ -112,12 +117,7 @@ test("what a client held comes back once it is gone", { timeout: 30_000 }, async
   const holder = new RawClient(b.grpcAddr);
   const other = new RawClient(b.grpcAddr);
   try {
-    await send(holder, topic, "orphan");
-    const got = await holder.stream<Frame>(
-      "ReceiveMessage",
-      receiveReq(topic, group, { autoRenew: true, pollMs: 2000 }),
-    );
-    assert.equal(got[1]?.message?.body.toString(), "orphan");
+    await holdOne(holder, topic, group, "orphan");
     const bye = await holder.unary("NotifyClientTermination", { group: { name: group } });
     assert.equal(bye.status?.code, "OK");
     const again = await other.stream<Frame>(
@@ -183,12 +183,7 @@ test(
       const end = Date.now() + 5000;
       while (t.frames.length === 0 && Date.now() < end) await sleep(20);
       assert.equal(t.frames[0]?.status?.code, "OK");
-      await send(holder, topic, "silent");
-      const got = await holder.stream<Frame>(
-        "ReceiveMessage",
-        receiveReq(topic, group, { autoRenew: true, pollMs: 2000 }),
-      );
-      assert.equal(got[1]?.message?.body.toString(), "silent");
+      await holdOne(holder, topic, group, "silent");
       const early = await other.stream<Frame>(
         "ReceiveMessage",
         receiveReq(topic, group, { autoRenew: false, pollMs: 1500 }),
