@@ -68,7 +68,7 @@ export function defaultStoreConfig(dir: string): StoreConfig {
     checkpointIntervalMs: 5000,
     syncFlushTimeoutMs: 5000,
     maxMessageBytes: 4 * MiB,
-    writeBatchBytes: 4 * MiB,
+    writeBatchBytes: 1 * MiB,
     storeHost: hostAddress("127.0.0.1", 10911),
     fileReservedTimeMs: 72 * 3600 * 1000,
     deleteWhenHours: [4],
