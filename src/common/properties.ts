@@ -63,7 +63,7 @@ export function decodeProperties(s: string): Properties {
   return m;
 }
 
-/** Reads one property without building a map; the store uses it on the append path for TAGS, KEYS and UNIQ_KEY. */
+/** Reads one property without building a map. */
 export function getProperty(s: string, key: string): string | undefined {
   const needle = key + NAME_VALUE_SEPARATOR;
   let from = 0;
@@ -79,33 +79,6 @@ export function getProperty(s: string, key: string): string | undefined {
     from = i + 1;
   }
   return undefined;
-}
-
-/** The properties the store indexes, read in one pass over the encoded string. */
-export interface StoreKeyProps {
-  tags: string | undefined;
-  keys: string | undefined;
-  uniqKey: string | undefined;
-}
-
-export function readStoreKeyProps(s: string, out: StoreKeyProps): StoreKeyProps {
-  out.tags = out.keys = out.uniqKey = undefined;
-  let start = 0;
-  while (start < s.length) {
-    let end = s.indexOf(PROPERTY_SEPARATOR, start);
-    if (end < 0) end = s.length;
-    const sep = s.indexOf(NAME_VALUE_SEPARATOR, start);
-    if (sep >= start && sep < end) {
-      const klen = sep - start;
-      // Compare lengths first: most properties are none of the three.
-      if (klen === 4 && s.startsWith(Prop.TAGS, start)) out.tags = s.slice(sep + 1, end);
-      else if (klen === 4 && s.startsWith(Prop.KEYS, start)) out.keys = s.slice(sep + 1, end);
-      else if (klen === Prop.UNIQ_KEY.length && s.startsWith(Prop.UNIQ_KEY, start))
-        out.uniqKey = s.slice(sep + 1, end);
-    }
-    start = end + 1;
-  }
-  return out;
 }
 
 /** A priority message's level, or undefined when it has none (or not a non-negative integer). */

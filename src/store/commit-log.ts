@@ -6,10 +6,15 @@
 // positional write each. In sync mode the writer writes every batch it has, then one fdatasync covers them all
 // (group commit) before their appends complete. A batch is handed back only once its bytes reached the OS
 // (async) or the disk (sync), so an acknowledged record survives a process kill (and a power cut in sync mode).
+// Just before it is written a batch is scanned (record-scan.ts: body CRCs, tag and key hashes), by the event loop
+// for a small batch and by the batch writer's thread, together with the write, for a big one (batch-writer.ts).
 import { join } from "node:path";
 import { BLANK_MAGIC } from "../common/message-record.js";
+import { allocMovable, isMovable } from "./batch-writer.js";
+import type { WrittenBatch } from "./batch-writer.js";
 import type { FileIO } from "./file-io.js";
 import { ReadCache } from "./read-cache.js";
+import { ScanOut, scanBatch } from "./record-scan.js";
 
 export interface Segment {
   base: number;
@@ -31,7 +36,11 @@ export interface Batch<T> {
   len: number;
   sealed: boolean;
   items: T[];
+  /** Once written: each record's tag hash and key-index hashes (scanBatch's output). */
+  meta: Int32Array;
 }
+
+const NO_META = new Int32Array(0);
 
 export interface CommitLogHooks<T> {
   /** The batch's bytes are written (and flushed in sync mode); called in log order. */
@@ -43,6 +52,8 @@ export interface CommitLogHooks<T> {
 const BLANK_MIN = 8;
 /** Written batches kept for tail reads before their buffers are reused. */
 const RECENT_BATCHES = 4;
+/** Async mode: batches being written at once (see drainAsync). */
+const WRITES_IN_FLIGHT = 3;
 /** Batches up to this size are written synchronously (see writeBatch). */
 const IN_PLACE_WRITE_BYTES = 64 * 1024;
 /** An fdatasync in place that took longer than this sends the next ones through the thread pool... */
@@ -62,6 +73,8 @@ export class CommitLog<T> {
   private scheduled = false;
   private readonly cache: ReadCache;
   private readonly freeBuffers: Buffer[] = [];
+  /** The event loop's scan output, copied into each batch it scans. */
+  private readonly scanOut = new ScanOut();
   /**
    * The last written batches, kept before their buffers are reused: consumers at the tail read just-written
    * records from here instead of filling a 1 MiB cache block with a blocking read. Reads copy out of them, since
@@ -168,7 +181,8 @@ export class CommitLog<T> {
   private openBatch(seg: Segment, atLeast: number): Batch<T> {
     const size = Math.max(this.batchBytes, atLeast);
     let buf = size === this.batchBytes ? this.freeBuffers.pop() : undefined;
-    buf ??= Buffer.allocUnsafe(size);
+    // Memory the writer thread can take, when big batches go there (see writeBatch).
+    buf ??= this.io.writeScanned ? allocMovable(size) : Buffer.allocUnsafe(size);
     const batch: Batch<T> = {
       segment: seg,
       start: this.appendOffset,
@@ -177,6 +191,7 @@ export class CommitLog<T> {
       len: 0,
       sealed: false,
       items: [],
+      meta: NO_META,
     };
     this.pending.push(batch);
     return batch;
@@ -210,6 +225,10 @@ export class CommitLog<T> {
   private async drain(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
+    if (!this.syncFlush) {
+      await this.drainAsync();
+      return;
+    }
     try {
       while (this.pending.length > 0) {
         // Write every batch there is, then (sync mode) one fdatasync for all of them.
@@ -221,6 +240,7 @@ export class CommitLog<T> {
           b.sealed = true;
           try {
             await this.writeBatch(b);
+            this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
           } catch (err) {
             this.fail(done.length, err as Error);
             done.length = 0;
@@ -229,7 +249,6 @@ export class CommitLog<T> {
           touched.add(b.segment);
           done.push(b);
           bytes += b.len;
-          if (!this.syncFlush) break;
         }
         if (done.length === 0) continue;
         if (this.syncFlush) {
@@ -269,6 +288,47 @@ export class CommitLog<T> {
     }
   }
 
+  /** The batch's memory, back from the writer thread. */
+  private setBuffer(b: Batch<T>, buf: Buffer): void {
+    b.buf = buf;
+    b.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  /**
+   * Async mode: up to WRITES_IN_FLIGHT batches are being written at once (the writer thread takes them in order),
+   * so the event loop encodes the next batches meanwhile; they complete strictly in log order.
+   */
+  private async drainAsync(): Promise<void> {
+    const inFlight: Promise<void>[] = [];
+    try {
+      while (this.pending.length > 0) {
+        while (inFlight.length < WRITES_IN_FLIGHT && inFlight.length < this.pending.length) {
+          const b = this.pending[inFlight.length]!;
+          b.sealed = true;
+          const w = this.writeBatch(b);
+          w.catch(() => undefined); // handled below, in order
+          inFlight.push(w);
+        }
+        try {
+          await inFlight[0];
+        } catch (err) {
+          // Later writes may still be under way: let them land before the failed range is cut off.
+          await Promise.allSettled(inFlight);
+          inFlight.length = 0;
+          this.fail(0, err as Error);
+          continue;
+        }
+        inFlight.shift();
+        const b = this.pending.shift()!;
+        this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
+        this.hooks?.onDone(b);
+        this.remember(b);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
   /** A batch that ends with a blank logically ends at the segment's end. */
   private blankAdjustedEnd(b: Batch<T>, end: number): number {
     if (b.len >= BLANK_MIN && b.buf.readInt32BE(b.len - 4) === BLANK_MAGIC) {
@@ -286,6 +346,23 @@ export class CommitLog<T> {
     // fdatasync that follows is in place too for a small group; see drain.)
     const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
     if (this.syncFlush && !seg.extended) this.extend(seg);
+    if (!inPlace && this.io.writeScanned && isMovable(b.buf)) {
+      let w: WrittenBatch;
+      try {
+        w = await this.io.writeScanned(seg.fd, b.buf, b.len, filePos);
+      } catch (e) {
+        const buf = (e as { buf?: Buffer }).buf;
+        if (buf) this.setBuffer(b, buf);
+        throw e;
+      }
+      this.setBuffer(b, w.buf);
+      b.meta = w.meta;
+      seg.size = Math.max(seg.size, filePos + b.len);
+      return;
+    }
+    const out = this.scanOut;
+    scanBatch(b.buf, b.len, out);
+    b.meta = out.arr.slice(0, out.len);
     while (off < b.len) {
       const n = inPlace
         ? this.io.writeSync(seg.fd, b.buf, off, b.len - off, filePos + off)
@@ -294,7 +371,6 @@ export class CommitLog<T> {
       off += n;
       seg.size = Math.max(seg.size, filePos + off);
     }
-    this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
   }
 
   /**
@@ -346,6 +422,7 @@ export class CommitLog<T> {
 
   private remember(b: Batch<T>): void {
     b.items = [];
+    b.meta = NO_META;
     this.recent.push(b);
     if (this.recent.length > RECENT_BATCHES) this.release(this.recent.shift()!);
   }

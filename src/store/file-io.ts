@@ -1,6 +1,8 @@
 // The seam between the store and the file system. Production uses node:fs; tests wrap it to inject short
 // writes, ENOSPC and fsync failures. Only the calls the store makes are here.
 import * as fs from "node:fs";
+import { batchWriter } from "./batch-writer.js";
+import type { WrittenBatch } from "./batch-writer.js";
 
 export interface FileIO {
   open(path: string, flags: string): number;
@@ -8,6 +10,12 @@ export interface FileIO {
   /** Positional write; may write fewer bytes than asked (the caller loops). */
   write(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number>;
   writeSync(fd: number, buf: Buffer, off: number, len: number, pos: number): number;
+  /**
+   * Writes a whole commit-log batch from another thread, scanning it first (scanBatch), as BatchWriter.write
+   * does: the memory of `buf` is moved away and comes back in the result. Optional: without it the commit log
+   * scans and writes on the event loop.
+   */
+  writeScanned?(fd: number, buf: Buffer, len: number, pos: number): Promise<WrittenBatch>;
   read(fd: number, buf: Buffer, off: number, len: number, pos: number): number;
   fdatasync(fd: number): Promise<void>;
   fdatasyncSync(fd: number): void;
@@ -38,6 +46,7 @@ export const nodeFileIO: FileIO = {
       fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))),
     ),
   writeSync: (fd, buf, off, len, pos) => fs.writeSync(fd, buf, off, len, pos),
+  writeScanned: (fd, buf, len, pos) => batchWriter.write(fd, buf, len, pos),
   read: (fd, buf, off, len, pos) => fs.readSync(fd, buf, off, len, pos),
   fdatasync: (fd) =>
     new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),

@@ -9,15 +9,13 @@ import { createOffsetMsgId, decodeOffsetMsgId } from "../common/message-id.js";
 import {
   MAX_PROPERTIES_BYTES,
   SysFlag,
-  bodyCrc,
   decodeRecord,
   recordLength,
   storeTimestampPos,
   sysFlagForHosts,
 } from "../common/message-record.js";
 import type { MessageRecord } from "../common/message-record.js";
-import { Prop, getProperty, readStoreKeyProps } from "../common/properties.js";
-import type { StoreKeyProps } from "../common/properties.js";
+import { Prop, getProperty } from "../common/properties.js";
 import type { HostAddress } from "../common/socket-address.js";
 import { hostAddress } from "../common/socket-address.js";
 import { abortPath, readCheckpoint, writeCheckpoint, writeCheckpointAsync } from "./checkpoint.js";
@@ -153,10 +151,6 @@ class PendingPut {
     readonly propsBytes: number,
     /** Takes a queue offset and enters a consume queue (not prepared or rolled-back transactional records). */
     readonly toQueue: boolean,
-    readonly tagsCode: number,
-    /** Index keys (none for rolled-back records): the unique id, and KEYS (space-separated). */
-    readonly uniqKey: string | undefined,
-    readonly keys: string | undefined,
   ) {}
 }
 
@@ -211,7 +205,6 @@ export class MessageStore {
   private readonly fields = new RecordFields();
   /** Queues touched by the batch being dispatched (consecutive repeats dropped), for the arrival listeners. */
   private readonly arrivedScratch: PendingPut[] = [];
-  private readonly keyProps: StoreKeyProps = { tags: undefined, keys: undefined, uniqKey: undefined };
   /** Largest encoded size of one putMessages call. */
   private readonly maxBatchBytes: number;
 
@@ -471,8 +464,6 @@ export class MessageStore {
     const txType = sysFlag & SysFlag.TRANSACTION_MASK;
     // Prepared and rolled-back transactional records take no queue offset and never enter a consume queue.
     const toQueue = txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK;
-    const indexed = txType !== SysFlag.TRANSACTION_ROLLBACK;
-    const kp = readStoreKeyProps(propsStr, this.keyProps);
     return new PendingPut(
       topic,
       m.queueId,
@@ -480,9 +471,6 @@ export class MessageStore {
       recordLength(topic.bytes.length, m.body.length, propsBytes, sysFlag),
       propsBytes,
       toQueue,
-      kp.tags ? javaStringHashCode(kp.tags) : 0,
-      indexed && kp.uniqKey ? kp.uniqKey : undefined,
-      indexed && kp.keys ? kp.keys : undefined,
     );
   }
 
@@ -515,7 +503,8 @@ export class MessageStore {
     f.reconsumeTimes = m.reconsumeTimes ?? 0;
     f.preparedTransactionOffset = m.preparedTransactionOffset ?? 0;
     f.body = m.body;
-    f.bodyCrc = bodyCrc(m.body);
+    // Filled in when the batch is written (record-scan.ts).
+    f.bodyCrc = 0;
     f.properties = m.properties ?? "";
     f.propertiesBytes = p.propsBytes;
     writeRecord(f, batch.buf, batch.view, pos, p.size);
@@ -549,9 +538,12 @@ export class MessageStore {
   private onBatchDone(batch: Batch<Pending>): void {
     const arrived = this.arrivedScratch;
     arrived.length = 0;
+    // The batch's scan gives each record, in order: tag hash, n, n key-index hashes.
+    const meta = batch.meta;
+    let m = 0;
     for (const it of batch.items) {
-      if (it.batch === undefined) this.dispatch(it);
-      else for (const p of it.batch) this.dispatch(p);
+      if (it.batch === undefined) m = this.dispatch(it, meta, m);
+      else for (const p of it.batch) m = this.dispatch(p, meta, m);
     }
     this.dispatchedOffset = Math.max(this.dispatchedOffset, this.log.writtenOffset);
     for (const it of batch.items) {
@@ -567,17 +559,18 @@ export class MessageStore {
     arrived.length = 0;
   }
 
-  private dispatch(p: PendingPut): void {
+  /** Dispatches `p`, whose scan output starts at meta[m]; returns where the next record's starts. */
+  private dispatch(p: PendingPut, meta: Int32Array, m: number): number {
     const ts = p.storeTimestamp;
+    const n = meta[m + 1]!;
     if (p.toQueue) {
-      this.queues.getOrCreate(p.topic.name, p.queueId).put(p.queueOffset, p.phyOffset, p.size, p.tagsCode);
+      this.queues.getOrCreate(p.topic.name, p.queueId).put(p.queueOffset, p.phyOffset, p.size, meta[m]!);
       const arrived = this.arrivedScratch;
       const last = arrived[arrived.length - 1];
       if (!last || last.topic !== p.topic || last.queueId !== p.queueId) arrived.push(p);
     }
-    const topicHash = p.topic.indexHash;
-    if (p.uniqKey) this.index.addHashed(javaHashContinue(topicHash, p.uniqKey), p.phyOffset, ts);
-    if (p.keys) this.indexKeyList(topicHash, p.keys, p.phyOffset, ts);
+    for (let i = m + 2; i < m + 2 + n; i++) this.index.addHashed(meta[i]!, p.phyOffset, ts);
+    return m + 2 + n;
   }
 
   private resultOf(p: PendingPut): PutMessageResult {

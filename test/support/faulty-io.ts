@@ -84,5 +84,7 @@ export function faultyIO(): { io: FileIO; faults: Faults } {
       return faults.diskRatio ?? nodeFileIO.diskUsedRatio(path);
     },
   };
+  // Faults are injected into write/writeSync: keep every batch on those paths, none in the writer thread.
+  delete io.writeScanned;
   return { io, faults };
 }
