@@ -351,11 +351,10 @@ export class CommitLog<T> {
     // fdatasync that follows is in place too for a small group; see drain.)
     const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
     if (this.syncFlush && !seg.extended) this.extend(seg);
-    // Sync mode keeps the pool: a group commit waits for its write, and the thread's message round trip is
-    // slower than the pool's (append-sync-64-writers: 81 k -> 44-65 k msg/s through the thread).
-    // Only big batches go to the thread: its message round trip is slower than the pool's, and for a broker
-    // acking a few hundred sends at a time that latency costs more than the scan it saves (send-256-in-flight:
-    // 85-88 k -> 64-81 k msg/s with every batch over 64 KiB through the thread).
+    // Only big batches in async mode go to the thread. Its message round trip is slower than the pool's, and where
+    // acknowledgements wait on the write that latency costs more than the scan saves: sync group commits
+    // (append-sync-64-writers 81 k -> 44-65 k msg/s through the thread) and a broker acking a few hundred sends
+    // at a time (send-256-in-flight 85-88 k -> 64-81 k msg/s with every batch over 64 KiB through it).
     if (b.len >= THREAD_WRITE_BYTES && !this.syncFlush && this.io.writeScanned && isMovable(b.buf)) {
       let w: WrittenBatch;
       try {
