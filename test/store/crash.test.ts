@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MessageStore } from "../../src/store/message-store.js";
 import { decodeRecord } from "../../src/common/message-record.js";
-import { crashBody, parseCrashBody } from "./fixtures/crash-body.js";
+import { crashBody, crashSegmentBytes, parseCrashBody } from "./fixtures/crash-body.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const child = fileURLToPath(new URL("./fixtures/crash-writer.js", import.meta.url));
@@ -59,10 +59,10 @@ function topicOf(w: number): string {
   return w % 3 === 0 ? "C".repeat(140) : `Crash${w % 3}`;
 }
 
-async function verify(dir: string, acks: Ack[]): Promise<void> {
+async function verify(dir: string, acks: Ack[], mode: string): Promise<void> {
   const store = MessageStore.open({
     dir,
-    segmentBytes: 512 * 1024,
+    segmentBytes: crashSegmentBytes(mode),
     maxMessageBytes: 64 * 1024,
     queueEntriesPerFile: 100,
     indexSlotNum: 128,
@@ -136,15 +136,16 @@ async function verify(dir: string, acks: Ack[]): Promise<void> {
 
 // The "-batch" modes append with putMessages: a kill mid-batch may keep a prefix of an unacknowledged batch (whole
 // records only), never a record of an acknowledged batch less.
-for (const mode of ["async", "sync", "async-batch", "sync-batch"]) {
+// "async-pipelined" keeps many appends in flight, so big batches go through the batch writer thread.
+for (const mode of ["async", "sync", "async-batch", "sync-batch", "async-pipelined"]) {
   test(`SIGKILL during ${mode}-flush appends loses no acknowledged record and leaves no garbage`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.after(cleanup);
     const acks = await runAndKill(dir, mode, 4000);
     assert.ok(acks.length >= 4000);
-    await verify(dir, acks);
+    await verify(dir, acks, mode);
     // A second kill on top of the recovered store.
     const more = await runAndKill(dir, mode, 2000, 100);
-    await verify(dir, [...acks, ...more]);
+    await verify(dir, [...acks, ...more], mode);
   });
 }
