@@ -19,7 +19,7 @@ port.on("message", (r: WriteRequest) => {
       if (n <= 0) throw new Error("write returned no progress");
       off += n;
     }
-    const meta = out.arr.slice(0, out.len);
+    const meta = out.take();
     reply = { id: r.id, ab: r.ab, meta };
     port.postMessage(reply, [r.ab, meta.buffer]);
     return;

@@ -35,11 +35,6 @@ export function allocMovable(size: number): Buffer {
   return Buffer.allocUnsafeSlow(size);
 }
 
-export function isMovable(buf: Buffer): boolean {
-  const ab = buf.buffer;
-  return buf.byteOffset === 0 && ab.byteLength === buf.length && !(ab instanceof SharedArrayBuffer);
-}
-
 class BatchWriter {
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, Waiting>();

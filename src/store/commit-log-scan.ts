@@ -16,7 +16,8 @@ import type { CommitLog } from "./commit-log.js";
 const CHUNK = 8 * 1024 * 1024;
 
 export interface ScanVisitor {
-  (record: MessageRecord, phyOffset: number, size: number): void;
+  /** `raw` is the record's bytes, valid only during the call. */
+  (record: MessageRecord, phyOffset: number, size: number, raw: Buffer): void;
 }
 
 export interface ScanResult {
@@ -88,9 +89,10 @@ export function scanCommitLog<T>(
         if (bufLen < size) return { end: at, records, stoppedBecause: `torn record at ${at}` };
       }
       const q = local - bufStart;
+      const raw = buf.subarray(q, q + size);
       let rec: MessageRecord;
       try {
-        rec = decodeRecord(buf.subarray(q, q + size));
+        rec = decodeRecord(raw);
       } catch (e) {
         if (e instanceof RecordFormatError) {
           return { end: at, records, stoppedBecause: `malformed record at ${at}: ${e.message}` };
@@ -103,7 +105,7 @@ export function scanCommitLog<T>(
       if (bodyCrc(rec.body) !== rec.bodyCrc) {
         return { end: at, records, stoppedBecause: `body CRC mismatch in record at ${at}` };
       }
-      visit?.(rec, at, size);
+      visit?.(rec, at, size, raw);
       records++;
       local += size;
     }

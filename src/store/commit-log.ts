@@ -11,7 +11,7 @@
 // (batch-writer.ts).
 import { join } from "node:path";
 import { BLANK_MAGIC } from "../common/message-record.js";
-import { allocMovable, isMovable } from "./batch-writer.js";
+import { allocMovable } from "./batch-writer.js";
 import type { WrittenBatch } from "./batch-writer.js";
 import type { FileIO } from "./file-io.js";
 import { ReadCache } from "./read-cache.js";
@@ -228,66 +228,66 @@ export class CommitLog<T> {
   private async drain(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
-    if (!this.syncFlush) {
-      await this.drainAsync();
-      return;
-    }
     try {
-      while (this.pending.length > 0) {
-        // Write every batch there is, then (sync mode) one fdatasync for all of them.
-        const done: Batch<T>[] = [];
-        const touched = new Set<Segment>();
-        let bytes = 0;
-        while (this.pending.length > done.length && bytes < 64 * this.batchBytes) {
-          const b = this.pending[done.length]!;
-          b.sealed = true;
-          try {
-            await this.writeBatch(b);
-            this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
-          } catch (err) {
-            this.fail(done.length, err as Error);
-            done.length = 0;
-            break;
-          }
-          touched.add(b.segment);
-          done.push(b);
-          bytes += b.len;
-        }
-        if (done.length === 0) continue;
-        if (this.syncFlush) {
-          try {
-            // A small group (a few producers, or one waiting on each ack) is synced in place, for the reason
-            // small batches are written in place: the thread pool's two cross-thread wake-ups cost more than
-            // the fdatasync saves by leaving the event loop free, and sends that arrive meanwhile wait in the
-            // socket and form the next group. Big groups, where encoding the next group while this one syncs
-            // pays, still go through the pool. Sync publish with one in flight: 1.3-1.4 k -> 2.3 k msg/s.
-            // A disk that stalls must not freeze the whole process (pulls, heartbeats, the NameServer):
-            // after an in-place sync over SLOW_SYNC_MS, every sync goes through the pool for a while.
-            if (bytes <= IN_PLACE_WRITE_BYTES && performance.now() >= this.poolSyncUntil) {
-              const t0 = performance.now();
-              for (const seg of touched) this.io.fdatasyncSync(seg.fd);
-              const t1 = performance.now();
-              if (t1 - t0 > SLOW_SYNC_MS) this.poolSyncUntil = t1 + SLOW_SYNC_BACKOFF_MS;
-            } else {
-              for (const seg of touched) await this.io.fdatasync(seg.fd);
-            }
-          } catch (err) {
-            this.fail(0, err as Error);
-            continue;
-          }
-        }
-        const last = done[done.length - 1]!;
-        const end = last.start + last.len;
-        if (this.syncFlush)
-          this.flushedOffset = Math.max(this.flushedOffset, this.blankAdjustedEnd(last, end));
-        this.pending.splice(0, done.length);
-        for (const b of done) {
-          this.hooks?.onDone(b);
-          this.remember(b);
-        }
-      }
+      await (this.syncFlush ? this.drainSync() : this.drainAsync());
     } finally {
       this.writing = false;
+      // Appends made while the last batches were being settled found `writing` set and did not schedule.
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  /** Sync mode: group commit. */
+  private async drainSync(): Promise<void> {
+    while (this.pending.length > 0) {
+      // Write every batch there is, then one fdatasync for all of them.
+      const done: Batch<T>[] = [];
+      const touched = new Set<Segment>();
+      let bytes = 0;
+      while (this.pending.length > done.length && bytes < 64 * this.batchBytes) {
+        const b = this.pending[done.length]!;
+        b.sealed = true;
+        try {
+          await this.writeBatch(b);
+          this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
+        } catch (err) {
+          this.fail(done.length, err as Error);
+          done.length = 0;
+          break;
+        }
+        touched.add(b.segment);
+        done.push(b);
+        bytes += b.len;
+      }
+      if (done.length === 0) continue;
+      try {
+        // A small group (a few producers, or one waiting on each ack) is synced in place, for the reason
+        // small batches are written in place: the thread pool's two cross-thread wake-ups cost more than
+        // the fdatasync saves by leaving the event loop free, and sends that arrive meanwhile wait in the
+        // socket and form the next group. Big groups, where encoding the next group while this one syncs
+        // pays, still go through the pool. Sync publish with one in flight: 1.3-1.4 k -> 2.3 k msg/s.
+        // A disk that stalls must not freeze the whole process (pulls, heartbeats, the NameServer):
+        // after an in-place sync over SLOW_SYNC_MS, every sync goes through the pool for a while.
+        if (bytes <= IN_PLACE_WRITE_BYTES && performance.now() >= this.poolSyncUntil) {
+          const t0 = performance.now();
+          for (const seg of touched) this.io.fdatasyncSync(seg.fd);
+          const t1 = performance.now();
+          if (t1 - t0 > SLOW_SYNC_MS) this.poolSyncUntil = t1 + SLOW_SYNC_BACKOFF_MS;
+        } else {
+          for (const seg of touched) await this.io.fdatasync(seg.fd);
+        }
+      } catch (err) {
+        this.fail(0, err as Error);
+        continue;
+      }
+      const last = done[done.length - 1]!;
+      const end = last.start + last.len;
+      this.flushedOffset = Math.max(this.flushedOffset, this.blankAdjustedEnd(last, end));
+      this.pending.splice(0, done.length);
+      for (const b of done) {
+        this.hooks?.onDone(b);
+        this.remember(b);
+      }
     }
   }
 
@@ -303,34 +303,30 @@ export class CommitLog<T> {
    */
   private async drainAsync(): Promise<void> {
     const inFlight: Promise<void>[] = [];
-    try {
-      while (this.pending.length > 0) {
-        while (inFlight.length < WRITES_IN_FLIGHT && inFlight.length < this.pending.length) {
-          const b = this.pending[inFlight.length]!;
-          // The batch still open waits while others are written: it fills up meanwhile, into one bigger write.
-          if (!b.sealed && inFlight.length > 0) break;
-          b.sealed = true;
-          const w = this.writeBatch(b);
-          w.catch(() => undefined); // handled below, in order
-          inFlight.push(w);
-        }
-        try {
-          await inFlight[0];
-        } catch (err) {
-          // Later writes may still be under way: let them land before the failed range is cut off.
-          await Promise.allSettled(inFlight);
-          inFlight.length = 0;
-          this.fail(0, err as Error);
-          continue;
-        }
-        inFlight.shift();
-        const b = this.pending.shift()!;
-        this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
-        this.hooks?.onDone(b);
-        this.remember(b);
+    while (this.pending.length > 0) {
+      while (inFlight.length < WRITES_IN_FLIGHT && inFlight.length < this.pending.length) {
+        const b = this.pending[inFlight.length]!;
+        // The batch still open waits while others are written: it fills up meanwhile, into one bigger write.
+        if (!b.sealed && inFlight.length > 0) break;
+        b.sealed = true;
+        const w = this.writeBatch(b);
+        w.catch(() => undefined); // handled below, in order
+        inFlight.push(w);
       }
-    } finally {
-      this.writing = false;
+      try {
+        await inFlight[0];
+      } catch (err) {
+        // Later writes may still be under way: let them land before the failed range is cut off.
+        await Promise.allSettled(inFlight);
+        inFlight.length = 0;
+        this.fail(0, err as Error);
+        continue;
+      }
+      inFlight.shift();
+      const b = this.pending.shift()!;
+      this.writtenOffset = this.blankAdjustedEnd(b, b.start + b.len);
+      this.hooks?.onDone(b);
+      this.remember(b);
     }
   }
 
@@ -348,14 +344,14 @@ export class CommitLog<T> {
     const filePos = b.start - seg.base;
     // A small batch is written in place: a page-cache write of a few KiB costs less than the thread-pool round
     // trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates. (In sync mode the
-    // fdatasync that follows is in place too for a small group; see drain.)
+    // fdatasync that follows is in place too for a small group; see drainSync.)
     const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
     if (this.syncFlush && !seg.extended) this.extend(seg);
     // Only big batches in async mode go to the thread. Its message round trip is slower than the pool's, and where
     // acknowledgements wait on the write that latency costs more than the scan saves: sync group commits
     // (append-sync-64-writers 81 k -> 44-65 k msg/s through the thread) and a broker acking a few hundred sends
     // at a time (send-256-in-flight 85-88 k -> 64-81 k msg/s with every batch over 64 KiB through it).
-    if (b.len >= THREAD_WRITE_BYTES && !this.syncFlush && this.io.writeScanned && isMovable(b.buf)) {
+    if (b.len >= THREAD_WRITE_BYTES && !this.syncFlush && this.io.writeScanned) {
       let w: WrittenBatch;
       try {
         w = await this.io.writeScanned(seg.fd, b.buf, b.len, filePos);
@@ -369,9 +365,8 @@ export class CommitLog<T> {
       seg.size = Math.max(seg.size, filePos + b.len);
       return;
     }
-    const out = this.scanOut;
-    scanBatch(b.buf, b.len, out);
-    b.meta = out.arr.slice(0, out.len);
+    scanBatch(b.buf, b.len, this.scanOut);
+    b.meta = this.scanOut.take();
     while (off < b.len) {
       const n = inPlace
         ? this.io.writeSync(seg.fd, b.buf, off, b.len - off, filePos + off)

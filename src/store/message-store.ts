@@ -4,7 +4,6 @@
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
 import { readInt64BE } from "../common/int64.js";
-import { javaHashContinue, javaStringHashCode } from "../common/java-hash.js";
 import { createOffsetMsgId, decodeOffsetMsgId } from "../common/message-id.js";
 import {
   MAX_PROPERTIES_BYTES,
@@ -28,6 +27,7 @@ import { ConsumeQueueStore } from "./consume-queue-store.js";
 import type { FileIO } from "./file-io.js";
 import { nodeFileIO } from "./file-io.js";
 import { KeyIndex } from "./key-index.js";
+import { ScanOut, recordKeys } from "./record-scan.js";
 import { RecordFields, writeRecord } from "./record-writer.js";
 import { MiB, resolveStoreConfig } from "./store-config.js";
 import type { StoreConfig } from "./store-config.js";
@@ -168,8 +168,6 @@ interface TopicInfo {
   name: string;
   /** UTF-8 name. */
   bytes: Buffer;
-  /** Java hash of "topic#". */
-  indexHash: number;
 }
 
 export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
@@ -331,26 +329,21 @@ export class MessageStore {
     let redispatched = 0;
     if (from < end) {
       const lastIndexed = this.index.lastIndexedOffset;
-      const pass2 = scanCommitLog(this.log, from, this.maxRecordBytes, (rec, phy, size) => {
+      // The same tag and key hashes as the append path's, from the same bytes (record-scan.ts).
+      const keys = new ScanOut();
+      const pass2 = scanCommitLog(this.log, from, this.maxRecordBytes, (rec, phy, size, raw) => {
         redispatched++;
+        recordKeys(raw, keys);
         const txType = rec.sysFlag & SysFlag.TRANSACTION_MASK;
         if (
           phy >= queuesFrom &&
           txType !== SysFlag.TRANSACTION_PREPARED &&
           txType !== SysFlag.TRANSACTION_ROLLBACK
         ) {
-          const tags = getProperty(rec.properties, Prop.TAGS);
-          const tagsCode = tags ? javaStringHashCode(tags) : 0;
-          this.queues.getOrCreate(rec.topic, rec.queueId).put(rec.queueOffset, phy, size, tagsCode);
+          this.queues.getOrCreate(rec.topic, rec.queueId).put(rec.queueOffset, phy, size, keys.arr[0]!);
         }
-        if (phy > lastIndexed && txType !== SysFlag.TRANSACTION_ROLLBACK) {
-          this.indexKeys(
-            rec.topic,
-            getProperty(rec.properties, Prop.UNIQ_KEY),
-            getProperty(rec.properties, Prop.KEYS),
-            phy,
-            rec.storeTimestamp,
-          );
+        if (phy > lastIndexed) {
+          for (let i = 2; i < keys.len; i++) this.index.addHashed(keys.arr[i]!, phy, rec.storeTimestamp);
         }
       });
       if (pass2.end !== end)
@@ -516,7 +509,7 @@ export class MessageStore {
       const bytes = Buffer.from(name, "utf8");
       if (bytes.length === 0 || bytes.length > 32767)
         throw new BrokerError("ILLEGAL_TOPIC", name.slice(0, 64));
-      t = { name, bytes, indexHash: javaStringHashCode(`${name}#`) };
+      t = { name, bytes };
       if (this.topicCache.size > 100_000) this.topicCache.clear();
       this.topicCache.set(name, t);
     }
@@ -595,32 +588,6 @@ export class MessageStore {
     const m = this.nextOffsets.get(p.topic.name);
     const cur = m?.get(p.queueId);
     if (m && cur !== undefined && p.queueOffset < cur) m.set(p.queueId, p.queueOffset);
-  }
-
-  /** KEYS holds several keys separated by spaces; each is indexed as "topic#key". */
-  private indexKeyList(topicHash: number, keys: string, phy: number, storeTimestamp: number): void {
-    let start = 0;
-    while (start <= keys.length) {
-      let end = keys.indexOf(" ", start);
-      if (end < 0) end = keys.length;
-      if (end > start) {
-        const k = start === 0 && end === keys.length ? keys : keys.slice(start, end);
-        this.index.addHashed(javaHashContinue(topicHash, k), phy, storeTimestamp);
-      }
-      start = end + 1;
-    }
-  }
-
-  private indexKeys(
-    topic: string,
-    uniqKey: string | undefined,
-    keys: string | undefined,
-    phy: number,
-    storeTimestamp: number,
-  ): void {
-    const topicHash = this.topicInfo(topic).indexHash;
-    if (uniqKey) this.index.addHashed(javaHashContinue(topicHash, uniqKey), phy, storeTimestamp);
-    if (keys) this.indexKeyList(topicHash, keys, phy, storeTimestamp);
   }
 
   onMessageArrived(listener: ArrivalListener): void {

@@ -13,7 +13,7 @@ import { BLANK_MAGIC, MAGIC_V2, Pos, SysFlag } from "../common/message-record.js
 
 /** A growable list of int32s, reused from batch to batch. */
 export class ScanOut {
-  arr: Int32Array;
+  arr: Int32Array<ArrayBuffer>;
   len = 0;
 
   constructor(capacity = 1024) {
@@ -27,6 +27,11 @@ export class ScanOut {
       this.arr = next;
     }
     this.arr[this.len++] = v;
+  }
+
+  /** A copy of what was pushed, for keeping once this is reused. */
+  take(): Int32Array<ArrayBuffer> {
+    return this.arr.slice(0, this.len);
   }
 }
 
@@ -46,18 +51,24 @@ export function scanBatch(buf: Buffer, len: number, out: ScanOut): void {
     const size = buf.readInt32BE(pos);
     const magic = buf.readInt32BE(pos + Pos.MAGIC);
     if (magic === BLANK_MAGIC || size <= 0) break;
-    scanRecord(buf, pos, magic === MAGIC_V2, out);
+    scanRecord(buf, pos, magic === MAGIC_V2, out, true);
     pos += size;
   }
 }
 
-function scanRecord(buf: Buffer, pos: number, v2: boolean, out: ScanOut): void {
+/** One whole, checked record's tag hash and index hashes into `out` (cleared first); the record is not changed. */
+export function recordKeys(record: Buffer, out: ScanOut): void {
+  out.len = 0;
+  scanRecord(record, 0, record.readInt32BE(Pos.MAGIC) === MAGIC_V2, out, false);
+}
+
+function scanRecord(buf: Buffer, pos: number, v2: boolean, out: ScanOut, fillCrc: boolean): void {
   const sysFlag = buf.readInt32BE(pos + Pos.SYS_FLAG);
   let p = pos + Pos.BORN_HOST + (sysFlag & SysFlag.BORNHOST_V6 ? 20 : 8) + 8;
   p += (sysFlag & SysFlag.STOREHOST_V6 ? 20 : 8) + 4 + 8;
   const bodyLen = buf.readInt32BE(p);
   p += 4;
-  buf.writeInt32BE(crc32(buf.subarray(p, p + bodyLen)) & 0x7fffffff, pos + Pos.BODY_CRC);
+  if (fillCrc) buf.writeInt32BE(crc32(buf.subarray(p, p + bodyLen)) & 0x7fffffff, pos + Pos.BODY_CRC);
   p += bodyLen;
   let topicLen: number;
   if (v2) {
