@@ -150,9 +150,15 @@ export class ConsumeQueue {
       else touched?.push(fd);
       done += n;
     }
-    this.tailBase += this.tailUnits;
+    const flushed = this.tailUnits;
+    this.tailBase += flushed;
     this.tailUnits = 0;
-    if (this.tail.length > UNIT * 4096) this.setTail(Buffer.allocUnsafe(UNIT * 64));
+    // A queue that stays busy keeps its buffer: shrinking it at every flush made a hot queue regrow it by
+    // doubling each time, copies and fresh pages included (append-async +13 %, BENCHMARKS.md, session 8). One
+    // whose last interval used under a quarter of it gives the memory back.
+    if (this.tail.length > UNIT * 4096 && flushed * UNIT * 4 < this.tail.length) {
+      this.setTail(Buffer.allocUnsafe(UNIT * 64));
+    }
   }
 
   private writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
