@@ -69,7 +69,19 @@ export function writeRecord(r: RecordFields, buf: Buffer, view: DataView, pos: n
   p += topicLen;
   view.setInt16(p, r.propertiesBytes);
   p += 2;
-  if (r.propertiesBytes > 0) buf.write(r.properties, p, r.propertiesBytes, "utf8");
+  const n = r.propertiesBytes;
+  if (n === 0) return;
+  // Buffer.write checks its arguments in JS before calling these; the record's size is already checked.
+  const w = buf as unknown as RawStringWriters;
+  // A string whose UTF-8 length equals its length is ASCII, where Latin-1 writes the same bytes, faster.
+  if (n === r.properties.length) w.latin1Write(r.properties, p, n);
+  else w.utf8Write(r.properties, p, n);
+}
+
+/** Buffer's own string encoders, which Buffer.write dispatches to (not declared in @types/node). */
+interface RawStringWriters {
+  latin1Write(s: string, offset: number, length: number): number;
+  utf8Write(s: string, offset: number, length: number): number;
 }
 
 /** Big-endian i64 of a safe integer (negative values as two's complement, as writeInt64BE writes them). */

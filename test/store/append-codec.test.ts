@@ -6,7 +6,7 @@ import { hostAddress } from "../../src/common/socket-address.js";
 import { RecordFields, writeRecord } from "../../src/store/record-writer.js";
 import { rng } from "./fixtures/store-kit.js";
 
-test("writeRecord writes the bytes encodeRecord writes (V1 and V2 topics, IPv4 and IPv6 hosts)", () => {
+test("writeRecord writes the bytes encodeRecord writes (V1 and V2 topics, IPv4 and IPv6 hosts, ASCII and non-ASCII properties)", () => {
   const rand = rng(7);
   const hosts = [hostAddress("10.1.2.3", 10911), hostAddress("::1", 8080), hostAddress("fe80::7:8", 1)];
   const topics = ["T", "Topic-é", "x".repeat(127), "y".repeat(128), "z".repeat(300)];
@@ -15,7 +15,13 @@ test("writeRecord writes the bytes encodeRecord writes (V1 and V2 topics, IPv4 a
     const born = hosts[i % hosts.length]!;
     const store = hosts[(i >> 1) % hosts.length]!;
     const body = Buffer.alloc(Math.floor(rand() * 3000), i & 0xff);
-    const properties = i % 3 === 0 ? "" : `KEYS\u0001k${i} ünï\u0002TAGS\u0001t${i}`;
+    // Empty, ASCII (written as Latin-1), Latin-1 range (two UTF-8 bytes each), and a surrogate pair.
+    const properties = [
+      "",
+      `KEYS\u0001k${i}\u0002TAGS\u0001t${i}`,
+      `KEYS\u0001k${i} ünï\u0002TAGS\u0001t${i}`,
+      `KEYS\u0001k${i} \u{1F600}\u0002TAGS\u0001t${i}`,
+    ][i % 4]!;
     const propertiesBytes = Buffer.byteLength(properties);
     const sysFlag = sysFlagForHosts(i % 16 === 0 ? 0x8 : 0, born, store);
     const input = {
