@@ -35,6 +35,12 @@ export interface BrokerConfig {
   messageDelayLevel: string;
   /** Retries before a message goes to the dead-letter queue, unless the group or the client says otherwise. */
   maxReconsumeTimes: number;
+  /**
+   * How much of the commit log's end, in % of physical memory, counts as "in memory" (RocketMQ's
+   * accessMessageInMemoryMaxRatio, 40): a group without an offset is started at 0 only while its queue's first
+   * message lies within it (see Broker.queryConsumerOffset).
+   */
+  accessMessageInMemoryMaxRatio: number;
   /** Lite topics the broker keeps at most (RocketMQ: maxLmqConsumeQueueNum, 20,000); a new one past it is refused. */
   maxLiteTopics: number;
   /** Latest delivery time a timed message may ask for, from now (40 days). */
@@ -74,6 +80,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     clientExpireMs: 120_000,
     messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
     maxReconsumeTimes: 16,
+    accessMessageInMemoryMaxRatio: 40,
     maxLiteTopics: 20_000,
     orderLockLeaseMs: 60_000,
     timerMaxDelayMs: 40 * 86_400_000,
@@ -111,6 +118,8 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: 
   if (!(c.defaultTopicQueueNums >= 1)) throw new Error("broker config: defaultTopicQueueNums must be >= 1");
   if (!(Number.isInteger(c.maxLiteTopics) && c.maxLiteTopics >= 0))
     throw new Error(`broker config: bad maxLiteTopics ${c.maxLiteTopics}`);
+  if (!(c.accessMessageInMemoryMaxRatio >= 0 && c.accessMessageInMemoryMaxRatio <= 100))
+    throw new Error(`broker config: bad accessMessageInMemoryMaxRatio ${c.accessMessageInMemoryMaxRatio}`);
   parseDelayLevels(c.messageDelayLevel);
   return c;
 }

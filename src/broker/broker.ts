@@ -1,6 +1,7 @@
 // The broker's semantics on the store, for every protocol: sending (validation, auto-creation, delay, retry and
 // dead-letter routing), pulling (filters, long polling, offset commits), consumer offsets, heartbeats and
 // administration. Protocols translate their requests into these calls and map BrokerError codes at their edge.
+import { totalmem } from "node:os";
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
 import { javaStringHashCode } from "../common/java-hash.js";
@@ -584,14 +585,31 @@ export class Broker {
   // ---- offsets --------------------------------------------------------------------------------------------
 
   /**
-   * The group's committed offset. A group with none gets 0 while the queue still starts at offset 0 (so a group
-   * created after a send still reads that message, as RocketMQ does), otherwise OFFSET_NOT_FOUND.
+   * The group's committed offset. A group with none gets 0, as from RocketMQ, while its queue is empty or still
+   * starts at offset 0 with that first message in memory: a group started right after its producers misses
+   * nothing. Otherwise (or when the request says setZeroIfNotFound=false) OFFSET_NOT_FOUND, and the client starts
+   * where its consumeFromWhere says: a new group on a long history does not replay it all.
    */
-  queryConsumerOffset(group: string, topic: string, queueId: number): number {
+  queryConsumerOffset(group: string, topic: string, queueId: number, zeroIfNotFound = true): number {
     const off = this.offsets.query(group, topic, queueId);
     if (off >= 0) return off;
-    if (this.store.getMinOffset(topic, queueId) <= 0) return 0;
+    if (zeroIfNotFound && this.startsInMemory(topic, queueId)) return 0;
     throw new BrokerError("OFFSET_NOT_FOUND", `group ${group} has no offset for ${topic}/${queueId}`);
+  }
+
+  /**
+   * Whether the queue still starts at offset 0 and that message is "in memory". RocketMQ asks the page cache
+   * about the message; Node cannot, so this is RocketMQ 4's rule: the message lies within
+   * accessMessageInMemoryMaxRatio % of physical memory of the commit log's end. An empty queue counts (any start
+   * is its start, and 0 cannot skip a message that arrives meanwhile).
+   */
+  private startsInMemory(topic: string, queueId: number): boolean {
+    if (this.store.getMinOffset(topic, queueId) > 0) return false;
+    if (this.store.getMaxOffset(topic, queueId) === 0) return true;
+    const phy = this.store.getCommitLogOffsetInQueue(topic, queueId, 0);
+    if (phy === undefined) return false;
+    const memory = (totalmem() * this.config.accessMessageInMemoryMaxRatio) / 100;
+    return this.store.stats().maxPhyOffset - phy <= memory;
   }
 
   updateConsumerOffset(group: string, topic: string, queueId: number, offset: number): void {

@@ -744,6 +744,12 @@ export class MessageStore {
     return this.queues.topicNames();
   }
 
+  /** Commit log offset of the message at `offset` in the queue, or undefined (none there, or a hole). */
+  getCommitLogOffsetInQueue(topic: string, queueId: number, offset: number): number | undefined {
+    const u = this.queues.get(topic, queueId)?.unit(offset);
+    return u && u.size > 0 ? u.phy : undefined;
+  }
+
   /** Store time of the message at `offset` in the queue, or undefined. */
   getStoreTime(topic: string, queueId: number, offset: number): number | undefined {
     const u = this.queues.get(topic, queueId)?.unit(offset);

@@ -132,6 +132,18 @@ test("send, tag-filtered pull, offsets and long polling over remoting", async (t
   );
   assert.equal(q.code, ResponseCode.SUCCESS);
   assert.equal(q.extFields.offset, "0");
+  // A client that asks not to be given 0 gets QUERY_NOT_FOUND and applies its own consumeFromWhere.
+  const noZero = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+      consumerGroup: "G1",
+      topic: "TopicA",
+      queueId: "1",
+      setZeroIfNotFound: "false",
+    }),
+    3000,
+  );
+  assert.equal(noZero.code, ResponseCode.QUERY_NOT_FOUND);
   await client.invoke(
     b.addr,
     createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {

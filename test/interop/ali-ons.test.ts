@@ -10,77 +10,10 @@ import { receiveN, startSimpleConsumer } from "../support/rocketmq-client.js";
 import { Action, Consumer } from "../../src/client/consumer.js";
 import { SysFlag } from "../../src/common/message-record.js";
 import { findById, viewOf } from "../../src/broker/ops/message-lookup.js";
+import { common, consumer, ons, teardown, until } from "./ali-ons-kit.js";
 
 const require = createRequire(import.meta.url);
 const httpSdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
-const ons = require("ali-ons") as {
-  Producer: new (o: object) => OnsProducer;
-  Consumer: new (o: object) => OnsConsumer;
-  Message: new (topic: string, tag: string, body: string | Buffer) => OnsMessage;
-};
-
-interface OnsProducer {
-  ready(): Promise<void>;
-  send(m: OnsMessage): Promise<{ sendStatus: string; msgId: string; messageQueue: { queueId: number } }>;
-  close(): Promise<void>;
-}
-interface OnsConsumer {
-  ready(): Promise<void>;
-  subscribe(topic: string, expr: string, handler: (m: OnsMessage) => Promise<unknown>): void;
-  on(ev: "error", f: (e: Error) => void): void;
-  close(): Promise<void>;
-}
-
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-function common(namesrv: string) {
-  return {
-    httpclient: {},
-    nameSrv: namesrv,
-    logger: quiet,
-    rebalanceInterval: 500,
-    pollNameServerInteval: 500,
-    heartbeatBrokerInterval: 500,
-    persistConsumerOffsetInterval: 300,
-  };
-}
-
-/** Closes the clients, lets their in-flight work finish (see settle), then stops the cluster. */
-async function teardown(
-  cluster: { stop(): Promise<void> },
-  ...clients: { close(): Promise<void> }[]
-): Promise<void> {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await settle();
-  await cluster.stop();
-}
-
-/**
- * ali-ons's close() does not wait for a rebalance already running on its timer; stopping the broker under it makes
- * that rebalance fail with an error nobody can listen to. Give such work time to finish first.
- */
-function settle(): Promise<void> {
-  return new Promise((r) => setTimeout(r, 1500));
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function consumer(namesrv: string, group: string, instanceName: string, extra: object = {}): OnsConsumer {
-  const c = new ons.Consumer({
-    ...common(namesrv),
-    consumerGroup: group,
-    instanceName,
-    consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
-    ...extra,
-  });
-  c.on("error", () => undefined);
-  return c;
-}
 
 test("ali-ons: produce, 'TagA || TagB' filter, keys and properties, msgId, retry with reconsumeTimes 1", async (t) => {
   const cluster = await startCluster({ messageDelayLevel: FAST_DELAY_LEVELS });

@@ -1,4 +1,5 @@
-// Offsets. QUERY_CONSUMER_OFFSET (14): header consumerGroup, topic, queueId → header offset, or QUERY_NOT_FOUND (22).
+// Offsets. QUERY_CONSUMER_OFFSET (14): header consumerGroup, topic, queueId, optional setZeroIfNotFound → header
+// offset, or QUERY_NOT_FOUND (22) (see Broker.queryConsumerOffset).
 // UPDATE_CONSUMER_OFFSET (15): header consumerGroup, topic, queueId, commitOffset (negative = none; ignored).
 // GET_MAX_OFFSET (30) / GET_MIN_OFFSET (31): header topic, queueId → offset. SEARCH_OFFSET_BY_TIMESTAMP (29):
 // header topic, queueId, timestamp → offset. GET_EARLIEST_MSG_STORETIME (32): topic, queueId → timestamp.
@@ -6,7 +7,7 @@ import type { Broker } from "../../../broker/broker.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
-import { fields, optInt, reqInt, reqStr } from "./ext-fields.js";
+import { fields, optInt, optStr, reqInt, reqStr } from "./ext-fields.js";
 
 export function handleQueryConsumerOffset(broker: Broker, req: RemotingCommand): RemotingCommand {
   const h = req.extFields;
@@ -14,6 +15,7 @@ export function handleQueryConsumerOffset(broker: Broker, req: RemotingCommand):
     reqStr(h, "consumerGroup"),
     reqStr(h, "topic"),
     reqInt(h, "queueId"),
+    optStr(h, "setZeroIfNotFound") !== "false",
   );
   return createResponse(req, ResponseCode.SUCCESS, undefined, fields({ offset: off }));
 }

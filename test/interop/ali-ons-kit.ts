@@ -1,0 +1,79 @@
+// What the ali-ons interop tests share: the client's constructors (a CommonJS package without types), options
+// that make it quick, and teardown that waits for its timers.
+import { createRequire } from "node:module";
+import type { OnsMessage } from "./ali-ons.js";
+
+const require = createRequire(import.meta.url);
+export const ons = require("ali-ons") as {
+  Producer: new (o: object) => OnsProducer;
+  Consumer: new (o: object) => OnsConsumer;
+  Message: new (topic: string, tag: string, body: string | Buffer) => OnsMessage;
+};
+
+export interface OnsProducer {
+  ready(): Promise<void>;
+  send(m: OnsMessage): Promise<{ sendStatus: string; msgId: string; messageQueue: { queueId: number } }>;
+  close(): Promise<void>;
+}
+export interface OnsConsumer {
+  ready(): Promise<void>;
+  subscribe(topic: string, expr: string, handler: (m: OnsMessage) => Promise<unknown>): void;
+  on(ev: "error", f: (e: Error) => void): void;
+  close(): Promise<void>;
+}
+
+export const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+export function common(namesrv: string) {
+  return {
+    httpclient: {},
+    nameSrv: namesrv,
+    logger: quiet,
+    rebalanceInterval: 500,
+    pollNameServerInteval: 500,
+    heartbeatBrokerInterval: 500,
+    persistConsumerOffsetInterval: 300,
+  };
+}
+
+/** Closes the clients, lets their in-flight work finish (see settle), then stops the cluster. */
+export async function teardown(
+  cluster: { stop(): Promise<void> },
+  ...clients: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const c of clients) await c.close().catch(() => undefined);
+  await settle();
+  await cluster.stop();
+}
+
+/**
+ * ali-ons's close() does not wait for a rebalance already running on its timer; stopping the broker under it makes
+ * that rebalance fail with an error nobody can listen to. Give such work time to finish first.
+ */
+export function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 1500));
+}
+
+export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function consumer(
+  namesrv: string,
+  group: string,
+  instanceName: string,
+  extra: object = {},
+): OnsConsumer {
+  const c = new ons.Consumer({
+    ...common(namesrv),
+    consumerGroup: group,
+    instanceName,
+    consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+    ...extra,
+  });
+  c.on("error", () => undefined);
+  return c;
+}
