@@ -730,8 +730,13 @@ export class Broker {
   ): { base: PutMessageInput; props: Map<string, string> } {
     const props = decodeProperties(rec.properties);
     if (!props.has(Prop.RETRY_TOPIC)) props.set(Prop.RETRY_TOPIC, rec.topic);
+    // A retry copy keeps the id its first send-back recorded, as RocketMQ does, whatever this request says:
+    // ali-ons names the copy it is sending back, not the original.
     const origin =
-      originMsgId || props.get(Prop.UNIQ_KEY) || createOffsetMsgId(rec.storeHost, rec.physicalOffset);
+      props.get(Prop.ORIGIN_MESSAGE_ID) ||
+      originMsgId ||
+      props.get(Prop.UNIQ_KEY) ||
+      createOffsetMsgId(rec.storeHost, rec.physicalOffset);
     props.set(Prop.ORIGIN_MESSAGE_ID, origin);
     props.delete(Prop.DELAY);
     const base: PutMessageInput = {
