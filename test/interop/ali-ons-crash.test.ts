@@ -1,0 +1,127 @@
+// No acknowledged message is lost when the broker process is killed: a real ali-ons 3.12.0 producer sends from
+// several loops while the broker (a child process) gets SIGKILL; the broker restarts on the same data and port,
+// and an ali-ons consumer then finds every message whose send was acknowledged, body for body.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createNamesrv } from "../../src/namesrv/namesrv.js";
+import { tempDir } from "../support/temp-dir.js";
+import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
+
+const child = fileURLToPath(new URL("../broker/fixtures/broker-child.js", import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the broker child and resolves once it is listening. */
+function startBrokerChild(dir: string, config: object): Promise<ChildProcess> {
+  const p = spawn(process.execPath, [child, dir, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("broker child did not start")), 20_000);
+    p.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (/ready \d+/.test(out)) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+    p.once("exit", (code) => reject(new Error(`broker child exited early (${code})`)));
+  });
+}
+
+function kill(p: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve();
+    p.once("exit", () => resolve());
+    p.kill("SIGKILL");
+  });
+}
+
+test(
+  "ali-ons: SIGKILL of the broker under concurrent sends loses no acknowledged message",
+  { timeout: 120_000 },
+  async (t) => {
+    const { dir, cleanup } = tempDir();
+    const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 8 });
+    await ns.start();
+    const nsAddr = `127.0.0.1:${ns.port}`;
+    const config = {
+      port: await freePort(),
+      namesrvAddrs: [nsAddr],
+      registerIntervalMs: 1000,
+      store: { segmentBytes: 8 * 1024 * 1024 },
+    };
+    let broker = await startBrokerChild(dir, config);
+    const producer = new ons.Producer({
+      ...common(nsAddr),
+      producerGroup: "PID_CRASH",
+      instanceName: "crash-p",
+    });
+    const c = consumer(nsAddr, "GID_CRASH", "crash-c");
+    t.after(async () => {
+      await c.close().catch(() => undefined);
+      await producer.close().catch(() => undefined);
+      await settle();
+      await kill(broker);
+      await ns.stop();
+      cleanup();
+    });
+    await producer.ready();
+
+    // Eight send loops; the broker is killed while they run. A send that returned SEND_OK is acknowledged.
+    const acked = new Set<string>();
+    let failed = 0;
+    let stop = false;
+    const loops = Array.from({ length: 8 }, async (_, l) => {
+      for (let i = 0; !stop; i++) {
+        const body = `L${l}-${i}-${"x".repeat(200)}`;
+        try {
+          const r = await producer.send(new ons.Message("TP_CRASH", "T", body));
+          if (r.sendStatus === "SEND_OK") acked.add(body);
+        } catch {
+          failed++;
+          await sleep(20);
+        }
+      }
+    });
+    await until(() => acked.size >= 400, 30_000, "sends before the kill");
+    await kill(broker);
+    const ackedAtKill = acked.size;
+    await sleep(300);
+    stop = true;
+    await Promise.all(loops);
+    assert.equal(acked.size, ackedAtKill, "no send was acknowledged after the kill");
+    assert.ok(failed > 0, "the loops were still sending when the broker died");
+
+    broker = await startBrokerChild(dir, config);
+    const got = new Map<string, number>();
+    c.subscribe("TP_CRASH", "*", async (m) => {
+      const b = m.body.toString();
+      got.set(b, (got.get(b) ?? 0) + 1);
+    });
+    await c.ready();
+    await until(
+      () => [...acked].every((b) => got.has(b)),
+      60_000,
+      "every acknowledged message after the restart",
+    );
+    assert.ok(acked.size >= 400);
+    for (const b of got.keys())
+      assert.match(b, /^L\d-\d+-x{200}$/, "nothing but whole messages that were sent");
+  },
+);
