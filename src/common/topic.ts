@@ -48,6 +48,15 @@ export function isSystemTopic(topic: string): boolean {
   return SYSTEM_TOPICS.has(topic) || topic.startsWith("rmq_sys_");
 }
 
+/**
+ * A topic or group of an instance on a shared broker: "ns%name", as RocketMQ's NamespaceUtil and ali-ons's
+ * `namespace` write it (a name already carrying the namespace is left alone). Without a namespace, the name.
+ */
+export function withNamespace(namespace: string | undefined, name: string): string {
+  if (!namespace || name.startsWith(`${namespace}%`)) return name;
+  return `${namespace}%${name}`;
+}
+
 export function retryTopic(group: string): string {
   return RETRY_PREFIX + group;
 }

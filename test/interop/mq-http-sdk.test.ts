@@ -11,6 +11,7 @@ import { Message } from "../../src/client/message.js";
 import type { HttpSdk, HttpSdkError, HttpSdkMessage, MQConsumer } from "./mq-http-sdk.js";
 import { startCluster } from "../support/cluster-fixture.js";
 import { quietLogger, receiveN, rocketmqClient, startSimpleConsumer } from "../support/rocketmq-client.js";
+import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
 
 function keyed(key: string) {
   const props = new sdk.MessageProperties();
@@ -403,4 +404,45 @@ test("bad input gets an XML error and the endpoint keeps serving", async (t) => 
     ["fine"],
   );
   void url;
+});
+
+test("an instance id (ns=) is the instance's namespace: HTTP and ali-ons with that namespace share topic and group", async (t) => {
+  const { c, client, cleanup } = await cluster(t);
+  const ns = "MQ_INST_7";
+  const producer = new ons.Producer({ ...common(c.namesrvAddr), namespace: ns, producerGroup: "PID_NSX" });
+  const onsConsumer = consumer(c.namesrvAddr, "GID_NSX_T", "nsx", { namespace: ns });
+  cleanup.push(
+    () => onsConsumer.close(),
+    () => producer.close(),
+    () => settle(),
+  );
+  await producer.ready();
+  const sent = await producer.send(new ons.Message("TP_NSX", "TagT", "from-tcp"));
+  assert.equal(sent.sendStatus, "SEND_OK");
+
+  const httpConsumer = client.getConsumer(ns, "TP_NSX", "GID_NSX_H");
+  const viaHttp = await consumeUntil(httpConsumer, 1, 10_000);
+  assert.deepEqual(
+    viaHttp.map((m) => [m.MessageBody, m.MessageTag]),
+    [["from-tcp", "TagT"]],
+  );
+  const acked = await httpConsumer.ackMessage(viaHttp.map((m) => m.ReceiptHandle));
+  assert.equal(acked.code, 204);
+
+  const fromTcp: string[] = [];
+  onsConsumer.subscribe("TP_NSX", "*", async (m) => {
+    fromTcp.push(m.body.toString());
+  });
+  await onsConsumer.ready();
+  await client.getProducer(ns, "TP_NSX").publishMessage("from-http", "TagH");
+  await until(() => fromTcp.includes("from-http"), 15_000, "the HTTP message at the ali-ons consumer");
+
+  const store = c.broker.server.broker.store;
+  assert.deepEqual(store.queueIds("TP_NSX"), [], "nothing under the bare topic name");
+  assert.ok(store.topics().includes(`${ns}%TP_NSX`));
+  const offsets = c.broker.server.broker.offsets;
+  assert.ok(
+    [...Array(8).keys()].some((q) => offsets.query(`${ns}%GID_NSX_H`, `${ns}%TP_NSX`, q) >= 0),
+    "the HTTP group's progress is kept under the namespaced group",
+  );
 });

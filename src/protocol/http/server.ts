@@ -5,6 +5,7 @@ import Fastify from "fastify";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Broker } from "../../broker/broker.js";
 import { UniqueIdGenerator } from "../../common/message-id.js";
+import { withNamespace } from "../../common/topic.js";
 import { hostAddress } from "../../common/socket-address.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import type { HttpEndpointConfig } from "./http-config.js";
@@ -95,8 +96,13 @@ export async function startHttpEndpoint(
         if (Object.keys(config.accounts).length > 0) {
           verifySignature(signed, config.accounts, config.maxClockSkewMs);
         }
-        const topic = (req.params as { topic: string }).topic;
-        const query = req.query as Record<string, string | undefined>;
+        const raw = req.query as Record<string, string | undefined>;
+        // An instance id (ns) puts the topic and group in that instance's namespace, where a TCP client with the
+        // same namespace (ali-ons, the ONS SDKs) finds them.
+        const ns = raw["ns"];
+        const topic = withNamespace(ns, (req.params as { topic: string }).topic);
+        const group = raw["consumer"];
+        const query = group ? { ...raw, consumer: withNamespace(ns, group) } : raw;
         switch (req.method) {
           case "POST":
             return send(reply, await publish(ctx, topic, body, remote(req)));
