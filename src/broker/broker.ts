@@ -194,6 +194,7 @@ export class Broker {
         topics: this.topics,
         groups: this.groups,
         offsets: this.offsets,
+        newGroupStart: (topic, queueId) => this.newGroupStartOffset(topic, queueId),
         deadLetter: (group, record, attempts) => this.popDeadLetter(group, record, attempts),
       },
       io,
@@ -595,6 +596,15 @@ export class Broker {
     if (off >= 0) return off;
     if (zeroIfNotFound && this.startsInMemory(topic, queueId)) return 0;
     throw new BrokerError("OFFSET_NOT_FOUND", `group ${group} has no offset for ${topic}/${queueId}`);
+  }
+
+  /**
+   * Where a receiving (pop) group without a committed offset starts: 0 under the same rule as
+   * queryConsumerOffset, otherwise the end of the queue. (RocketMQ 5 starts at the last message, max - 1; we hand
+   * out only what arrives after.)
+   */
+  newGroupStartOffset(topic: string, queueId: number): number {
+    return this.startsInMemory(topic, queueId) ? 0 : this.store.getMaxOffset(topic, queueId);
   }
 
   /**

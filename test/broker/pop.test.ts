@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.js";
+import type { BrokerConfig } from "../../src/broker/broker-config.js";
 import { PopService } from "../../src/broker/pop/pop-service.js";
 import type { ReceiveRequest } from "../../src/broker/pop/pop-types.js";
 import { nodeFileIO } from "../../src/store/file-io.js";
@@ -18,8 +19,8 @@ import { tempDir } from "../support/temp-dir.js";
 
 const TOPIC = "PopTopic";
 
-function open(dir: string): Broker {
-  const b = new Broker({ dataDir: dir, port: 0 });
+function open(dir: string, extra: Partial<BrokerConfig> = {}): Broker {
+  const b = new Broker({ dataDir: dir, port: 0, ...extra });
   b.start();
   return b;
 }
@@ -48,9 +49,9 @@ function receive(b: Broker, group: string, more: Partial<ReceiveRequest> = {}) {
 
 const bodies = (ms: { record: { body: Buffer } }[]) => ms.map((m) => m.record.body.toString()).sort();
 
-async function withBroker(t: { after: (f: () => Promise<void>) => void }) {
+async function withBroker(t: { after: (f: () => Promise<void>) => void }, extra: Partial<BrokerConfig> = {}) {
   const tmp = tempDir();
-  const state = { b: open(tmp.dir), dir: tmp.dir };
+  const state = { b: open(tmp.dir, extra), dir: tmp.dir };
   t.after(async () => {
     await state.b.stop();
     tmp.cleanup();
@@ -362,6 +363,7 @@ test("an idle receive state with nothing in flight is let go and picks up at its
         topics: b.topics,
         groups: b.groups,
         offsets: b.offsets,
+        newGroupStart: (topic, queueId) => b.newGroupStartOffset(topic, queueId),
         deadLetter: async () => undefined,
       },
       nodeFileIO,
@@ -532,4 +534,18 @@ test("a batch send routes its lite and priority messages each on its own path", 
   assert.equal(results.length, 2);
   assert.equal(b.store.getMaxOffset("%LMQ%$PopTopic$in-batch", 0), 1, "the lite one in its lite topic");
   assert.equal(results[1]!.queueId, 6, "the priority one in the queue of its level");
+});
+
+test("a new group starts at 0 while the queue's first message is in memory, else at the end", async (t) => {
+  const young = (await withBroker(t)).b;
+  await send(young, "m0", {}, 0);
+  await send(young, "m1", {}, 0);
+  assert.deepEqual(bodies(await receive(young, "GNew")), ["m0", "m1"], "in memory: from the first message");
+
+  const old = (await withBroker(t, { accessMessageInMemoryMaxRatio: 0 })).b;
+  await send(old, "m0", {}, 0);
+  await send(old, "m1", {}, 0);
+  assert.deepEqual(bodies(await receive(old, "GNew")), [], "out of memory: nothing of the history");
+  await send(old, "later", {}, 0);
+  assert.deepEqual(bodies(await receive(old, "GNew")), ["later"], "then what arrives");
 });

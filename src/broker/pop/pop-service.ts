@@ -26,6 +26,8 @@ export interface PopDeps {
   topics: TopicManager;
   groups: GroupManager;
   offsets: OffsetManager;
+  /** Where a group without a committed offset starts on a queue (Broker.newGroupStartOffset). */
+  newGroupStart(topic: string, queueId: number): number;
   /** Stores a copy of `record` in the group's dead-letter queue after `attempts` deliveries. */
   deadLetter(group: string, record: MessageRecord, attempts: number): Promise<void>;
 }
@@ -321,11 +323,8 @@ export class PopService {
     const k = PopService.key(group, topic, queueId);
     let pq = this.queues.get(k);
     if (!pq) {
-      const { store, offsets } = this.deps;
-      // As for pulls: a group with no offset starts at the beginning while the queue still has its first
-      // message, otherwise at the end.
-      let off = offsets.query(group, topic, queueId);
-      if (off < 0) off = store.getMinOffset(topic, queueId) <= 0 ? 0 : store.getMaxOffset(topic, queueId);
+      let off = this.deps.offsets.query(group, topic, queueId);
+      if (off < 0) off = this.deps.newGroupStart(topic, queueId);
       pq = new PopQueue(this.nextId++, group, topic, queueId, off, off);
       this.queues.set(k, pq);
     }
