@@ -161,6 +161,7 @@ export class Broker {
   readonly stats = new BrokerStats();
   readonly alarms: AlarmService;
   private readonly hold = new PullHold();
+  private readonly retryDelays: number[];
   private readonly filters = new FilterCache();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -178,7 +179,9 @@ export class Broker {
     this.groups = new GroupManager(io, configDir, c.autoCreateSubscriptionGroup, c.maxReconsumeTimes);
     this.offsets = new OffsetManager(io, configDir);
     this.clients = new ClientManager(c.clientExpireMs);
-    this.delay = new DelayService(this.store, io, configDir, parseDelayLevels(c.messageDelayLevel));
+    const levels = parseDelayLevels(c.messageDelayLevel);
+    this.delay = new DelayService(this.store, io, configDir, levels);
+    this.retryDelays = levels.slice(Math.min(2, levels.length - 1));
     this.timer = new TimerService(this.store, io, configDir, { maxDelayMs: c.timerMaxDelayMs });
     this.locks = new QueueLockManager(c.orderLockLeaseMs);
     this.transactions = new TransactionService(this.store, this.clients, {
@@ -842,6 +845,11 @@ export class Broker {
   }
 
   /** Deliveries a message gets before it goes to the dead-letter queue: the group's retries plus the first. */
+  /** The waits before unordered retries, in turn (delay levels 3 on: 10 s 30 s 1 m ... 2 h); later ones wait the last. */
+  retryDelaysMs(): number[] {
+    return this.retryDelays;
+  }
+
   maxDeliveryAttempts(group: string): number {
     return this.groups.getOrCreate(group).retryMaxTimes + 1;
   }

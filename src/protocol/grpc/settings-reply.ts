@@ -20,6 +20,32 @@ function backoff(maxAttempts: number): RetryPolicy {
   };
 }
 
+/**
+ * When a push consumer retries a message it failed: ordered consumption every second (RocketMQ's
+ * suspendTimeMillis); otherwise on the retry schedule, 10 s 30 s 1 m ... 2 h, then every 2 h. The Java client takes
+ * that schedule as it is; the Node.js client understands exponential backoff only (it drops a customized one and
+ * then cannot retry), so the other languages get the nearest: from the first wait, doubling, up to the last.
+ */
+function consumerBackoff(broker: Broker, group: string, fifo: boolean, language?: string): RetryPolicy {
+  const maxAttempts = broker.maxDeliveryAttempts(group);
+  if (fifo) {
+    return {
+      maxAttempts,
+      exponentialBackoff: { initial: durationOf(1000), max: durationOf(1000), multiplier: 1 },
+    };
+  }
+  const delays = broker.retryDelaysMs();
+  if (language === "JAVA") return { maxAttempts, customizedBackoff: { next: delays.map(durationOf) } };
+  return {
+    maxAttempts,
+    exponentialBackoff: {
+      initial: durationOf(delays[0]!),
+      max: durationOf(delays[delays.length - 1]!),
+      multiplier: 2,
+    },
+  };
+}
+
 export function settingsReply(broker: Broker, s: Settings): Settings {
   const common: Settings = {
     ...(s.clientType ? { clientType: s.clientType } : {}),
@@ -30,14 +56,15 @@ export function settingsReply(broker: Broker, s: Settings): Settings {
   if (s.subscription) {
     const group = groupOf(s.subscription.group);
     const lite = LITE_CLIENT_TYPES.has(s.clientType ?? "");
+    // Lite topics are consumed in order, one lite topic by one consumer thread.
+    const fifo = lite || broker.isFifoGroup(group);
     return {
       ...common,
-      backoffPolicy: backoff(broker.maxDeliveryAttempts(group)),
+      backoffPolicy: consumerBackoff(broker, group, fifo, s.userAgent?.language),
       subscription: {
         group: { name: group },
         subscriptions: s.subscription.subscriptions ?? [],
-        // Lite topics are consumed in order, one lite topic by one consumer thread.
-        fifo: lite || broker.isFifoGroup(group),
+        fifo,
         receiveBatchSize: RECEIVE_BATCH_SIZE,
         longPollingTimeout: durationOf(LONG_POLLING_TIMEOUT_MS),
         ...(lite

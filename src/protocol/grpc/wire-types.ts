@@ -91,6 +91,8 @@ export interface SubscriptionEntry {
 export interface RetryPolicy {
   maxAttempts?: number;
   exponentialBackoff?: { initial?: Duration; max?: Duration; multiplier?: number };
+  /** The wait before each retry in turn; later ones wait the last. */
+  customizedBackoff?: { next?: Duration[] };
 }
 
 export interface Settings {

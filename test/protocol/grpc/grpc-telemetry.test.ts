@@ -20,7 +20,15 @@ after(async () => {
 interface Frame {
   status?: { code?: string };
   settings?: {
-    backoffPolicy?: { maxAttempts?: number; exponentialBackoff?: { initial?: { seconds?: number } } };
+    backoffPolicy?: {
+      maxAttempts?: number;
+      exponentialBackoff?: {
+        initial?: { seconds?: number };
+        max?: { seconds?: number };
+        multiplier?: number;
+      };
+      customizedBackoff?: { next?: { seconds?: number }[] };
+    };
     publishing?: { maxBodySize?: number; validateMessageType?: boolean };
     subscription?: {
       fifo?: boolean;
@@ -102,6 +110,12 @@ test(
       assert.equal(s?.subscription?.receiveBatchSize, 32);
       assert.ok((s?.subscription?.longPollingTimeout?.seconds ?? 0) > 0);
       assert.equal(s?.backoffPolicy?.maxAttempts, 3, "retryMaxTimes 2 + the first delivery");
+      const e = s?.backoffPolicy?.exponentialBackoff;
+      assert.deepEqual(
+        [e?.initial?.seconds, e?.max?.seconds, e?.multiplier],
+        [1, 1, 1],
+        "ordered consumption retries every second",
+      );
       assert.deepEqual(b.server.broker.consumerIds(group), [c.clientId]);
       assert.equal(b.server.broker.clients.subscription(group, "TeleTopicC")?.subString, "A||B");
       t.stream.end();
@@ -110,6 +124,38 @@ test(
     } finally {
       c.close();
     }
+  },
+);
+
+test(
+  "unordered push consumers retry on the retry schedule: as given to Java, as exponential backoff to Node.js",
+  { timeout: 30_000 },
+  async () => {
+    const policy = async (language: string) => {
+      const c = new RawClient(b.grpcAddr);
+      const t = open(c);
+      try {
+        const settings = RawClient.consumerSettings("PUSH_CONSUMER", `GID_sched_${language}`, "TeleSched");
+        t.stream.write({ settings: { ...settings.settings, userAgent: { language, version: "5.0.0" } } });
+        await until(() => t.frames.length >= 1, 5000, "the settings answer");
+        t.stream.end();
+        await t.ended;
+        return t.frames[0]!.settings?.backoffPolicy;
+      } finally {
+        c.close();
+      }
+    };
+    const java = await policy("JAVA");
+    assert.equal(java?.maxAttempts, 17, "16 retries after the first delivery");
+    assert.deepEqual(
+      java?.customizedBackoff?.next?.map((d) => Number(d.seconds)),
+      [10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200],
+    );
+    const node = await policy("NODE_JS");
+    assert.equal(node?.maxAttempts, 17);
+    const e = node?.exponentialBackoff;
+    assert.deepEqual([e?.initial?.seconds, e?.max?.seconds, e?.multiplier].map(Number), [10, 7200, 2]);
+    assert.equal(node?.customizedBackoff, undefined, "the Node.js client cannot read a customized one");
   },
 );
 
