@@ -24,7 +24,9 @@ function backoff(maxAttempts: number): RetryPolicy {
  * When a push consumer retries a message it failed: ordered consumption every second (RocketMQ's
  * suspendTimeMillis); otherwise on the retry schedule, 10 s 30 s 1 m ... 2 h, then every 2 h. The Java client takes
  * that schedule as it is; the Node.js client understands exponential backoff only (it drops a customized one and
- * then cannot retry), so the other languages get the nearest: from the first wait, doubling, up to the last.
+ * then cannot retry), so the other languages get the nearest one: from the first wait, growing so that the
+ * schedule's retries take as long in all (a message reaches the dead-letter queue about when the schedule says),
+ * never longer than the last wait.
  */
 function consumerBackoff(broker: Broker, group: string, fifo: boolean, language?: string): RetryPolicy {
   const maxAttempts = broker.maxDeliveryAttempts(group);
@@ -36,14 +38,38 @@ function consumerBackoff(broker: Broker, group: string, fifo: boolean, language?
   }
   const delays = broker.retryDelaysMs();
   if (language === "JAVA") return { maxAttempts, customizedBackoff: { next: delays.map(durationOf) } };
+  const first = delays[0]!;
   return {
     maxAttempts,
     exponentialBackoff: {
-      initial: durationOf(delays[0]!),
+      initial: durationOf(first),
       max: durationOf(delays[delays.length - 1]!),
-      multiplier: 2,
+      multiplier: growthFor(
+        first,
+        delays.length,
+        delays.reduce((a, b) => a + b, 0),
+      ),
     },
   };
+}
+
+/** The m >= 1 for which first + first*m + ... + first*m^(n-1) = total (bisection), to two decimals. */
+function growthFor(first: number, n: number, total: number): number {
+  const sum = (m: number) => {
+    let s = 0;
+    for (let k = 0, w = first; k < n; k++, w *= m) s += w;
+    return s;
+  };
+  if (n <= 1 || sum(1) >= total) return 1;
+  let lo = 1;
+  let hi = 2;
+  while (sum(hi) < total) hi *= 2;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (sum(mid) < total) lo = mid;
+    else hi = mid;
+  }
+  return Math.round(hi * 100) / 100;
 }
 
 export function settingsReply(broker: Broker, s: Settings): Settings {
