@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createNamesrv } from "../../src/namesrv/namesrv.js";
 import { tempDir } from "../support/temp-dir.js";
-import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
+import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
 
 const child = fileURLToPath(new URL("../broker/fixtures/broker-child.js", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,9 +74,7 @@ test(
     });
     const c = consumer(nsAddr, "GID_CRASH", "crash-c");
     t.after(async () => {
-      await c.close().catch(() => undefined);
-      await producer.close().catch(() => undefined);
-      await settle();
+      await closeClients(c, producer);
       await kill(broker);
       await ns.stop();
       cleanup();

@@ -40,9 +40,24 @@ export async function teardown(
   cluster: { stop(): Promise<void> },
   ...clients: { close(): Promise<void> }[]
 ): Promise<void> {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await settle();
+  await closeClients(...clients);
   await cluster.stop();
+}
+
+/**
+ * Closes ali-ons clients, then its inner producer, and waits for their timers' work to end (see settle). ali-ons
+ * makes one inner producer per process when the first client starts, on that client's connection, and never
+ * closes it: left alone it keeps the connection and its timers alive after the test's broker is gone (an
+ * uncaught ECONNREFUSED), and the next test's clients would share it. Closed and forgotten here, the next client
+ * to start makes a new one.
+ */
+export async function closeClients(...clients: { close(): Promise<void> }[]): Promise<void> {
+  for (const c of clients) await c.close().catch(() => undefined);
+  const P = ons.Producer as unknown as { defaultProducer?: { close(): Promise<void> } };
+  const inner = P.defaultProducer;
+  P.defaultProducer = undefined;
+  await inner?.close().catch(() => undefined);
+  await settle();
 }
 
 /**

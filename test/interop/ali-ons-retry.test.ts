@@ -2,15 +2,14 @@
 // dead-letter queue at the end, and both under an instance namespace (topics and groups "NS%name", as Alibaba
 // Cloud instances name them, so the retry topic is "%RETRY%NS%group").
 //
-// One cluster serves the whole file: ali-ons keeps a process-wide inner producer, made with the options of the
-// first client, that is never closed; it must not outlive the NameServer it was given while tests still run.
+// One cluster serves the whole file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { FAST_DELAY_LEVELS, startCluster } from "../support/cluster-fixture.js";
 import type { Cluster } from "../support/cluster-fixture.js";
 import { decodeRecord } from "../../src/common/message-record.js";
 import { decodeProperties, Prop } from "../../src/common/properties.js";
-import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
+import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
 import type { OnsMessage } from "./ali-ons.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,7 +19,6 @@ before(async () => {
   cluster = await startCluster({ messageDelayLevel: FAST_DELAY_LEVELS });
 });
 after(async () => {
-  await settle();
   await cluster.stop();
 });
 
@@ -44,10 +42,7 @@ async function sendAndFail(
     instanceName: `p${id}`,
   });
   const c = consumer(ns, `GID_${id}`, id, { ...opts, maxReconsumeTimes });
-  t.after(async () => {
-    await c.close().catch(() => undefined);
-    await producer.close().catch(() => undefined);
-  });
+  t.after(() => closeClients(c, producer));
   const seen: OnsMessage[] = [];
   c.subscribe(`TP_${id}`, "*", async (m) => {
     seen.push(m);

@@ -7,7 +7,7 @@ import { createNamesrv } from "../../src/namesrv/namesrv.js";
 import { topicConfig } from "../../src/common/topic.js";
 import { FAST_DELAY_LEVELS } from "../support/cluster-fixture.js";
 import { startBroker } from "../support/broker-fixture.js";
-import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
+import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
 import type { OnsMessage } from "./ali-ons.js";
 
 const TOPIC = "TP_TWO";
@@ -31,8 +31,7 @@ test("ali-ons with two brokers: sends spread over both, a group gets everything 
   const c1 = consumer(nsAddr, "GID_TWO", "two-c1");
   const c2 = consumer(nsAddr, "GID_TWO", "two-c2");
   t.after(async () => {
-    for (const c of [c1, c2, producer]) await c.close().catch(() => undefined);
-    await settle();
+    await closeClients(c1, c2, producer);
     for (const b of brokers) await b.stop();
     await ns.stop();
   });

@@ -11,7 +11,7 @@ import { Message } from "../../src/client/message.js";
 import type { HttpSdk, HttpSdkError, HttpSdkMessage, MQConsumer } from "./mq-http-sdk.js";
 import { startCluster } from "../support/cluster-fixture.js";
 import { quietLogger, receiveN, rocketmqClient, startSimpleConsumer } from "../support/rocketmq-client.js";
-import { common, consumer, ons, settle, until } from "./ali-ons-kit.js";
+import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
 
 function keyed(key: string) {
   const props = new sdk.MessageProperties();
@@ -411,11 +411,7 @@ test("an instance id (ns=) is the instance's namespace: HTTP and ali-ons with th
   const ns = "MQ_INST_7";
   const producer = new ons.Producer({ ...common(c.namesrvAddr), namespace: ns, producerGroup: "PID_NSX" });
   const onsConsumer = consumer(c.namesrvAddr, "GID_NSX_T", "nsx", { namespace: ns });
-  cleanup.push(
-    () => onsConsumer.close(),
-    () => producer.close(),
-    () => settle(),
-  );
+  cleanup.push(() => closeClients(onsConsumer, producer));
   await producer.ready();
   const sent = await producer.send(new ons.Message("TP_NSX", "TagT", "from-tcp"));
   assert.equal(sent.sendStatus, "SEND_OK");
