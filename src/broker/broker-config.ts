@@ -93,6 +93,9 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
   };
 }
 
+/** The delay level of a message's first retry: a message consumed n times waits level 3 + n - 1, as in RocketMQ. */
+export const FIRST_RETRY_LEVEL = 3;
+
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses "1s 5s 10s 1m 2h" into milliseconds per level (level 1 is index 0). */

@@ -26,7 +26,7 @@ import type { FileIO } from "../store/file-io.js";
 import { nodeFileIO } from "../store/file-io.js";
 import { MessageStore } from "../store/message-store.js";
 import type { MessageFilter, PutMessageInput } from "../store/message-store.js";
-import { parseDelayLevels, resolveBrokerConfig } from "./broker-config.js";
+import { FIRST_RETRY_LEVEL, parseDelayLevels, resolveBrokerConfig } from "./broker-config.js";
 import type { BrokerConfig } from "./broker-config.js";
 import { ClientManager } from "./client-manager.js";
 import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
@@ -181,7 +181,7 @@ export class Broker {
     this.clients = new ClientManager(c.clientExpireMs);
     const levels = parseDelayLevels(c.messageDelayLevel);
     this.delay = new DelayService(this.store, io, configDir, levels);
-    this.retryDelays = levels.slice(Math.min(2, levels.length - 1));
+    this.retryDelays = levels.slice(Math.min(FIRST_RETRY_LEVEL, levels.length) - 1);
     this.timer = new TimerService(this.store, io, configDir, { maxDelayMs: c.timerMaxDelayMs });
     this.locks = new QueueLockManager(c.orderLockLeaseMs);
     this.transactions = new TransactionService(this.store, this.clients, {
@@ -724,7 +724,7 @@ export class Broker {
     if (rec.reconsumeTimes >= max || req.delayLevel < 0) return this.putDeadLetter(req.group, base, props);
     const tc = this.topics.getOrCreateSystem(retryTopic(req.group), g.retryQueueNums);
     const queueId = Math.floor(Math.random() * tc.writeQueueNums);
-    const level = req.delayLevel > 0 ? req.delayLevel : 3 + rec.reconsumeTimes;
+    const level = req.delayLevel > 0 ? req.delayLevel : FIRST_RETRY_LEVEL + rec.reconsumeTimes;
     const input = this.delay.schedule(
       { ...base, topic: tc.topicName, queueId, properties: encodeProperties(props) },
       level,
@@ -844,12 +844,12 @@ export class Broker {
     return this.pop.forwardToDeadLetter(group, topic, receiptHandle);
   }
 
-  /** Deliveries a message gets before it goes to the dead-letter queue: the group's retries plus the first. */
   /** The waits before unordered retries, in turn (delay levels 3 on: 10 s 30 s 1 m ... 2 h); later ones wait the last. */
   retryDelaysMs(): number[] {
     return this.retryDelays;
   }
 
+  /** Deliveries a message gets before it goes to the dead-letter queue: the group's retries plus the first. */
   maxDeliveryAttempts(group: string): number {
     return this.groups.getOrCreate(group).retryMaxTimes + 1;
   }

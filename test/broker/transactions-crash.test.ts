@@ -2,35 +2,20 @@
 // after the restart, can be committed or rolled back, and an earlier decision is not forgotten.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { RemotingClient } from "../../src/protocol/remoting/client.js";
 import { createRequest } from "../../src/protocol/remoting/command.js";
 import { RequestCode } from "../../src/protocol/remoting/request-code.js";
 import { ResponseCode } from "../../src/protocol/remoting/response-code.js";
 import { encodeProperties } from "../../src/common/properties.js";
 import { startBroker } from "../support/broker-fixture.js";
+import { startBrokerProcess } from "../support/broker-process.js";
 import { tempDir } from "../support/temp-dir.js";
-
-const child = fileURLToPath(new URL("./fixtures/broker-child.js", import.meta.url));
 
 test("half messages and decisions survive SIGKILL of the broker", async (t) => {
   const { dir, cleanup } = tempDir();
   const cfg = { transactionTimeoutMs: 600_000 };
-  const p = spawn(process.execPath, [child, dir, JSON.stringify(cfg)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise((r) => p.on("exit", r));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /ready (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    setTimeout(() => reject(new Error("child broker did not start")), 15_000);
-  });
-  const addr = `127.0.0.1:${port}`;
+  const child = await startBrokerProcess(dir, cfg);
+  const addr = `127.0.0.1:${child.port}`;
   const client = new RemotingClient();
   const halves: { off: number; phy: number; body: string }[] = [];
   for (let i = 0; i < 20; i++) {
@@ -74,8 +59,7 @@ test("half messages and decisions survive SIGKILL of the broker", async (t) => {
   // Decide the first five before the crash: commit the even ones, roll back the odd ones.
   for (let i = 0; i < 5; i++)
     assert.equal((await end(addr, halves[i]!, i % 2 ? 12 : 8)).code, ResponseCode.SUCCESS);
-  p.kill("SIGKILL");
-  await exited;
+  await child.kill();
   client.close();
 
   const b = await startBroker(cfg, dir);

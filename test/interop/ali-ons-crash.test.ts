@@ -3,15 +3,12 @@
 // and an ali-ons consumer then finds every message whose send was acknowledged, body for body.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { createNamesrv } from "../../src/namesrv/namesrv.js";
+import { startBrokerProcess } from "../support/broker-process.js";
 import { tempDir } from "../support/temp-dir.js";
 import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
 
-const child = fileURLToPath(new URL("../broker/fixtures/broker-child.js", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function freePort(): Promise<number> {
@@ -22,33 +19,6 @@ function freePort(): Promise<number> {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
-  });
-}
-
-/** Starts the broker child and resolves once it is listening. */
-function startBrokerChild(dir: string, config: object): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [child, dir, JSON.stringify(config)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("broker child did not start")), 20_000);
-    p.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/ready \d+/.test(out)) {
-        clearTimeout(timer);
-        resolve(p);
-      }
-    });
-    p.once("exit", (code) => reject(new Error(`broker child exited early (${code})`)));
-  });
-}
-
-function kill(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once("exit", () => resolve());
-    p.kill("SIGKILL");
   });
 }
 
@@ -66,7 +36,7 @@ test(
       registerIntervalMs: 1000,
       store: { segmentBytes: 8 * 1024 * 1024 },
     };
-    let broker = await startBrokerChild(dir, config);
+    let broker = await startBrokerProcess(dir, config);
     const producer = new ons.Producer({
       ...common(nsAddr),
       producerGroup: "PID_CRASH",
@@ -75,7 +45,7 @@ test(
     const c = consumer(nsAddr, "GID_CRASH", "crash-c");
     t.after(async () => {
       await closeClients(c, producer);
-      await kill(broker);
+      await broker.kill();
       await ns.stop();
       cleanup();
     });
@@ -98,7 +68,7 @@ test(
       }
     });
     await until(() => acked.size >= 400, 30_000, "sends before the kill");
-    await kill(broker);
+    await broker.kill();
     const ackedAtKill = acked.size;
     await sleep(300);
     stop = true;
@@ -106,7 +76,7 @@ test(
     assert.equal(acked.size, ackedAtKill, "no send was acknowledged after the kill");
     assert.ok(failed > 0, "the loops were still sending when the broker died");
 
-    broker = await startBrokerChild(dir, config);
+    broker = await startBrokerProcess(dir, config);
     const got = new Map<string, number>();
     c.subscribe("TP_CRASH", "*", async (m) => {
       const b = m.body.toString();
