@@ -58,6 +58,13 @@ export const ErrorCatalog = {
     http: 504,
     message: "flush to disk timed out",
   },
+  REPLICA_OUT_OF_SYNC: {
+    retriable: false,
+    remoting: 1,
+    grpc: 50001,
+    http: 500,
+    message: "the slave's commit log does not continue its master's",
+  },
   STORE_CLOSED: { retriable: true, remoting: 14, grpc: 50001, http: 503, message: "store is shut down" },
   TOPIC_NOT_EXIST: {
     retriable: false,

@@ -146,6 +146,20 @@ export class CommitLog<T> {
     this.appendOffset = this.writtenOffset = this.flushedOffset = end;
   }
 
+  /**
+   * Where reserve(len) would put a record, without reserving: the append offset, or the next segment's start
+   * when the record does not fit in the current one. A slave checks its master's records against it.
+   */
+  nextRecordOffset(len: number): number {
+    const last = this.segments[this.segments.length - 1];
+    const inLast =
+      last && this.appendOffset >= last.base && this.appendOffset - last.base < this.segmentBytes;
+    const base = inLast ? last.base : this.appendOffset;
+    return this.appendOffset - base + len + BLANK_MIN > this.segmentBytes
+      ? base + this.segmentBytes
+      : this.appendOffset;
+  }
+
   /** Reserves `len` bytes for one record in the open batch and returns where to encode it. */
   reserve(len: number): { batch: Batch<T>; pos: number; offset: number } {
     let seg = this.currentSegment();

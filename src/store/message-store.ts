@@ -6,6 +6,9 @@ import { BrokerError } from "../common/errors.js";
 import { readInt64BE } from "../common/int64.js";
 import { createOffsetMsgId, decodeOffsetMsgId } from "../common/message-id.js";
 import {
+  BLANK_MAGIC,
+  MAGIC_V1,
+  MAGIC_V2,
   MAX_PROPERTIES_BYTES,
   SysFlag,
   decodeRecord,
@@ -172,6 +175,12 @@ interface TopicInfo {
 
 export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
 
+/** Whole records of the commit log from `offset` on, as readReplica hands them to a slave. */
+export interface ReplicaChunk {
+  offset: number;
+  data: Buffer;
+}
+
 /** Pulls scan at most this many queue units for one request when a filter skips them (RocketMQ: 16000). */
 const MAX_FILTER_SCAN = 16000;
 const RECORD_OVERHEAD = 512;
@@ -185,6 +194,9 @@ export class MessageStore {
   private readonly index: KeyIndex;
   private readonly nextOffsets = new Map<string, Map<number, number>>();
   private readonly listeners: ArrivalListener[] = [];
+  private readonly writtenListeners: ((writtenOffset: number) => void)[] = [];
+  /** A slave's store: it takes its master's records (appendReplica) and refuses appends. */
+  private replica = false;
   private dispatchedOffset = 0;
   private diskFull = false;
   private diskUsedRatio = 0;
@@ -433,6 +445,16 @@ export class MessageStore {
   }
 
   private checkWritable(): void {
+    if (this.replica) {
+      throw new BrokerError(
+        "SERVICE_NOT_AVAILABLE",
+        "messages are put to the slave: this store takes its master's records only",
+      );
+    }
+    this.checkOpenWithSpace();
+  }
+
+  private checkOpenWithSpace(): void {
     if (this.closed) throw new BrokerError("STORE_CLOSED");
     if (this.diskFull) {
       throw new BrokerError("DISK_FULL", `disk use above ${this.config.diskFullRatio * 100}%`);
@@ -550,6 +572,7 @@ export class MessageStore {
       }
     }
     arrived.length = 0;
+    for (const l of this.writtenListeners) l(this.log.writtenOffset);
   }
 
   /** Dispatches `p`, whose scan output starts at meta[m]; returns where the next record's starts. */
@@ -592,6 +615,141 @@ export class MessageStore {
 
   onMessageArrived(listener: ArrivalListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called after each written batch with the log's new written end (a master's replication follows it). */
+  onWritten(listener: (writtenOffset: number) => void): void {
+    this.writtenListeners.push(listener);
+  }
+
+  // ---- replication ----------------------------------------------------------------------------------------
+
+  /** A slave's store refuses appends (SERVICE_NOT_AVAILABLE) and takes its master's records (appendReplica). */
+  setReplica(on: boolean): void {
+    this.replica = on;
+  }
+
+  get isReplica(): boolean {
+    return this.replica;
+  }
+
+  /**
+   * Master side: whole written records from `from` on, about `maxBytes` of them (at least one record), within one
+   * segment. A segment's end marker is not sent: reading at it moves to the next segment, where the slave's own
+   * log moves too, since a record that does not fit a segment starts the next one in both. `from` below the
+   * log's start (retention) reads from its start: the chunk's offset says where it begins. Undefined when nothing
+   * is written at or past `from`.
+   */
+  readReplica(from: number, maxBytes: number): ReplicaChunk | undefined {
+    let at = Math.max(from, this.log.minOffset);
+    for (;;) {
+      const end = this.log.writtenOffset;
+      if (at >= end) return undefined;
+      const seg = this.log.segmentFor(at);
+      if (!seg) return undefined;
+      const head = this.log.read(at, 8);
+      if (!head) return undefined;
+      if (head.readInt32BE(4) === BLANK_MAGIC) {
+        at = seg.base + this.config.segmentBytes;
+        continue;
+      }
+      const magic = head.readInt32BE(4);
+      if (magic !== MAGIC_V1 && magic !== MAGIC_V2) {
+        throw new BrokerError(
+          "REPLICA_OUT_OF_SYNC",
+          `no record starts at ${at} in the master's log: the slave's log diverged from it`,
+        );
+      }
+      const first = head.readInt32BE(0);
+      // The segment's file holds its records and the end marker's head, not the marker's whole declared size.
+      const limit = Math.min(end, seg.base + seg.size, at + Math.max(maxBytes, first));
+      const buf = this.log.read(at, limit - at);
+      if (!buf) return undefined;
+      let p = 0;
+      while (p + 8 <= buf.length) {
+        const size = buf.readInt32BE(p);
+        const magic = buf.readInt32BE(p + 4);
+        if (magic !== MAGIC_V1 && magic !== MAGIC_V2) break;
+        if (size <= 0 || p + size > buf.length) break;
+        p += size;
+      }
+      if (p === 0) throw new BrokerError("SYSTEM_ERROR", `no readable record at commit log offset ${at}`);
+      // A copy: read() may hand out a view of a cache block, and the chunk waits in a socket's queue.
+      return { offset: at, data: Buffer.from(buf.subarray(0, p)) };
+    }
+  }
+
+  /**
+   * Slave side: appends a chunk of its master's records (readReplica's output) byte for byte at the same
+   * commit-log offsets, and dispatches them to consume queues and the index at their own queue offsets.
+   * Resolves with the log's new end once every byte reached the OS (as putMessage does). An empty store starts
+   * at the chunk's offset when that is a segment start (the master's log began past 0); otherwise every record
+   * must land where it lay in the master's log, or this throws REPLICA_OUT_OF_SYNC before taking it.
+   */
+  appendReplica(chunk: ReplicaChunk): Promise<number> {
+    try {
+      return this.appendReplicaChecked(chunk);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  private appendReplicaChecked(chunk: ReplicaChunk): Promise<number> {
+    this.checkOpenWithSpace();
+    const { data, offset } = chunk;
+    const seg = this.config.segmentBytes;
+    if (this.log.segmentList.length === 0 && this.log.appendOffset === 0 && offset > 0) {
+      if (offset % seg !== 0) {
+        throw new BrokerError(
+          "REPLICA_OUT_OF_SYNC",
+          `an empty slave cannot start at ${offset}, inside a segment`,
+        );
+      }
+      this.log.setEnd(offset);
+      this.dispatchedOffset = offset;
+    }
+    let last: PendingPut | undefined;
+    let p = 0;
+    while (p < data.length) {
+      const rec = decodeRecord(data, p);
+      const size = data.readInt32BE(p);
+      const expected = this.log.nextRecordOffset(size);
+      if (rec.physicalOffset !== expected || (p === 0 && offset !== expected)) {
+        throw new BrokerError(
+          "REPLICA_OUT_OF_SYNC",
+          `master record at ${rec.physicalOffset} (chunk at ${offset}) would be stored at ${expected} here ` +
+            "(the slave's log diverged from its master's, or their segment sizes differ)",
+        );
+      }
+      const txType = rec.sysFlag & SysFlag.TRANSACTION_MASK;
+      const toQueue = txType !== SysFlag.TRANSACTION_PREPARED && txType !== SysFlag.TRANSACTION_ROLLBACK;
+      const put = new PendingPut(this.topicInfo(rec.topic), rec.queueId, rec.sysFlag, size, 0, toQueue);
+      put.queueOffset = rec.queueOffset;
+      put.phyOffset = rec.physicalOffset;
+      put.storeTimestamp = rec.storeTimestamp;
+      if (toQueue) this.followQueueOffset(rec.topic, rec.queueId, rec.queueOffset);
+      const r = this.log.reserve(size);
+      data.copy(r.batch.buf, r.pos, p, p + size);
+      r.batch.items.push(put);
+      last = put;
+      p += size;
+    }
+    if (!last) return Promise.resolve(this.log.writtenOffset);
+    const tail = last;
+    return new Promise<number>((resolve, reject) => {
+      tail.resolve = (r) => resolve(r.phyOffset + r.size);
+      tail.reject = reject;
+    });
+  }
+
+  /** A replicated record took `queueOffset`: the queue's counter moves past it. */
+  private followQueueOffset(topic: string, queueId: number, queueOffset: number): void {
+    let m = this.nextOffsets.get(topic);
+    if (!m) {
+      m = new Map();
+      this.nextOffsets.set(topic, m);
+    }
+    if ((m.get(queueId) ?? 0) <= queueOffset) m.set(queueId, queueOffset + 1);
   }
 
   // ---- reads ----------------------------------------------------------------------------------------------
