@@ -2,11 +2,35 @@
 // and flags; it builds this and passes it in.
 import type { StoreConfig } from "../store/store-config.js";
 
+export type BrokerRole = "ASYNC_MASTER" | "SYNC_MASTER" | "SLAVE";
+
 export interface BrokerConfig {
   brokerName: string;
   clusterName: string;
   /** 0 = master; slaves have ids > 0. */
   brokerId: number;
+  /**
+   * ASYNC_MASTER (default) acknowledges a send once stored here; SYNC_MASTER also waits until a slave stored it
+   * (FLUSH_SLAVE_TIMEOUT after haSlaveTimeoutMs, SLAVE_NOT_AVAILABLE with no slave in reach); SLAVE copies its
+   * master (same brokerName, brokerId > 0), serves reads and refuses sends. Default: SLAVE when brokerId > 0.
+   */
+  brokerRole: BrokerRole;
+  /** A master's port for its slaves (RocketMQ haListenPort); 0 picks a free one; -1 (default): port + 1 (10912). */
+  haListenPort: number;
+  /** A slave's master HA address ("host:port"); empty: the one the NameServer names when the slave registers. */
+  haMasterAddress: string;
+  /** A master suggests that consumers far behind (past the memory ratio) read from its slave (brokerId 1). */
+  slaveReadEnable: boolean;
+  /** SYNC_MASTER: longest a send waits for a slave (RocketMQ syncFlushTimeout for slaves, 3 s). */
+  haSlaveTimeoutMs: number;
+  /** SYNC_MASTER: a slave this far behind counts as unavailable (RocketMQ haMaxGapNotInSync, 256 MiB). */
+  haMaxGapBytes: number;
+  /** Replication heartbeats (5 s), the silence after which a peer is dropped (20 s), a slave's reconnect (5 s). */
+  haHeartbeatIntervalMs: number;
+  haHousekeepingMs: number;
+  haReconnectMs: number;
+  /** How often a slave copies its master's topics, groups and consumer offsets (RocketMQ: 10 s). */
+  slaveSyncIntervalMs: number;
   /** Address the remoting server binds to. */
   listenHost: string;
   /** Remoting port (10911); 0 picks a free one. */
@@ -66,6 +90,16 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     brokerName: "broker-a",
     clusterName: "DefaultCluster",
     brokerId: 0,
+    brokerRole: "ASYNC_MASTER",
+    haListenPort: -1,
+    haMasterAddress: "",
+    slaveReadEnable: false,
+    haSlaveTimeoutMs: 3000,
+    haMaxGapBytes: 256 * 1024 * 1024,
+    haHeartbeatIntervalMs: 5000,
+    haHousekeepingMs: 20_000,
+    haReconnectMs: 5000,
+    slaveSyncIntervalMs: 10_000,
     listenHost: "0.0.0.0",
     port: 10911,
     grpcPort: 8081,
@@ -112,6 +146,16 @@ export function parseDelayLevels(spec: string): number[] {
 
 export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: string }): BrokerConfig {
   const c = { ...defaultBrokerConfig(partial.dataDir), ...partial };
+  if (partial.brokerRole === undefined && c.brokerId > 0) c.brokerRole = "SLAVE";
+  if (!["ASYNC_MASTER", "SYNC_MASTER", "SLAVE"].includes(c.brokerRole))
+    throw new Error(`broker config: bad brokerRole ${String(c.brokerRole)}`);
+  if ((c.brokerRole === "SLAVE") !== c.brokerId > 0)
+    throw new Error(
+      `broker config: a ${c.brokerRole} needs brokerId ${c.brokerRole === "SLAVE" ? "> 0" : "0"}`,
+    );
+  if (c.haListenPort === -1) c.haListenPort = c.port === 0 || c.port === 65535 ? 0 : c.port + 1;
+  if (!Number.isInteger(c.haListenPort) || c.haListenPort < 0 || c.haListenPort > 65535)
+    throw new Error(`broker config: bad haListenPort ${c.haListenPort}`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
     throw new Error(`broker config: bad port ${c.port}`);
   if (!Number.isInteger(c.grpcPort) || c.grpcPort < 0 || c.grpcPort > 65535)

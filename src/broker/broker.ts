@@ -32,6 +32,7 @@ import { ClientManager } from "./client-manager.js";
 import type { ClientChannel, ConsumerHeartbeat } from "./client-manager.js";
 import { DelayService } from "./delay-service.js";
 import { GroupManager } from "./group-manager.js";
+import type { GroupConfig } from "./group-manager.js";
 import { JsonFile } from "./json-file.js";
 import { OffsetManager } from "./offset-manager.js";
 import { AlarmService } from "./ops/alarms.js";
@@ -48,6 +49,7 @@ import { FilterCache, subscriptionFilter } from "./subscription.js";
 import { TimerService } from "./timer-service.js";
 import { decodeRecallHandle, encodeRecallHandle } from "../common/recall-handle.js";
 import { TopicManager } from "./topic-manager.js";
+import { SlaveAcks } from "./slave-acks.js";
 import { TransactionService } from "./transaction-service.js";
 import type { DueTransaction, TransactionResolution } from "./transaction-service.js";
 
@@ -80,6 +82,8 @@ export interface SendResult {
   transactionId?: string;
   /** For a timed message: the handle RECALL_MESSAGE takes to cancel it before it is due. */
   recallHandle?: string;
+  /** SYNC_MASTER: stored here, but no slave confirmed it in time, or none was in reach (still stored). */
+  slaveStatus?: "FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE";
 }
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -160,6 +164,8 @@ export class Broker {
   readonly lite: LiteService;
   readonly stats = new BrokerStats();
   readonly alarms: AlarmService;
+  /** A master's slaves, as far as they have stored its log. */
+  readonly slaveAcks = new SlaveAcks();
   private readonly hold = new PullHold();
   private readonly retryDelays: number[];
   private readonly filters = new FilterCache();
@@ -174,6 +180,7 @@ export class Broker {
       { dir: join(c.dataDir, "store"), ...c.store, storeHost: this.storeHost },
       io,
     );
+    if (c.brokerRole === "SLAVE") this.store.setReplica(true);
     const configDir = join(c.dataDir, "config");
     this.topics = new TopicManager(io, configDir, c.autoCreateTopicEnable, c.defaultTopicQueueNums);
     this.groups = new GroupManager(io, configDir, c.autoCreateSubscriptionGroup, c.maxReconsumeTimes);
@@ -233,17 +240,28 @@ export class Broker {
     return `${this.config.advertisedHost}:${this.config.port}`;
   }
 
+  get isSlave(): boolean {
+    return this.config.brokerRole === "SLAVE";
+  }
+
   start(): void {
-    this.delay.start();
-    this.timer.start();
-    this.transactions.start();
-    this.pop.start();
-    this.alarms.start(this.config.alarmCheckIntervalMs);
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
       t.unref();
       this.timers.push(t);
     };
+    if (this.isSlave) {
+      // A slave writes nothing to its log: delays, timers, transaction checks, pop and lite upkeep are its
+      // master's. It serves reads and keeps the offsets consumers commit to it while the master is away.
+      every(this.config.offsetFlushIntervalMs, () => void this.offsets.flush().catch(() => undefined));
+      every(10_000, () => this.clients.expire());
+      return;
+    }
+    this.delay.start();
+    this.timer.start();
+    this.transactions.start();
+    this.pop.start();
+    this.alarms.start(this.config.alarmCheckIntervalMs);
     every(this.config.offsetFlushIntervalMs, () => {
       this.offsets.flush().catch(() => undefined);
       this.delay.flush().catch(() => undefined);
@@ -306,6 +324,7 @@ export class Broker {
   }
 
   private sendChecked(req: SendRequest): Promise<SendResult> {
+    if (this.isSlave) throw slaveRefusal();
     this.checkTopicName(req.topic);
     if (isSystemTopic(req.topic))
       throw new BrokerError("NO_PERMISSION", `sending to system topic ${req.topic} is forbidden`);
@@ -444,6 +463,7 @@ export class Broker {
       // Object.assign, not `{ ...base, ...m }`: see bodyResult in the store for why.
       return Promise.all(messages.map((m) => this.sendMessage(Object.assign({}, base, m, { queueId }))));
     }
+    if (this.isSlave) throw slaveRefusal();
     this.checkTopicName(base.topic);
     const tc = this.topics.getOrCreate(base.topic);
     this.checkWritable(tc, base.topic);
@@ -453,6 +473,8 @@ export class Broker {
     const stored = await this.store.putMessages(inputs);
     this.stats.sendLatency?.(performance.now() - t0);
     this.stats.produce(base.topic, stored.length);
+    const last = stored[stored.length - 1]!;
+    const slaveStatus = await this.waitForSlave(last.phyOffset + last.size, inputs[0]!.properties ?? "");
     return stored.map((r, i) => ({
       msgId: r.offsetMsgId,
       topic: base.topic,
@@ -460,7 +482,29 @@ export class Broker {
       queueOffset: r.queueOffset,
       phyOffset: r.phyOffset,
       uniqKey: getProperty(inputs[i]!.properties ?? "", Prop.UNIQ_KEY),
+      ...(slaveStatus ? { slaveStatus } : {}),
     }));
+  }
+
+  /**
+   * SYNC_MASTER: waits until a slave stored the log up to `end`, unless the message says WAIT=false (as in
+   * RocketMQ). Undefined when that happened (or needs no wait), else what the send reports instead of SEND_OK.
+   */
+  private async waitForSlave(
+    end: number,
+    properties: string,
+  ): Promise<"FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE" | undefined> {
+    if (this.config.brokerRole !== "SYNC_MASTER") return undefined;
+    if (properties.indexOf(Prop.WAIT) >= 0 && getProperty(properties, Prop.WAIT) === "false")
+      return undefined;
+    const c = this.config;
+    const w = await this.slaveAcks.wait(
+      end,
+      this.store.stats().maxPhyOffset,
+      c.haSlaveTimeoutMs,
+      c.haMaxGapBytes,
+    );
+    return w === "OK" ? undefined : w;
   }
 
   private toInput(req: SendRequest, queueId = req.queueId): PutMessageInput {
@@ -486,7 +530,7 @@ export class Broker {
   ): Promise<SendResult> {
     const r = await this.store.putMessage(stored);
     this.stats.produce(topic);
-    return {
+    const result: SendResult = {
       msgId: r.offsetMsgId,
       topic,
       queueId,
@@ -494,6 +538,11 @@ export class Broker {
       phyOffset: r.phyOffset,
       uniqKey: getProperty(stored.properties ?? "", Prop.UNIQ_KEY),
     };
+    if (this.config.brokerRole === "SYNC_MASTER") {
+      const slaveStatus = await this.waitForSlave(r.phyOffset + r.size, stored.properties ?? "");
+      if (slaveStatus) result.slaveStatus = slaveStatus;
+    }
+    return result;
   }
 
   // ---- pull -----------------------------------------------------------------------------------------------
@@ -523,7 +572,8 @@ export class Broker {
         );
       filter = this.filters.get(req.topic, sub.subString, sub.expressionType).filter;
     }
-    if (req.commitOffset !== undefined && req.commitOffset >= 0) {
+    // A slave takes offsets only from UPDATE_CONSUMER_OFFSET (while its master is away), as in RocketMQ.
+    if (req.commitOffset !== undefined && req.commitOffset >= 0 && !this.isSlave) {
       this.offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
     }
     const max = Math.max(1, Math.min(req.maxMsgNums || 32, 1024));
@@ -582,8 +632,37 @@ export class Broker {
       nextBeginOffset: next,
       minOffset: r.minOffset,
       maxOffset: r.maxOffset,
-      suggestWhichBrokerId: 0,
+      suggestWhichBrokerId: this.suggestBroker(req, next),
     };
+  }
+
+  /**
+   * Which broker of the pair the consumer should pull this queue from next: the master (0), unless reading from
+   * slaves is on and the consumer is so far behind that its next message is no longer "in memory" (the same
+   * ratio as startsInMemory), then the slave (1), sparing the master's page cache (RocketMQ's
+   * whichBrokerWhenConsumeSlowly). A slave always suggests its master: consumers come to it only while the
+   * master is away from their routes.
+   */
+  private suggestBroker(req: PullRequest, next: number): number {
+    if (!this.config.slaveReadEnable || this.isSlave || this.slaveAcks.slaveCount === 0) return 0;
+    const phy = this.store.getCommitLogOffsetInQueue(req.topic, req.queueId, next);
+    if (phy === undefined) return 0;
+    const memory = (totalmem() * this.config.accessMessageInMemoryMaxRatio) / 100;
+    return this.store.stats().maxPhyOffset - phy > memory ? 1 : 0;
+  }
+
+  /**
+   * A slave takes its master's topics (when their data version changed), subscription groups and consumer
+   * offsets (RocketMQ's SlaveSynchronize).
+   */
+  applyMasterMetadata(m: {
+    topics?: { table: Record<string, TopicConfig>; dataVersion: { timestamp: number; counter: number } };
+    groups?: Record<string, GroupConfig>;
+    offsets?: Record<string, Record<string, number>>;
+  }): void {
+    if (m.topics) this.topics.replaceAll(m.topics.table, m.topics.dataVersion);
+    if (m.groups) this.groups.replaceAll(m.groups);
+    if (m.offsets) this.offsets.mergeAll(m.offsets);
   }
 
   // ---- offsets --------------------------------------------------------------------------------------------
@@ -1004,6 +1083,7 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.hold.wakeAll();
+    this.slaveAcks.releaseAll();
     await this.delay.stop();
     this.alarms.stop();
     await this.pop.stop();
@@ -1014,4 +1094,12 @@ export class Broker {
     this.topics.persist();
     await this.store.close();
   }
+}
+
+/** What a slave answers a send (RocketMQ's words for the same refusal). */
+function slaveRefusal(): BrokerError {
+  return new BrokerError(
+    "SERVICE_NOT_AVAILABLE",
+    "service not available now, messages are put to the slave: send to the master of this broker name",
+  );
 }

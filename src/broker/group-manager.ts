@@ -74,6 +74,15 @@ export class GroupManager {
     return g;
   }
 
+  /** A slave takes its master's groups whole (RocketMQ's SlaveSynchronize). */
+  replaceAll(table: Record<string, GroupConfig>): void {
+    this.groups.clear();
+    for (const [name, g] of Object.entries(table)) {
+      this.groups.set(name, { ...groupConfig(name, this.defaultRetryMaxTimes), ...g });
+    }
+    this.persist();
+  }
+
   delete(group: string): boolean {
     const had = this.groups.delete(group);
     if (had) this.persist();

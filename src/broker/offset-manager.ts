@@ -62,6 +62,29 @@ export class OffsetManager {
     }
   }
 
+  /** Every offset, as GET_ALL_CONSUMER_OFFSET answers: "topic@group" → queue id → offset. */
+  snapshot(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [k, m] of this.table) out[k] = Object.fromEntries(m);
+    return out;
+  }
+
+  /**
+   * A slave takes its master's offsets over its own, key by key (RocketMQ's SlaveSynchronize merges the same
+   * way): what consumers committed on the slave alone stays for the pairs the master does not know.
+   */
+  mergeAll(table: Record<string, Record<string, number>>): void {
+    for (const [key, qs] of Object.entries(table)) {
+      const at = key.lastIndexOf("@");
+      if (at <= 0) continue;
+      const topic = key.slice(0, at);
+      const group = key.slice(at + 1);
+      for (const [q, off] of Object.entries(qs)) {
+        if (typeof off === "number") this.commit(group, topic, Number(q), off);
+      }
+    }
+  }
+
   /** Offsets of one group on one topic, by queue. */
   offsetsOf(group: string, topic: string): Map<number, number> {
     return new Map(this.table.get(OffsetManager.key(group, topic)) ?? []);

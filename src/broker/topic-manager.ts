@@ -98,6 +98,21 @@ export class TopicManager {
     return had;
   }
 
+  /**
+   * A slave takes its master's table whole (RocketMQ's SlaveSynchronize), when its data version differs from the
+   * one last taken. Returns whether anything was replaced.
+   */
+  replaceAll(table: Record<string, TopicConfig>, dataVersion: DataVersion): boolean {
+    const v = this.dataVersion;
+    if (v.timestamp === dataVersion.timestamp && v.counter === dataVersion.counter) return false;
+    this.topics.clear();
+    for (const [name, tc] of Object.entries(table)) this.topics.set(name, { ...topicConfig(name, 1), ...tc });
+    this.dataVersion = { timestamp: dataVersion.timestamp, counter: dataVersion.counter };
+    this.persist();
+    for (const l of this.changeListeners) l();
+    return true;
+  }
+
   private changed(): void {
     this.dataVersion = { timestamp: Date.now(), counter: this.dataVersion.counter + 1 };
     this.persist();

@@ -5,6 +5,7 @@ import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { createNamesrv } from "../namesrv/namesrv.js";
 import { parseAccounts } from "../protocol/http/http-config.js";
+import type { BrokerRole } from "../broker/broker-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
 import { AdminError, adminCommand } from "./admin.js";
@@ -30,7 +31,17 @@ function commonOptions(cmd: Command): Command {
     .option("--namesrv <addrs>", "NameServers for the broker, 'a:9876;b:9876'")
     .option("--broker-name <name>")
     .option("--cluster-name <name>")
-    .option("--broker-id <id>", "0 = master")
+    .option("--broker-id <id>", "0 = master, > 0 = slave of the master with the same broker name")
+    .addOption(
+      new Option("--broker-role <role>", "default: SLAVE when broker id > 0").choices([
+        "ASYNC_MASTER",
+        "SYNC_MASTER",
+        "SLAVE",
+      ]),
+    )
+    .option("--ha-port <port>", "a master's port for its slaves (default broker port + 1)")
+    .option("--ha-master-address <addr>", "a slave's master HA address (default: from the NameServer)")
+    .option("--slave-read-enable", "suggest that consumers far behind read from the slave")
     .addOption(new Option("--flush-mode <mode>", "commit log flush").choices(["async", "sync"]))
     .option("--max-lite-topics <n>", "lite topics the broker keeps at most (default 20000)")
     .option("--log-level <level>", "pino level (default info)")
@@ -54,6 +65,10 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       brokerName: opts["brokerName"],
       clusterName: opts["clusterName"],
       brokerId: opts["brokerId"],
+      brokerRole: opts["brokerRole"],
+      haPort: opts["haPort"],
+      haMasterAddress: opts["haMasterAddress"],
+      slaveReadEnable: opts["slaveReadEnable"],
       flushMode: opts["flushMode"],
       maxLiteTopics: opts["maxLiteTopics"],
       logLevel: opts["logLevel"],
@@ -91,6 +106,10 @@ async function runBroker(
       brokerName: s.brokerName,
       clusterName: s.clusterName,
       brokerId: s.brokerId,
+      ...(s.brokerRole ? { brokerRole: s.brokerRole as BrokerRole } : {}),
+      ...(s.haPort ? { haListenPort: s.haPort } : {}),
+      haMasterAddress: s.haMasterAddress,
+      slaveReadEnable: s.slaveReadEnable,
       autoCreateTopicEnable: s.autoCreateTopic,
       maxLiteTopics: s.maxLiteTopics,
       store: { flushMode: s.flushMode },
@@ -114,6 +133,10 @@ async function runBroker(
     `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
   );
   log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
+  const role = b.broker.config.brokerRole;
+  if (role === "SLAVE")
+    log.info({ role }, `slave ${s.brokerName}/${s.brokerId}: replicating from its master`);
+  else log.info({ role, haPort: b.haPort }, `${role}: slaves connect to ${s.host}:${b.haPort}`);
   if (!s.adminToken) {
     log.warn(
       {},

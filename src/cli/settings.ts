@@ -24,6 +24,14 @@ export interface Settings {
   brokerName: string;
   clusterName: string;
   brokerId: number;
+  /** ASYNC_MASTER, SYNC_MASTER or SLAVE; empty: SLAVE when brokerId > 0, else ASYNC_MASTER. */
+  brokerRole: string;
+  /** A master's port for its slaves; 0: broker port + 1. */
+  haPort: number;
+  /** A slave's master HA address ("host:port"); empty: the one the NameServer names. */
+  haMasterAddress: string;
+  /** A master suggests that consumers far behind read from its slave. */
+  slaveReadEnable: boolean;
   flushMode: FlushMode;
   autoCreateTopic: boolean;
   /** Lite topics the broker keeps at most (RocketMQ's maxLmqConsumeQueueNum). */
@@ -46,6 +54,10 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerName: "broker-a",
   clusterName: "DefaultCluster",
   brokerId: 0,
+  brokerRole: "",
+  haPort: 0,
+  haMasterAddress: "",
+  slaveReadEnable: false,
   flushMode: "async",
   autoCreateTopic: true,
   maxLiteTopics: 20_000,
@@ -67,6 +79,10 @@ const ENV: Record<keyof Settings, string> = {
   brokerName: "ROCKETMQ_TS_BROKER_NAME",
   clusterName: "ROCKETMQ_TS_CLUSTER_NAME",
   brokerId: "ROCKETMQ_TS_BROKER_ID",
+  brokerRole: "ROCKETMQ_TS_BROKER_ROLE",
+  haPort: "ROCKETMQ_TS_HA_PORT",
+  haMasterAddress: "ROCKETMQ_TS_HA_MASTER_ADDRESS",
+  slaveReadEnable: "ROCKETMQ_TS_SLAVE_READ_ENABLE",
   flushMode: "ROCKETMQ_TS_FLUSH_MODE",
   autoCreateTopic: "ROCKETMQ_TS_AUTO_CREATE_TOPIC",
   maxLiteTopics: "ROCKETMQ_TS_MAX_LITE_TOPICS",
@@ -90,6 +106,9 @@ function coerce(key: keyof Settings, raw: unknown): Settings[keyof Settings] {
     if (raw === true || raw === "true" || raw === "1") return true;
     if (raw === false || raw === "false" || raw === "0") return false;
     throw new Error(`setting ${key}: expected true or false, got ${String(raw)}`);
+  }
+  if (key === "brokerRole" && !["", "ASYNC_MASTER", "SYNC_MASTER", "SLAVE"].includes(String(raw))) {
+    throw new Error(`setting brokerRole: expected ASYNC_MASTER, SYNC_MASTER or SLAVE, got ${String(raw)}`);
   }
   if (key === "flushMode" && raw !== "async" && raw !== "sync") {
     throw new Error(`setting flushMode: expected "async" or "sync", got ${String(raw)}`);

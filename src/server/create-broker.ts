@@ -16,6 +16,9 @@ import type { HttpEndpointConfig } from "../protocol/http/http-config.js";
 import { startHttpEndpoint } from "../protocol/http/server.js";
 import type { HttpEndpoint } from "../protocol/http/server.js";
 import { NamesrvRegistration } from "./namesrv-registration.js";
+import { HaClient } from "../protocol/ha/ha-client.js";
+import { HaServer } from "../protocol/ha/ha-server.js";
+import { SlaveSync } from "./slave-sync.js";
 import { registerAdminRoutes } from "../protocol/http/admin/admin-routes.js";
 import { registerConsole } from "../protocol/http/admin/console-files.js";
 import type { ClusterBroker } from "../protocol/http/admin/admin-routes.js";
@@ -36,6 +39,10 @@ export interface BrokerServer {
   readonly grpc: GrpcServer;
   /** The HTTP endpoint's port, once started (0 when it is not served). */
   readonly httpPort: number;
+  /** A master's port for its slaves, once started (0 for a slave). */
+  readonly haPort: number;
+  /** A slave's replication from its master (undefined on a master). */
+  readonly replica: { readonly connected: boolean; readonly masterAddress: string | undefined } | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,7 +65,45 @@ export function createBroker(
   registerBrokerHandlers(server, broker);
   const grpc = new GrpcServer(broker, { logger, ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}) });
   const client = new RemotingClient({ logger });
-  const registration = new NamesrvRegistration(broker, client, logger);
+  const c = broker.config;
+  const timings = {
+    heartbeatMs: c.haHeartbeatIntervalMs,
+    housekeepingMs: c.haHousekeepingMs,
+    reconnectMs: c.haReconnectMs,
+  };
+  const store = broker.store;
+  // A master streams its log to slaves; a slave follows the master its registration (or config) names.
+  const ha = broker.isSlave
+    ? undefined
+    : new HaServer(
+        {
+          readReplica: (from, max) => store.readReplica(from, max),
+          writtenOffset: () => store.stats().maxPhyOffset,
+          onWritten: (l) => store.onWritten(l),
+        },
+        broker.slaveAcks,
+        timings,
+        logger,
+      );
+  const replica = broker.isSlave
+    ? new HaClient(
+        {
+          writtenOffset: () => store.stats().maxPhyOffset,
+          appendReplica: (chunk) => store.appendReplica(chunk),
+        },
+        timings,
+        logger,
+      )
+    : undefined;
+  const slaveSync = broker.isSlave ? new SlaveSync(broker, client, logger) : undefined;
+  const registration = new NamesrvRegistration(broker, client, logger, {
+    haServerAddr: () => (ha ? `${c.advertisedHost}:${ha.port}` : ""),
+    onReply: (reply) => {
+      if (!replica || !slaveSync) return;
+      if (!c.haMasterAddress && reply.haServerAddr) replica.setMasterAddress(reply.haServerAddr);
+      if (reply.masterAddr) slaveSync.setMasterAddress(reply.masterAddr);
+    },
+  });
   let port = 0;
   let http: HttpEndpoint | undefined;
   let metrics: BrokerMetrics | undefined;
@@ -116,11 +161,21 @@ export function createBroker(
     get httpPort() {
       return http?.port ?? 0;
     },
+    get haPort() {
+      return ha?.port ?? 0;
+    },
+    replica,
     async start() {
       port = await server.listen(broker.config.port, broker.config.listenHost);
       broker.setAdvertisedPort(port);
       await grpc.listen(broker.config.grpcPort, broker.config.listenHost);
+      if (ha) await ha.listen(c.haListenPort, c.listenHost);
       broker.start();
+      if (replica) {
+        if (c.haMasterAddress) replica.setMasterAddress(c.haMasterAddress);
+        replica.start();
+        slaveSync?.start();
+      }
       if (opts.http) {
         const m = createMetrics(broker, connections);
         metrics = m;
@@ -145,6 +200,9 @@ export function createBroker(
     },
     async stop() {
       await registration.stop();
+      replica?.stop();
+      slaveSync?.stop();
+      await ha?.close();
       await grpc.close();
       await http?.close();
       metrics?.stop();

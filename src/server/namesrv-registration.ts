@@ -8,6 +8,14 @@ import {
   registerBrokerToNamesrv,
   unregisterBrokerFromNamesrv,
 } from "../protocol/remoting/namesrv/namesrv-client.js";
+import type { RegisterBrokerReply } from "../protocol/remoting/namesrv/namesrv-client.js";
+
+export interface RegistrationOptions {
+  /** The master's address for its slaves ("host:port"), sent with every registration; empty for a slave. */
+  haServerAddr?: () => string;
+  /** Each NameServer's answer: a slave learns its master's addresses from it. */
+  onReply?: (reply: RegisterBrokerReply) => void;
+}
 
 export class NamesrvRegistration {
   private timer: NodeJS.Timeout | undefined;
@@ -18,6 +26,7 @@ export class NamesrvRegistration {
     private readonly broker: Broker,
     private readonly client: RemotingClient,
     private readonly logger: RemotingLogger,
+    private readonly opts: RegistrationOptions = {},
   ) {
     broker.topics.onChange(() => this.soon());
   }
@@ -53,14 +62,15 @@ export class NamesrvRegistration {
     if (this.stopped) return;
     const info = {
       ...this.identity(),
-      haServerAddr: "",
+      haServerAddr: this.opts.haServerAddr?.() ?? "",
       topicConfigs: this.broker.topics.all(),
       dataVersion: { stateVersion: 0, ...this.broker.topics.dataVersion },
     };
     await Promise.all(
       this.broker.config.namesrvAddrs.map(async (addr) => {
         try {
-          await registerBrokerToNamesrv(this.client, addr, info);
+          const reply = await registerBrokerToNamesrv(this.client, addr, info);
+          this.opts.onReply?.(reply);
         } catch (e) {
           this.logger.warn({ namesrv: addr, err: (e as Error).message }, "register broker failed");
         }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BrokerError } from "../../src/common/errors.js";
-import { SysFlag, decodeRecord } from "../../src/common/message-record.js";
+import { SysFlag } from "../../src/common/message-record.js";
 import { encodeProperties } from "../../src/common/properties.js";
 import { MessageStore } from "../../src/store/message-store.js";
 import { tempDir } from "../support/temp-dir.js";

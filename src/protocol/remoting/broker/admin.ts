@@ -52,6 +52,21 @@ export function handleGetAllTopicConfig(broker: Broker, req: RemotingCommand): R
   return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
 }
 
+/** GET_ALL_CONSUMER_OFFSET (43): {offsetTable: {"topic@group": {queueId: offset}}}, what a slave copies. */
+export function handleGetAllConsumerOffset(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const body = JSON.stringify({ offsetTable: broker.offsets.snapshot() });
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(body));
+}
+
+/** GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201): {subscriptionGroupTable: {group: config}, dataVersion}. */
+export function handleGetAllSubscriptionGroups(broker: Broker, req: RemotingCommand): RemotingCommand {
+  const body = {
+    subscriptionGroupTable: Object.fromEntries(broker.groups.all().map((g) => [g.groupName, g])),
+    dataVersion: broker.topics.dataVersion,
+  };
+  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+}
+
 export function handleTopicStats(broker: Broker, req: RemotingCommand): RemotingCommand {
   const topic = reqStr(req.extFields, "topic");
   const stats = broker.topicStats(topic);

@@ -7,6 +7,8 @@ import {
   handleConsumerConnectionList,
   handleCreateTopic,
   handleDeleteTopic,
+  handleGetAllConsumerOffset,
+  handleGetAllSubscriptionGroups,
   handleGetAllTopicConfig,
   handleTopicStats,
 } from "./admin.js";
@@ -55,6 +57,10 @@ export function registerBrokerHandlers(server: RemotingServer, broker: Broker): 
     .registerHandler(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => handleCreateTopic(broker, req))
     .registerHandler(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => handleDeleteTopic(broker, req))
     .registerHandler(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => handleGetAllTopicConfig(broker, req))
+    .registerHandler(RequestCode.GET_ALL_CONSUMER_OFFSET, (req) => handleGetAllConsumerOffset(broker, req))
+    .registerHandler(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) =>
+      handleGetAllSubscriptionGroups(broker, req),
+    )
     .registerHandler(RequestCode.GET_TOPIC_STATS_INFO, (req) => handleTopicStats(broker, req))
     .registerHandler(RequestCode.GET_CONSUME_STATS, (req) => handleConsumeStats(broker, req))
     .registerHandler(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) =>

@@ -133,7 +133,14 @@ function sendResponse(req: RemotingCommand, r: SendResult): RemotingCommand {
   if (r.recallHandle !== undefined) ext["recallHandle"] = r.recallHandle;
   ext["MSG_REGION"] = "DefaultRegion";
   ext["TRACE_ON"] = "true";
-  return createResponse(req, ResponseCode.SUCCESS, undefined, ext);
+  return createResponse(req, sendCode(r), undefined, ext);
+}
+
+/** SEND_OK, or (SYNC_MASTER) stored but not confirmed by a slave: the client reports it as that send status. */
+function sendCode(r: SendResult): number {
+  if (r.slaveStatus === "FLUSH_SLAVE_TIMEOUT") return ResponseCode.FLUSH_SLAVE_TIMEOUT;
+  if (r.slaveStatus === "SLAVE_NOT_AVAILABLE") return ResponseCode.SLAVE_NOT_AVAILABLE;
+  return ResponseCode.SUCCESS;
 }
 
 /** Splits a batch body into its messages; throws BAD_REQUEST on a malformed body. */
@@ -167,7 +174,7 @@ async function sendBatch(broker: Broker, req: RemotingCommand, base: SendRequest
   const queueId = results[0]!.queueId;
   return createResponse(
     req,
-    ResponseCode.SUCCESS,
+    sendCode(results[results.length - 1]!),
     undefined,
     fields({
       msgId: results.map((r) => r.msgId).join(","),

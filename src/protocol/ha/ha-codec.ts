@@ -1,0 +1,76 @@
+// The master/slave transfer of RocketMQ's classic HA service, as its two ends speak it: the slave reports how far
+// its commit log reaches as a bare 8-byte big-endian offset, whenever it grows and as a heartbeat; the master
+// sends frames of `[offset 8][size 4][commit-log bytes]`, a size of 0 being its heartbeat. Our master cuts frames
+// on record boundaries (RocketMQ's may cut anywhere), so a slave stores each frame as it comes.
+import { readInt64BE, writeInt64BE } from "../../common/int64.js";
+
+export const FRAME_HEADER_BYTES = 12;
+/** Larger than any chunk a master sends (a batch of records, or one 4 MiB record with its headers). */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+export interface HaTimings {
+  /** An idle end sends a heartbeat this often (RocketMQ: 5 s). */
+  heartbeatMs: number;
+  /** A peer silent this long is dropped (RocketMQ: 20 s). */
+  housekeepingMs: number;
+}
+
+export interface TransferFrame {
+  offset: number;
+  /** Empty for a heartbeat. */
+  data: Buffer;
+}
+
+export function encodeFrameHeader(offset: number, size: number): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  writeInt64BE(b, offset, 0);
+  b.writeInt32BE(size, 8);
+  return b;
+}
+
+export function encodeOffsetReport(offset: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  writeInt64BE(b, offset, 0);
+  return b;
+}
+
+export class HaFrameError extends Error {}
+
+/** Splits the master's byte stream into frames. */
+export class FrameDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): TransferFrame[] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: TransferFrame[] = [];
+    let p = 0;
+    while (this.buf.length - p >= FRAME_HEADER_BYTES) {
+      const offset = readInt64BE(this.buf, p);
+      const size = this.buf.readInt32BE(p + 8);
+      if (size < 0 || size > MAX_FRAME_BYTES || offset < 0) {
+        throw new HaFrameError(`bad transfer frame (offset ${offset}, size ${size})`);
+      }
+      if (this.buf.length - p - FRAME_HEADER_BYTES < size) break;
+      const start = p + FRAME_HEADER_BYTES;
+      out.push({ offset, data: Buffer.from(this.buf.subarray(start, start + size)) });
+      p = start + size;
+    }
+    this.buf = p === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(p);
+    return out;
+  }
+}
+
+/** The slave's reports: only the last complete one in what arrived counts (as in RocketMQ). */
+export class OffsetReportDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): number | undefined {
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const whole = buf.length - (buf.length % 8);
+    this.pending = Buffer.from(buf.subarray(whole));
+    if (whole === 0) return undefined;
+    const offset = readInt64BE(buf, whole - 8);
+    if (offset < 0) throw new HaFrameError(`bad offset report ${offset}`);
+    return offset;
+  }
+}

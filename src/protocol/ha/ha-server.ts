@@ -1,0 +1,172 @@
+// The master's end of replication: a TCP listener (haListenPort, 10912 by default) for slaves. Each slave first
+// reports where its commit log ends; from there the master streams whole records as they are written, as fast
+// as the slave's socket takes them, and hears back how far the slave has stored (SYNC_MASTER sends wait for it).
+// A slave silent for housekeepingMs is dropped; an idle master sends a heartbeat every heartbeatMs.
+import { createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import type { SlaveTracker } from "../../broker/slave-acks.js";
+import { BrokerError } from "../../common/errors.js";
+import type { ReplicaChunk } from "../../store/message-store.js";
+import type { RemotingLogger } from "../remoting/logger.js";
+import { silentLogger } from "../remoting/logger.js";
+import { OffsetReportDecoder, encodeFrameHeader } from "./ha-codec.js";
+import type { HaTimings } from "./ha-codec.js";
+
+export interface ReplicaSource {
+  readReplica(from: number, maxBytes: number): ReplicaChunk | undefined;
+  /** The end of what is written (what a slave can have at most). */
+  writtenOffset(): number;
+  onWritten(listener: () => void): void;
+}
+
+/** Bytes of records per frame (RocketMQ's haTransferBatchSize is 32 KiB; bigger frames cost fewer wake-ups). */
+const TRANSFER_BATCH_BYTES = 256 * 1024;
+
+class SlaveConnection {
+  /** Where the next frame starts; -1 until the slave's first report. */
+  next = -1;
+  lastRead = Date.now();
+  lastWrite = Date.now();
+  private readonly reports = new OffsetReportDecoder();
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    private readonly source: ReplicaSource,
+    private readonly tracker: SlaveTracker,
+    private readonly logger: RemotingLogger,
+  ) {}
+
+  onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    const reported = this.reports.push(chunk);
+    if (reported === undefined) return;
+    if (this.next < 0) {
+      const end = this.source.writtenOffset();
+      if (reported > end) {
+        this.fail(`the slave's commit log ends at ${reported}, past this master's ${end}: it diverged`);
+        return;
+      }
+      this.next = reported;
+      this.logger.info({ slave: this.socket.remoteAddress, from: reported }, "slave connected");
+    }
+    this.tracker.slaveAcked(this.id, reported);
+    this.pump();
+  }
+
+  /** Sends what is written past `next` while the socket takes it. */
+  pump(): void {
+    if (this.next < 0 || this.socket.destroyed) return;
+    while (!this.socket.writableNeedDrain) {
+      let chunk: ReplicaChunk | undefined;
+      try {
+        chunk = this.source.readReplica(this.next, TRANSFER_BATCH_BYTES);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (e instanceof BrokerError && e.code === "REPLICA_OUT_OF_SYNC") this.fail(msg);
+        else this.logger.warn({ err: msg, from: this.next }, "replication read failed, will retry");
+        return;
+      }
+      if (!chunk) return;
+      this.socket.write(encodeFrameHeader(chunk.offset, chunk.data.length));
+      this.socket.write(chunk.data);
+      this.next = chunk.offset + chunk.data.length;
+      this.lastWrite = Date.now();
+    }
+  }
+
+  tick(now: number, t: HaTimings): void {
+    if (now - this.lastRead > t.housekeepingMs) {
+      this.logger.warn({ slave: this.socket.remoteAddress }, "slave silent too long, dropped");
+      this.socket.destroy();
+      return;
+    }
+    if (this.next >= 0 && now - this.lastWrite >= t.heartbeatMs && !this.socket.writableNeedDrain) {
+      this.socket.write(encodeFrameHeader(this.next, 0));
+      this.lastWrite = now;
+    }
+  }
+
+  private fail(reason: string): void {
+    this.logger.error({ slave: this.socket.remoteAddress, reason }, "replication refused");
+    this.socket.destroy();
+  }
+}
+
+export class HaServer {
+  private server: Server | undefined;
+  private readonly conns = new Set<SlaveConnection>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly source: ReplicaSource,
+    private readonly tracker: SlaveTracker,
+    private readonly timings: HaTimings,
+    private readonly logger: RemotingLogger = silentLogger,
+  ) {
+    source.onWritten(() => {
+      for (const c of this.conns) c.pump();
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get slaveCount(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.next >= 0) n++;
+    return n;
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.boundPort = typeof addr === "object" && addr ? addr.port : port;
+    const every = Math.max(50, Math.min(this.timings.heartbeatMs, 1000));
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.conns) c.tick(now, this.timings);
+    }, every);
+    this.timer.unref();
+    return this.boundPort;
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const c = new SlaveConnection(this.nextId++, socket, this.source, this.tracker, this.logger);
+    this.conns.add(c);
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        c.onData(chunk);
+      } catch (e) {
+        this.logger.warn({ err: (e as Error).message }, "bad data from a slave, connection closed");
+        socket.destroy();
+      }
+    });
+    socket.on("drain", () => c.pump());
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      this.conns.delete(c);
+      this.tracker.slaveGone(c.id);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const c of this.conns) c.socket.destroy();
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
