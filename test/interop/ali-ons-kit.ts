@@ -12,6 +12,8 @@ export const ons = require("ali-ons") as {
 
 export interface OnsProducer {
   ready(): Promise<void>;
+  /** Errors of its connections (a broker that went away) come here; unheard, they are uncaught exceptions. */
+  on(ev: "error", f: (e: Error) => void): void;
   send(m: OnsMessage): Promise<{ sendStatus: string; msgId: string; messageQueue: { queueId: number } }>;
   close(): Promise<void>;
 }
@@ -52,12 +54,26 @@ export async function teardown(
  * to start makes a new one.
  */
 export async function closeClients(...clients: { close(): Promise<void> }[]): Promise<void> {
-  for (const c of clients) await c.close().catch(() => undefined);
-  const P = ons.Producer as unknown as { defaultProducer?: { close(): Promise<void> } };
+  for (const c of clients) {
+    hushConnections(c);
+    await c.close().catch(() => undefined);
+  }
+  const P = ons.Producer as unknown as { defaultProducer?: OnsProducer };
   const inner = P.defaultProducer;
   P.defaultProducer = undefined;
+  if (inner) hushConnections(inner);
   await inner?.close().catch(() => undefined);
   await settle();
+}
+
+/**
+ * Closing unregisters from every broker the client's shared connection layer (its MQClient) knew, including one a
+ * test has stopped; once its last producer or consumer is gone nobody listens to that layer's connection errors,
+ * and ali-ons emits them anyway (uncaught). A listener of our own keeps them quiet.
+ */
+function hushConnections(client: unknown): void {
+  const mq = (client as { _mqClient?: { on?(ev: string, f: () => void): void } })._mqClient;
+  mq?.on?.("error", () => undefined);
 }
 
 /**

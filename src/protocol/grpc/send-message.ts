@@ -5,7 +5,8 @@
 import type { GrpcContext, Caller } from "./context.js";
 import { peerHost } from "./context.js";
 import { decodeSendMessage } from "./message-codec.js";
-import { OK, badRequest, combinedStatus, statusOf } from "./status.js";
+import type { SendResult } from "../../broker/broker.js";
+import { Code, OK, badRequest, combinedStatus, statusOf } from "./status.js";
 import { encodeTransactionId } from "./transaction-ids.js";
 import type { SendMessageRequest, SendResultEntry, Status } from "./wire-types.js";
 
@@ -31,7 +32,11 @@ export async function sendMessage(
         messageId = d.messageId;
         session?.addProducerTopic(d.request.topic);
         const r = await ctx.broker.sendMessage(d.request);
-        const entry: SendResultEntry = { status: OK, messageId, offset: r.queueOffset };
+        const entry: SendResultEntry = {
+          status: slaveStatus(r.slaveStatus),
+          messageId,
+          offset: r.queueOffset,
+        };
         if (r.transactionId !== undefined)
           entry.transactionId = encodeTransactionId({
             halfQueueOffset: r.queueOffset,
@@ -49,4 +54,21 @@ export async function sendMessage(
     "messages",
   );
   return { status, entries };
+}
+
+/**
+ * A SYNC_MASTER's send that no slave confirmed: stored, but reported as the RocketMQ 5 proxy does, with the codes
+ * the clients know for it (their retry may then store it twice, as with the proxy).
+ */
+function slaveStatus(s: SendResult["slaveStatus"]): Status {
+  if (s === "FLUSH_SLAVE_TIMEOUT") {
+    return {
+      code: Code.SLAVE_PERSISTENCE_TIMEOUT,
+      message: "stored on the master; its slave did not confirm in time",
+    };
+  }
+  if (s === "SLAVE_NOT_AVAILABLE") {
+    return { code: Code.HA_NOT_AVAILABLE, message: "stored on the master; no slave in reach" };
+  }
+  return OK;
 }
