@@ -7,6 +7,9 @@
 //
 //   node dist/bench/remoting-server.js --data-dir <dir> [--namesrv-port 0] [--broker-port 0] [--grpc-port 0]
 //        [--topics A,B:16] [--queues 8] [--flush-mode async|sync] [--diag] [--remove-on-orphan <dir>]
+//        [--broker-role ASYNC_MASTER|SYNC_MASTER]
+//   node dist/bench/remoting-server.js --data-dir <dir> --slave-of <master HA host:port>
+//        a slave broker only (no NameServer), replicating from that master; its ready line has no namesrvPort
 //
 // With --diag (diagnostics, off for the reported numbers), the process also records its event-loop delay, GC
 // pauses and the time spent in blocking fs calls (the *Sync functions, wrapped through node:fs), and answers
@@ -56,6 +59,10 @@ const flushMode = option("--flush-mode") ?? "async";
 if (flushMode !== "async" && flushMode !== "sync")
   throw new Error(`--flush-mode async|sync, got ${flushMode}`);
 const DIAG = argv.includes("--diag");
+const brokerRole = option("--broker-role") ?? "ASYNC_MASTER";
+if (brokerRole !== "ASYNC_MASTER" && brokerRole !== "SYNC_MASTER")
+  throw new Error(`--broker-role ASYNC_MASTER|SYNC_MASTER, got ${brokerRole}`);
+const slaveOf = option("--slave-of");
 /** Removed after a stop caused by the parent going away (its temp dir, which it can no longer remove). */
 const orphanDir = option("--remove-on-orphan");
 
@@ -167,13 +174,15 @@ function stderrLogger(name: string): RemotingLogger {
   return { debug: noop, info: noop, warn: out("WARN"), error: out("ERROR") };
 }
 
-const ns = createNamesrv({
-  host: "127.0.0.1",
-  port: namesrvPort,
-  autoCreateQueueNums: queues,
-  logger: stderrLogger("namesrv"),
-});
-await ns.start();
+const ns = slaveOf
+  ? undefined
+  : createNamesrv({
+      host: "127.0.0.1",
+      port: namesrvPort,
+      autoCreateQueueNums: queues,
+      logger: stderrLogger("namesrv"),
+    });
+await ns?.start();
 const broker = createBroker(
   {
     dataDir,
@@ -181,11 +190,12 @@ const broker = createBroker(
     grpcPort,
     listenHost: "127.0.0.1",
     advertisedHost: "127.0.0.1",
-    namesrvAddrs: [`127.0.0.1:${ns.port}`],
+    namesrvAddrs: ns ? [`127.0.0.1:${ns.port}`] : [],
     defaultTopicQueueNums: queues,
     store: { flushMode },
+    ...(slaveOf ? { brokerId: 1, haMasterAddress: slaveOf } : { brokerRole, haListenPort: 0 }),
   },
-  { logger: stderrLogger("broker") },
+  { logger: stderrLogger(slaveOf ? "slave" : "broker") },
 );
 
 let stopping = false;
@@ -204,7 +214,7 @@ async function stop(why: string): Promise<void> {
     process.stderr.write(`[bench-server] broker stop failed: ${String(e)}\n`);
   }
   try {
-    await ns.stop();
+    await ns?.stop();
   } catch (e) {
     code = 1;
     process.stderr.write(`[bench-server] namesrv stop failed: ${String(e)}\n`);
@@ -265,12 +275,19 @@ createInterface({ input: process.stdin }).on("line", (line) => {
 });
 
 await broker.start();
-for (const t of topicSpecs) broker.broker.createTopic(topicConfig(t.name, t.queues ?? queues));
 const deadline = Date.now() + 15_000;
-while (!topics.every((t) => ns.registry.getTopicRoute(t) !== undefined)) {
-  if (Date.now() > deadline) throw new Error(`topics ${topics.join(",")} not routed after 15 s`);
-  await new Promise((r) => setTimeout(r, 20));
+if (ns) {
+  for (const t of topicSpecs) broker.broker.createTopic(topicConfig(t.name, t.queues ?? queues));
+  while (!topics.every((t) => ns.registry.getTopicRoute(t) !== undefined)) {
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(",")} not routed after 15 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+} else {
+  while (!broker.replica?.connected) {
+    if (Date.now() > deadline) throw new Error(`slave not connected to ${slaveOf} after 15 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 process.stdout.write(
-  `ready ${JSON.stringify({ namesrvPort: ns.port, brokerPort: broker.port, grpcPort: broker.grpcPort, pid: process.pid })}\n`,
+  `ready ${JSON.stringify({ namesrvPort: ns?.port ?? 0, brokerPort: broker.port, grpcPort: broker.grpcPort, haPort: broker.haPort, pid: process.pid })}\n`,
 );

@@ -17,6 +17,8 @@
 //            --fixed-no-consumer (experiment: send-fixed-5000 without its consumer)
 //            --fixed-warmup-seconds <s> (unmeasured run at the fixed rate first, consumer attached; default 2)
 //            --flush-mode sync (the broker acknowledges after fdatasync; the targets are for the default, async)
+//            --sync-master (the broker is a SYNC_MASTER with a slave in a third process: a send is answered once
+//            the slave stored it; the targets are for the default, a master alone)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
@@ -98,6 +100,8 @@ const WARMUP_MESSAGES = QUICK ? 5_000 : 20_000;
 const FIXED_WARMUP_SECONDS = numOption("--fixed-warmup-seconds", QUICK ? 1 : 2);
 /** --flush-mode sync: the broker acknowledges after fdatasync (experiments; the targets are for async). */
 const FLUSH_MODE = option("--flush-mode");
+/** --sync-master: a SYNC_MASTER broker with a slave child (bench/remoting-server.ts --slave-of). */
+const SYNC_MASTER = flag("--sync-master");
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
 /** Sequence number of the warm-up message on the fixed-rate topic. */
@@ -220,6 +224,7 @@ async function startServer(dataDir: string): Promise<{ namesrv: string; pid: num
     Object.values(TOPICS).join(","),
     ...(DIAG ? ["--diag"] : []),
     ...(FLUSH_MODE ? ["--flush-mode", FLUSH_MODE] : []),
+    ...(SYNC_MASTER ? ["--broker-role", "SYNC_MASTER"] : []),
     ...(root ? ["--remove-on-orphan", root] : []),
   ];
   const extra = option("--server-node-args");
@@ -233,41 +238,82 @@ async function startServer(dataDir: string): Promise<{ namesrv: string; pid: num
       void shutdownAndExit(1);
     }
   });
-  const ready = await new Promise<{ namesrvPort: number; brokerPort: number; pid: number }>((res, rej) => {
-    let buf = "";
-    const timer = setTimeout(() => rej(new Error("broker child not ready after 30 s")), 30_000);
-    c.stdout!.setEncoding("utf8");
-    c.stdout!.on("data", (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith("ready ")) {
-          clearTimeout(timer);
-          res(JSON.parse(line.slice(6)) as { namesrvPort: number; brokerPort: number; pid: number });
-        } else if (line.startsWith("profiled ")) {
-          const w = profWaiter;
-          profWaiter = undefined;
-          w?.(line.slice(9));
-        } else if (line.startsWith("stats ")) {
-          const w = statsWaiter;
-          statsWaiter = undefined;
-          w?.(JSON.parse(line.slice(6)) as object);
-        } else {
-          process.stderr.write(`[broker stdout] ${line}\n`);
+  const ready = await new Promise<{ namesrvPort: number; brokerPort: number; haPort: number; pid: number }>(
+    (res, rej) => {
+      let buf = "";
+      const timer = setTimeout(() => rej(new Error("broker child not ready after 30 s")), 30_000);
+      c.stdout!.setEncoding("utf8");
+      c.stdout!.on("data", (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.startsWith("ready ")) {
+            clearTimeout(timer);
+            res(
+              JSON.parse(line.slice(6)) as {
+                namesrvPort: number;
+                brokerPort: number;
+                haPort: number;
+                pid: number;
+              },
+            );
+          } else if (line.startsWith("profiled ")) {
+            const w = profWaiter;
+            profWaiter = undefined;
+            w?.(line.slice(9));
+          } else if (line.startsWith("stats ")) {
+            const w = statsWaiter;
+            statsWaiter = undefined;
+            w?.(JSON.parse(line.slice(6)) as object);
+          } else {
+            process.stderr.write(`[broker stdout] ${line}\n`);
+          }
         }
-      }
-    });
-    c.once("exit", () => {
-      clearTimeout(timer);
-      rej(new Error("broker child exited before it was ready"));
-    });
-  });
+      });
+      c.once("exit", () => {
+        clearTimeout(timer);
+        rej(new Error("broker child exited before it was ready"));
+      });
+    },
+  );
   progress(
     `broker child pid ${c.pid}: NameServer 127.0.0.1:${ready.namesrvPort}, broker 127.0.0.1:${ready.brokerPort}`,
   );
+  if (SYNC_MASTER) await startSlave(ready.haPort, dataDir + "-slave");
   return { namesrv: `127.0.0.1:${ready.namesrvPort}`, pid: c.pid! };
+}
+
+let slaveChild: ChildProcess | undefined;
+
+/** --sync-master: the master's slave, in a process of its own; resolves once it is connected. */
+async function startSlave(haPort: number, dataDir: string): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const c = spawn(
+    process.execPath,
+    [join(here, "remoting-server.js"), "--data-dir", dataDir, "--slave-of", `127.0.0.1:${haPort}`],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  slaveChild = c;
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error("slave child not ready after 30 s")), 30_000);
+    c.stdout!.setEncoding("utf8");
+    c.stdout!.on("data", (d: string) => {
+      if (d.includes("ready ")) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    c.once("exit", () => rej(new Error("slave child exited before it was ready")));
+  });
+  progress(`slave child pid ${c.pid} replicating from 127.0.0.1:${haPort}`);
+}
+
+function stopSlave(): void {
+  const c = slaveChild;
+  slaveChild = undefined;
+  if (c && c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
 }
 
 let statsWaiter: ((o: object | undefined) => void) | undefined;
@@ -368,6 +414,7 @@ function removeRoot(): void {
 
 // Last resort (an exit path that skipped the async cleanup): kill the child by pid, remove the temp dir.
 process.on("exit", () => {
+  if (slaveChild && slaveChild.exitCode === null) slaveChild.kill("SIGKILL");
   if (childAlive()) {
     try {
       process.kill(child!.pid!, "SIGKILL");
@@ -400,6 +447,7 @@ async function shutdownAndExit(code: number): Promise<never> {
         await Promise.race([c.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
       }
     }
+    stopSlave();
     await stopServer(interrupted ? 5_000 : 20_000);
     removeRoot();
   }

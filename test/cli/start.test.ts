@@ -4,7 +4,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RemotingClient } from "../../src/protocol/remoting/client.js";
@@ -12,24 +11,16 @@ import { createRequest } from "../../src/protocol/remoting/command.js";
 import { RequestCode } from "../../src/protocol/remoting/request-code.js";
 import { ResponseCode } from "../../src/protocol/remoting/response-code.js";
 import { getRouteInfoByTopic } from "../../src/protocol/remoting/namesrv/namesrv-client.js";
+import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 test("start: ready line, a working broker behind the NameServer, clean stop on SIGTERM", async (t) => {
   const { dir, cleanup } = tempDir("rmq-cli-");
   t.after(cleanup);
-  const [nsPort, brokerPort, grpcPort, httpPort] = [
+  const [nsPort, brokerPort, grpcPort, httpPort, haPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -55,6 +46,8 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
       "127.0.0.1",
       "--http-port",
       String(httpPort),
+      "--ha-port",
+      String(haPort),
     ],
     {
       env: { ...process.env, ROCKETMQ_TS_BROKER_PORT: String(brokerPort) },
@@ -74,6 +67,7 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
   assert.match(out, new RegExp(`NameServer 127\\.0\\.0\\.1:${nsPort}`));
   assert.match(out, new RegExp(`127\\.0\\.0\\.1:${brokerPort}`));
   assert.match(out, new RegExp(`127\\.0\\.0\\.1:${grpcPort} \\(gRPC\\)`));
+  assert.match(out, new RegExp(`ASYNC_MASTER: slaves connect to 127\\.0\\.0\\.1:${haPort}`));
   assert.ok(existsSync(join(dir, "data", "store", "abort")), "the store is open");
 
   const client = new RemotingClient();

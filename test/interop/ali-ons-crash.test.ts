@@ -3,24 +3,11 @@
 // and an ali-ons consumer then finds every message whose send was acknowledged, body for body.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { createNamesrv } from "../../src/namesrv/namesrv.js";
 import { startBrokerProcess } from "../support/broker-process.js";
+import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp-dir.js";
-import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { closeClients, common, consumer, ons, sendThroughKill, until } from "./ali-ons-kit.js";
 
 test(
   "ali-ons: SIGKILL of the broker under concurrent sends loses no acknowledged message",
@@ -52,29 +39,7 @@ test(
     await producer.ready();
 
     // Eight send loops; the broker is killed while they run. A send that returned SEND_OK is acknowledged.
-    const acked = new Set<string>();
-    let failed = 0;
-    let stop = false;
-    const loops = Array.from({ length: 8 }, async (_, l) => {
-      for (let i = 0; !stop; i++) {
-        const body = `L${l}-${i}-${"x".repeat(200)}`;
-        try {
-          const r = await producer.send(new ons.Message("TP_CRASH", "T", body));
-          if (r.sendStatus === "SEND_OK") acked.add(body);
-        } catch {
-          failed++;
-          await sleep(20);
-        }
-      }
-    });
-    await until(() => acked.size >= 400, 30_000, "sends before the kill");
-    await broker.kill();
-    const ackedAtKill = acked.size;
-    await sleep(300);
-    stop = true;
-    await Promise.all(loops);
-    assert.equal(acked.size, ackedAtKill, "no send was acknowledged after the kill");
-    assert.ok(failed > 0, "the loops were still sending when the broker died");
+    const { acked } = await sendThroughKill(producer, "TP_CRASH", 400, () => broker.kill());
 
     broker = await startBrokerProcess(dir, config);
     const got = new Map<string, number>();

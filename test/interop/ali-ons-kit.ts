@@ -1,5 +1,6 @@
 // What the ali-ons interop tests share: the client's constructors (a CommonJS package without types), options
 // that make it quick, and teardown that waits for its timers.
+import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import type { OnsMessage } from "./ali-ons.js";
 
@@ -107,4 +108,43 @@ export function consumer(
   });
   c.on("error", () => undefined);
   return c;
+}
+
+/**
+ * Sends from eight loops until `kill` has run and a moment has passed, for crash tests. A send answered SEND_OK is
+ * acknowledged; other statuses are counted; a failed send is retried after a pause. Checks that no send was
+ * acknowledged after the kill and that the loops were still sending when it happened.
+ */
+export async function sendThroughKill(
+  producer: OnsProducer,
+  topic: string,
+  ackedBeforeKill: number,
+  kill: () => Promise<void>,
+): Promise<{ acked: Set<string>; statuses: Map<string, number>; failed: number }> {
+  const acked = new Set<string>();
+  const statuses = new Map<string, number>();
+  let failed = 0;
+  let stop = false;
+  const loops = Array.from({ length: 8 }, async (_, l) => {
+    for (let i = 0; !stop; i++) {
+      const body = `L${l}-${i}-${"x".repeat(200)}`;
+      try {
+        const r = await producer.send(new ons.Message(topic, "T", body));
+        statuses.set(r.sendStatus, (statuses.get(r.sendStatus) ?? 0) + 1);
+        if (r.sendStatus === "SEND_OK") acked.add(body);
+      } catch {
+        failed++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  });
+  await until(() => acked.size >= ackedBeforeKill, 30_000, "sends before the kill");
+  await kill();
+  const ackedAtKill = acked.size;
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await Promise.all(loops);
+  assert.equal(acked.size, ackedAtKill, "no send was acknowledged after the kill");
+  assert.ok(failed > 0, "the loops were still sending when the broker died");
+  return { acked, statuses, failed };
 }
