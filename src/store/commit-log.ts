@@ -462,6 +462,15 @@ export class CommitLog<T> {
     return true;
   }
 
+  /**
+   * The end of the recent batch that holds `offset`, if one does: reads up to there come from memory. (A record
+   * never spans batches.)
+   */
+  recentBatchEnd(offset: number): number | undefined {
+    const b = this.recentBatchFor(offset, 1);
+    return b === undefined ? undefined : b.start + b.len;
+  }
+
   private recentBatchFor(offset: number, len: number): Batch<T> | undefined {
     const r = this.recent;
     for (let i = r.length - 1; i >= 0; i--) {

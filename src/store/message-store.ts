@@ -572,8 +572,15 @@ export class MessageStore {
       }
     }
     arrived.length = 0;
-    for (const l of this.writtenListeners) l(this.log.writtenOffset);
+    // After the commit log has kept the batch among its recent ones (right after this returns): a replication
+    // reader then copies it from memory instead of reading the file (a whole 1 MiB block, 4 ms, when the batch
+    // completed one).
+    if (this.writtenListeners.length > 0) queueMicrotask(this.notifyWritten);
   }
+
+  private readonly notifyWritten = (): void => {
+    for (const l of this.writtenListeners) l(this.log.writtenOffset);
+  };
 
   /** Dispatches `p`, whose scan output starts at meta[m]; returns where the next record's starts. */
   private dispatch(p: PendingPut, meta: Int32Array, m: number): number {
@@ -662,7 +669,12 @@ export class MessageStore {
       }
       const first = head.readInt32BE(0);
       // The segment's file holds its records and the end marker's head, not the marker's whole declared size.
-      const limit = Math.min(end, seg.base + seg.size, at + Math.max(maxBytes, first));
+      let limit = Math.min(end, seg.base + seg.size, at + Math.max(maxBytes, first));
+      // A slave that keeps up reads what was just written: one recent batch at a time comes from memory, where a
+      // range across batches would be read from the file (a whole cache block once it is complete: 4 ms of
+      // blocking read every 1 MiB on this VM, measured as the p99 of SYNC_MASTER sends).
+      const hot = this.log.recentBatchEnd(at);
+      if (hot !== undefined) limit = Math.min(limit, hot);
       const buf = this.log.read(at, limit - at);
       if (!buf) return undefined;
       let p = 0;
