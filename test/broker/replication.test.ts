@@ -140,6 +140,45 @@ test("a slave copies its master's log, topics, groups and offsets, refuses sends
   assert.ok(Date.now() - t0 < 4000, "woken by the replicated message, not by the hold's timeout");
 });
 
+test("a slave follows its master through the master's restart on a new HA port, and two slaves both keep up", async (t) => {
+  const { ns, addr } = await namesrv();
+  const masterDir = tempDir("rmq-master-");
+  let master = await startBroker({ ...FAST, namesrvAddrs: [addr] }, masterDir.dir);
+  const slaves = [
+    await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [addr] }),
+    await startBroker({ ...FAST, brokerId: 2, namesrvAddrs: [addr] }),
+  ];
+  t.after(async () => {
+    for (const sl of slaves) await sl.stop();
+    await master.stop();
+    await ns.stop();
+    masterDir.cleanup();
+  });
+  const m = () => master.server.broker;
+  m().createTopic(topicConfig("HA_R", 2));
+  for (let i = 0; i < 50; i++) await send(m(), "HA_R", i, i % 2);
+  const caughtUp = (what: string) =>
+    until(
+      () =>
+        slaves.every((sl) => sl.server.broker.store.stats().maxPhyOffset === m().store.stats().maxPhyOffset),
+      5000,
+      what,
+    );
+  await caughtUp("both slaves caught up");
+  assert.equal(m().slaveAcks.slaveCount, 2);
+  const firstHa = master.server.haPort;
+
+  await master.stop();
+  master = await startBroker({ ...FAST, namesrvAddrs: [addr] }, masterDir.dir);
+  assert.notEqual(master.server.haPort, firstHa, "the restarted master listens for slaves elsewhere");
+  for (let i = 50; i < 100; i++) await send(m(), "HA_R", i, i % 2);
+  await caughtUp("both slaves caught up with the restarted master");
+  for (const sl of slaves) {
+    assert.equal(sl.server.replica?.masterAddress, `127.0.0.1:${master.server.haPort}`);
+    for (let q = 0; q < 2; q++) assert.deepEqual(bodies(sl.server.broker, "HA_R", q), bodies(m(), "HA_R", q));
+  }
+});
+
 test("SYNC_MASTER: SEND_OK once the slave stored it, SLAVE_NOT_AVAILABLE without one, FLUSH_SLAVE_TIMEOUT when it does not confirm", async (t) => {
   const { ns, addr } = await namesrv();
   const master = await startBroker({

@@ -156,6 +156,9 @@ export class HaClient {
     } finally {
       this.storing = false;
     }
+    // Frames of a newer connection that arrived while this loop finished the old one's.
+    const cur = this.socket;
+    if (cur && cur !== s && this.queue.length > 0) void this.store(cur);
   }
 
   private report(): void {
