@@ -77,12 +77,12 @@ export class RemoteOffsetStore extends MemoryTable implements OffsetStore {
   async load(): Promise<void> {}
 
   private async brokerAddr(mq: MessageQueue): Promise<string> {
-    let addr = this.client.routes.masterAddress(mq.brokerName);
+    let addr = this.client.routes.adminAddress(mq.brokerName);
     if (!addr) {
       await this.client.routes.update(mq.topic);
-      addr = this.client.routes.masterAddress(mq.brokerName);
+      addr = this.client.routes.adminAddress(mq.brokerName);
     }
-    if (!addr) throw new MQClientError("NO_ROUTE", `no master address for broker ${mq.brokerName}`);
+    if (!addr) throw new MQClientError("NO_ROUTE", `no address for broker ${mq.brokerName}`);
     return addr;
   }
 

@@ -221,6 +221,14 @@ export class RouteCache {
     return this.brokers.get(brokerName)?.[MASTER_ID];
   }
 
+  /**
+   * Where a broker group's consumer offsets are read and committed: its master, else (the master gone from the
+   * route) a slave, which keeps them until the master is back (RocketMQ's findBrokerAddressInAdmin).
+   */
+  adminAddress(brokerName: string): string | undefined {
+    return this.pullAddress(brokerName, 0);
+  }
+
   /** The broker a pull should go to: the suggested id, else the master, else any. */
   pullAddress(brokerName: string, suggestedId: number): string | undefined {
     const addrs = this.brokers.get(brokerName);
