@@ -1,6 +1,7 @@
 // Prometheus metrics of one broker (prom-client, a registry of its own so several brokers can run in one process):
 // produce and consume counters and rates, backlog per group, send and end-to-end latency, store size and disk use,
-// timers and half messages pending, connections per protocol, firing alarms, and the process metrics.
+// timers and half messages pending, connections per protocol, firing alarms, a master's slaves and how far they
+// lag, and the process metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Broker } from "../broker/broker.js";
 import { groupNames, groupProgress } from "../broker/ops/group-info.js";
@@ -135,6 +136,24 @@ export function createMetrics(
     registers: [registry],
     collect() {
       this.set(broker.store.stats().diskUsedRatio);
+    },
+  });
+  new Gauge({
+    name: "rocketmq_ha_slaves",
+    help: "Slaves connected to this master",
+    registers: [registry],
+    collect() {
+      this.set(broker.slaveAcks.slaveCount);
+    },
+  });
+  new Gauge({
+    name: "rocketmq_ha_slave_lag_bytes",
+    help: "Commit log bytes the furthest slave has not confirmed yet (none when no slave is connected)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const acked = broker.slaveAcks.bestAck;
+      if (acked >= 0) this.set(Math.max(0, broker.store.stats().maxPhyOffset - acked));
     },
   });
   new Gauge({

@@ -60,7 +60,7 @@ async function namesrv() {
 
 test("a slave copies its master's log, topics, groups and offsets, refuses sends, and resumes after a restart", async (t) => {
   const { ns, addr } = await namesrv();
-  const master = await startBroker({ ...FAST, namesrvAddrs: [addr] });
+  const master = await startBroker({ ...FAST, namesrvAddrs: [addr] }, undefined, { http: {} });
   const slaveDir = tempDir("rmq-slave-");
   let slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [addr] }, slaveDir.dir);
   t.after(async () => {
@@ -91,6 +91,9 @@ test("a slave copies its master's log, topics, groups and offsets, refuses sends
     m.store.stats().maxPhyOffset,
     "the master heard how far the slave stored",
   );
+  const metrics = await (await fetch(`http://127.0.0.1:${master.server.httpPort}/metrics`)).text();
+  assert.match(metrics, /^rocketmq_ha_slaves 1$/m);
+  assert.match(metrics, /^rocketmq_ha_slave_lag_bytes 0$/m);
   // The route lists both, the slave under id 1.
   assert.deepEqual(ns.registry.getTopicRoute("HA_T")?.brokerDatas[0]?.brokerAddrs, {
     0: master.addr,
