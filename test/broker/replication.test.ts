@@ -237,3 +237,43 @@ test("SYNC_MASTER: SEND_OK once the slave stored it, SLAVE_NOT_AVAILABLE without
   assert.equal(readInt64BE(f, 0), late.phyOffset);
   assert.ok(f.readInt32BE(8) > 0);
 });
+
+test("the HA port drops a peer that speaks nonsense or claims more log than the master has, and serves on", async (t) => {
+  const master = await startBroker({ ...FAST, haHeartbeatIntervalMs: 100 });
+  t.after(() => master.stop());
+  const m = master.server.broker;
+  m.createTopic(topicConfig("HA_BAD", 1));
+  await send(m, "HA_BAD", 0, 0);
+  const closed = (payload: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const sock = connect({ host: "127.0.0.1", port: master.server.haPort });
+      const timer = setTimeout(() => reject(new Error("the master kept the connection")), 3000);
+      sock.on("connect", () => sock.write(payload));
+      sock.on("error", () => undefined);
+      sock.on("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  // An HTTP request: its first 8 bytes read as an offset far past the log's end.
+  await closed(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // A negative offset.
+  await closed(Buffer.alloc(8, 0xff));
+  // A "slave" ahead of its master (its log diverged).
+  const ahead = Buffer.alloc(8);
+  writeInt64BE(ahead, m.store.stats().maxPhyOffset + 1, 0);
+  await closed(ahead);
+  assert.equal(m.slaveAcks.slaveCount, 0);
+  // A real slave still gets everything.
+  const slave = await startBroker({
+    ...FAST,
+    brokerId: 1,
+    haMasterAddress: `127.0.0.1:${master.server.haPort}`,
+  });
+  t.after(() => slave.stop());
+  await until(
+    () => slave.server.broker.store.stats().maxPhyOffset === m.store.stats().maxPhyOffset,
+    5000,
+    "a real slave caught up",
+  );
+});
