@@ -116,6 +116,7 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
             { field: "half messages pending", value: d["halfMessagesPending"] },
             { field: "connections", value: JSON.stringify(d["connections"]) },
             { field: "topics / groups", value: `${d["topics"]} / ${d["groups"]}` },
+            { field: "replication", value: replicationLine(d["replication"] as Record<string, unknown>) },
           ],
           ["field", "value"],
         ),
@@ -422,4 +423,15 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
     show(c, d, () => `removed alarm ${id}`);
   });
   return admin;
+}
+
+/** "SYNC_MASTER, 1 slave, 0 bytes behind" or "SLAVE of 10.0.0.1:10912, connected". */
+function replicationLine(r: Record<string, unknown> | undefined): string {
+  if (!r) return "–";
+  if (r["role"] === "SLAVE") {
+    return `SLAVE of ${String(r["masterHaAddress"] ?? "(master not known yet)")}, ${r["connected"] ? "connected" : "not connected"}`;
+  }
+  const n = Number(r["slaves"]);
+  const lag = r["slaveLagBytes"] === null ? "" : `, ${String(r["slaveLagBytes"])} bytes behind`;
+  return `${String(r["role"])}, ${n} slave${n === 1 ? "" : "s"}${lag}`;
 }

@@ -187,6 +187,8 @@ export function createBroker(
             cluster,
             route,
             connections,
+            replica: () =>
+              replica ? { masterAddress: replica.masterAddress, connected: replica.connected } : undefined,
             rates: () => m.rates(),
             metricsText: async () => ({
               contentType: m.registry.contentType,

@@ -62,7 +62,7 @@ test("a slave copies its master's log, topics, groups and offsets, refuses sends
   const { ns, addr } = await namesrv();
   const master = await startBroker({ ...FAST, namesrvAddrs: [addr] }, undefined, { http: {} });
   const slaveDir = tempDir("rmq-slave-");
-  let slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [addr] }, slaveDir.dir);
+  let slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [addr] }, slaveDir.dir, { http: {} });
   t.after(async () => {
     await slave.stop();
     await master.stop();
@@ -94,6 +94,18 @@ test("a slave copies its master's log, topics, groups and offsets, refuses sends
   const metrics = await (await fetch(`http://127.0.0.1:${master.server.httpPort}/metrics`)).text();
   assert.match(metrics, /^rocketmq_ha_slaves 1$/m);
   assert.match(metrics, /^rocketmq_ha_slave_lag_bytes 0$/m);
+  const status = async (b: typeof master) =>
+    (
+      (await (await fetch(`http://127.0.0.1:${b.server.httpPort}/admin/broker`)).json()) as {
+        replication: unknown;
+      }
+    ).replication;
+  assert.deepEqual(await status(master), { role: "ASYNC_MASTER", slaves: 1, slaveLagBytes: 0 });
+  assert.deepEqual(await status(slave), {
+    role: "SLAVE",
+    masterHaAddress: `127.0.0.1:${master.server.haPort}`,
+    connected: true,
+  });
   // The route lists both, the slave under id 1.
   assert.deepEqual(ns.registry.getTopicRoute("HA_T")?.brokerDatas[0]?.brokerAddrs, {
     0: master.addr,

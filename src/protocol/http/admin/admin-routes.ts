@@ -28,6 +28,8 @@ export interface AdminContext {
   metricsText(): Promise<{ contentType: string; text: string }>;
   rates(): unknown;
   connections(): Record<string, number>;
+  /** A slave's replication: its master's HA address and whether it is connected (undefined on a master). */
+  replica?(): { masterAddress: string | undefined; connected: boolean } | undefined;
   /** When not empty, every /admin request must carry `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
 }
@@ -134,6 +136,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       connections: ctx.connections(),
       topics: b.topics.all().filter((t) => !isSystemTopic(t.topicName)).length,
       groups: listGroups(b).length,
+      replication: replicationStatus(b, ctx),
     };
   });
   route("GET", "/admin/rates", () => ctx.rates());
@@ -290,4 +293,16 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     if (!b.alarms.remove(p["id"]!)) throw new BrokerError("BAD_REQUEST", `no alarm ${p["id"]}`);
     return { deleted: p["id"] };
   });
+}
+
+/** A master's slaves and how far behind the furthest is; a slave's master and link. */
+function replicationStatus(b: Broker, ctx: AdminContext): Record<string, unknown> {
+  const role = b.config.brokerRole;
+  if (role === "SLAVE") {
+    const r = ctx.replica?.();
+    return { role, masterHaAddress: r?.masterAddress ?? null, connected: r?.connected ?? false };
+  }
+  const acked = b.slaveAcks.bestAck;
+  const end = b.store.stats().maxPhyOffset;
+  return { role, slaves: b.slaveAcks.slaveCount, slaveLagBytes: acked < 0 ? null : Math.max(0, end - acked) };
 }
