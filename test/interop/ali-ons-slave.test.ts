@@ -182,3 +182,64 @@ test("ali-ons against a SYNC_MASTER: SEND_OK while its slave confirms, SLAVE_NOT
     "stored all the same",
   );
 });
+
+test("ali-ons follows a master's suggestion to read from its slave (slaveReadEnable, consumer behind)", async (t) => {
+  const TOPIC = "TP_SUGGEST";
+  const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 4 });
+  await ns.start();
+  const nsAddr = `127.0.0.1:${ns.port}`;
+  // A memory ratio of 0: every message but the newest counts as out of memory, so any consumer is "behind".
+  const master = await startBroker({
+    ...FAST,
+    slaveReadEnable: true,
+    accessMessageInMemoryMaxRatio: 0,
+    namesrvAddrs: [nsAddr],
+  });
+  const slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [nsAddr] });
+  const m = master.server.broker;
+  const s = slave.server.broker;
+  m.createTopic(topicConfig(TOPIC, 4));
+  const producer = new ons.Producer({
+    ...common(nsAddr),
+    producerGroup: "PID_SUGGEST",
+    instanceName: "sg-p",
+  });
+  producer.on("error", () => undefined);
+  const c = consumer(nsAddr, "GID_SUGGEST", "sg-c");
+  t.after(async () => {
+    await closeClients(c, producer);
+    await slave.stop();
+    await master.stop();
+    await ns.stop();
+  });
+  await until(() => m.slaveAcks.slaveCount === 1, 10_000, "the slave connected");
+  await producer.ready();
+  const bodies = Array.from({ length: 200 }, (_, i) => `sg-${i}`);
+  for (const b of bodies) await producer.send(new ons.Message(TOPIC, "T", b));
+  await until(
+    () => s.store.stats().maxPhyOffset === m.store.stats().maxPhyOffset,
+    10_000,
+    "the slave caught up",
+  );
+  await until(() => s.topics.get(TOPIC) !== undefined, 10_000, "the topic on the slave");
+
+  const got = new Set<string>();
+  c.subscribe(TOPIC, "*", async (msg) => {
+    got.add(msg.body.toString());
+  });
+  await c.ready();
+  await until(() => bodies.every((b) => got.has(b)), 30_000, "every message");
+  // The first pull of each queue goes to the master, which answers with the slave's id; the rest come from it.
+  assert.ok(s.stats.consumedTotal > 0, "the slave served pulls");
+  assert.ok(m.stats.consumedTotal < bodies.length, "the master did not serve them all");
+  // Offsets still go to the master.
+  const committed = [0, 1, 2, 3].reduce(
+    (n, q) => n + Math.max(0, m.offsets.query("GID_SUGGEST", TOPIC, q)),
+    0,
+  );
+  await until(
+    () => [0, 1, 2, 3].reduce((n, q) => n + Math.max(0, m.offsets.query("GID_SUGGEST", TOPIC, q)), 0) === 200,
+    10_000,
+    `offsets on the master (${committed} so far)`,
+  );
+});
