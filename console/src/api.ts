@@ -35,6 +35,14 @@ export interface BrokerStatus {
   connections: Record<string, number>;
   topics: number;
   groups: number;
+  /** A master: its slaves and the furthest one's lag; a slave: its master's HA address and link. */
+  replication?: {
+    role: string;
+    slaves?: number;
+    slaveLagBytes?: number | null;
+    masterHaAddress?: string | null;
+    connected?: boolean;
+  };
 }
 
 export interface Rates {

@@ -165,6 +165,11 @@ test(
         "broker address",
       );
       await sameAsApi(
+        page.getByTestId("broker-role"),
+        async () => (await get<{ replication: { role: string } }>("/admin/broker")).replication.role,
+        "broker role",
+      );
+      await sameAsApi(
         page.getByTestId("stat-topics"),
         async () => (await get<BrokerStatus>("/admin/broker")).topics,
         "topic count",

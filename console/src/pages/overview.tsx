@@ -105,6 +105,12 @@ export function Overview() {
                 <td>{b.halfMessagesPending}</td>
               </tr>
               <tr>
+                <th>Role</th>
+                <td data-testid="broker-role">{b.replication?.role ?? "-"}</td>
+                <th>Replication</th>
+                <td>{replicationText(b)}</td>
+              </tr>
+              <tr>
                 <th>Connections</th>
                 <td colSpan={3}>
                   {Object.entries(b.connections)
@@ -132,4 +138,16 @@ export function Overview() {
       </Section>
     </div>
   );
+}
+
+/** "1 slave, 0 B behind" on a master, "from 10.0.0.1:10912, connected" on a slave. */
+function replicationText(b: BrokerStatus): string {
+  const r = b.replication;
+  if (!r) return "-";
+  if (r.role === "SLAVE") {
+    return `from ${r.masterHaAddress ?? "(master not known yet)"}, ${r.connected ? "connected" : "not connected"}`;
+  }
+  const n = r.slaves ?? 0;
+  if (n === 0) return "no slave connected";
+  return `${n} slave${n === 1 ? "" : "s"}, ${fmtBytes(r.slaveLagBytes ?? 0)} behind`;
 }
