@@ -193,7 +193,7 @@ const broker = createBroker(
     namesrvAddrs: ns ? [`127.0.0.1:${ns.port}`] : [],
     defaultTopicQueueNums: queues,
     store: { flushMode },
-    ...(slaveOf ? { brokerId: 1, haMasterAddress: slaveOf } : { brokerRole, haListenPort: 0 }),
+    ...(slaveOf ? { brokerId: 1, haMasterAddress: slaveOf } : { brokerRole }),
   },
   { logger: stderrLogger(slaveOf ? "slave" : "broker") },
 );

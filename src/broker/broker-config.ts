@@ -15,7 +15,11 @@ export interface BrokerConfig {
    * master (same brokerName, brokerId > 0), serves reads and refuses sends. Default: SLAVE when brokerId > 0.
    */
   brokerRole: BrokerRole;
-  /** A master's port for its slaves (RocketMQ haListenPort); 0 picks a free one; -1 (default): port + 1 (10912). */
+  /**
+   * A master's port for its slaves (RocketMQ haListenPort, there 10912). Default 0: a free one, which slaves learn
+   * from the NameServer with the master's registration, so brokers on neighbouring ports never collide. Set it
+   * when slaves are pointed at the master by haMasterAddress instead.
+   */
   haListenPort: number;
   /** A slave's master HA address ("host:port"); empty: the one the NameServer names when the slave registers. */
   haMasterAddress: string;
@@ -91,7 +95,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     clusterName: "DefaultCluster",
     brokerId: 0,
     brokerRole: "ASYNC_MASTER",
-    haListenPort: -1,
+    haListenPort: 0,
     haMasterAddress: "",
     slaveReadEnable: false,
     haSlaveTimeoutMs: 3000,
@@ -153,7 +157,6 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: 
     throw new Error(
       `broker config: a ${c.brokerRole} needs brokerId ${c.brokerRole === "SLAVE" ? "> 0" : "0"}`,
     );
-  if (c.haListenPort === -1) c.haListenPort = c.port === 0 || c.port === 65535 ? 0 : c.port + 1;
   if (!Number.isInteger(c.haListenPort) || c.haListenPort < 0 || c.haListenPort > 65535)
     throw new Error(`broker config: bad haListenPort ${c.haListenPort}`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)

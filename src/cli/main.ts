@@ -39,7 +39,10 @@ function commonOptions(cmd: Command): Command {
         "SLAVE",
       ]),
     )
-    .option("--ha-port <port>", "a master's port for its slaves (default broker port + 1)")
+    .option(
+      "--ha-port <port>",
+      "a master's port for its slaves (default: a free one, named to slaves by the NameServer)",
+    )
     .option("--ha-master-address <addr>", "a slave's master HA address (default: from the NameServer)")
     .option("--slave-read-enable", "suggest that consumers far behind read from the slave")
     .addOption(new Option("--flush-mode <mode>", "commit log flush").choices(["async", "sync"]))

@@ -26,7 +26,7 @@ export interface Settings {
   brokerId: number;
   /** ASYNC_MASTER, SYNC_MASTER or SLAVE; empty: SLAVE when brokerId > 0, else ASYNC_MASTER. */
   brokerRole: string;
-  /** A master's port for its slaves; 0: broker port + 1. */
+  /** A master's port for its slaves; 0: a free one (slaves learn it from the NameServer). */
   haPort: number;
   /** A slave's master HA address ("host:port"); empty: the one the NameServer names. */
   haMasterAddress: string;

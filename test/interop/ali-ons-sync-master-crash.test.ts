@@ -23,7 +23,6 @@ test(
       ...ha,
       brokerRole: "SYNC_MASTER",
       port: await freePort(),
-      haListenPort: await freePort(),
       namesrvAddrs: [nsAddr],
       registerIntervalMs: 300,
       store: { segmentBytes: 8 * 1024 * 1024 },
