@@ -36,26 +36,59 @@ export function encodeOffsetReport(offset: number): Buffer {
 
 export class HaFrameError extends Error {}
 
-/** Splits the master's byte stream into frames. */
+/**
+ * Splits the master's byte stream into frames. Chunks are kept as they arrive until a frame is whole, then joined
+ * once: joining at every chunk would copy a big frame over and over (a 256 KiB frame comes in 64 KiB reads).
+ */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Size of the frame being gathered (header included), once its header is in. */
+  private need = 0;
 
   push(chunk: Buffer): TransferFrame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
     const out: TransferFrame[] = [];
-    let p = 0;
-    while (this.buf.length - p >= FRAME_HEADER_BYTES) {
-      const offset = readInt64BE(this.buf, p);
-      const size = this.buf.readInt32BE(p + 8);
-      if (size < 0 || size > MAX_FRAME_BYTES || offset < 0) {
-        throw new HaFrameError(`bad transfer frame (offset ${offset}, size ${size})`);
+    for (;;) {
+      if (this.need === 0) {
+        if (this.buffered < FRAME_HEADER_BYTES) break;
+        const head = this.peek(FRAME_HEADER_BYTES);
+        const size = head.readInt32BE(8);
+        const offset = readInt64BE(head, 0);
+        if (size < 0 || size > MAX_FRAME_BYTES || offset < 0) {
+          throw new HaFrameError(`bad transfer frame (offset ${offset}, size ${size})`);
+        }
+        this.need = FRAME_HEADER_BYTES + size;
       }
-      if (this.buf.length - p - FRAME_HEADER_BYTES < size) break;
-      const start = p + FRAME_HEADER_BYTES;
-      out.push({ offset, data: Buffer.from(this.buf.subarray(start, start + size)) });
-      p = start + size;
+      if (this.buffered < this.need) break;
+      const frame = this.take(this.need);
+      this.need = 0;
+      out.push({ offset: readInt64BE(frame, 0), data: frame.subarray(FRAME_HEADER_BYTES) });
     }
-    this.buf = p === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(p);
+    return out;
+  }
+
+  /** The first `n` buffered bytes (joined only when they span chunks), left in place. */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first;
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined;
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  private take(n: number): Buffer {
+    let first = this.chunks[0]!;
+    if (first.length < n) {
+      first = Buffer.concat(this.chunks);
+      this.chunks = [first];
+    }
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
     return out;
   }
 }
