@@ -49,6 +49,7 @@ import { FilterCache, subscriptionFilter } from "./subscription.js";
 import { TimerService } from "./timer-service.js";
 import { decodeRecallHandle, encodeRecallHandle } from "../common/recall-handle.js";
 import { TopicManager } from "./topic-manager.js";
+import type { DataVersion } from "./topic-manager.js";
 import { SlaveAcks } from "./slave-acks.js";
 import { TransactionService } from "./transaction-service.js";
 import type { DueTransaction, TransactionResolution } from "./transaction-service.js";
@@ -250,29 +251,27 @@ export class Broker {
       t.unref();
       this.timers.push(t);
     };
-    if (this.isSlave) {
-      // A slave writes nothing to its log: delays, timers, transaction checks, pop and lite upkeep are its
-      // master's. It serves reads and keeps the offsets consumers commit to it while the master is away.
-      every(this.config.offsetFlushIntervalMs, () => void this.offsets.flush().catch(() => undefined));
-      every(10_000, () => this.clients.expire());
-      return;
-    }
+    // A slave writes nothing to its log: delays, timers, transaction checks, pop and lite upkeep are its
+    // master's. It serves reads and keeps the offsets consumers commit to it while the master is away.
+    const master = !this.isSlave;
+    every(this.config.offsetFlushIntervalMs, () => {
+      this.offsets.flush().catch(() => undefined);
+      if (!master) return;
+      this.delay.flush().catch(() => undefined);
+      this.lite.flush().catch(() => undefined);
+    });
+    every(10_000, () => {
+      this.clients.expire();
+      if (master) this.lite.expire();
+    });
+    if (!master) return;
     this.delay.start();
     this.timer.start();
     this.transactions.start();
     this.pop.start();
     this.alarms.start(this.config.alarmCheckIntervalMs);
-    every(this.config.offsetFlushIntervalMs, () => {
-      this.offsets.flush().catch(() => undefined);
-      this.delay.flush().catch(() => undefined);
-      this.lite.flush().catch(() => undefined);
-    });
     // RocketMQ looks for expired lite topics every 2 minutes too.
     every(120_000, () => this.lite.expireIdle());
-    every(10_000, () => {
-      this.clients.expire();
-      this.lite.expire();
-    });
   }
 
   // ---- send -----------------------------------------------------------------------------------------------
@@ -474,7 +473,8 @@ export class Broker {
     this.stats.sendLatency?.(performance.now() - t0);
     this.stats.produce(base.topic, stored.length);
     const last = stored[stored.length - 1]!;
-    const slaveStatus = await this.waitForSlave(last.phyOffset + last.size, inputs[0]!.properties ?? "");
+    const wait = this.slaveWait(last.phyOffset + last.size, inputs[0]!.properties ?? "");
+    const slaveStatus = wait && (await wait);
     return stored.map((r, i) => ({
       msgId: r.offsetMsgId,
       topic: base.topic,
@@ -487,24 +487,18 @@ export class Broker {
   }
 
   /**
-   * SYNC_MASTER: waits until a slave stored the log up to `end`, unless the message says WAIT=false (as in
-   * RocketMQ). Undefined when that happened (or needs no wait), else what the send reports instead of SEND_OK.
+   * SYNC_MASTER: the wait until a slave stored the log up to `end`, resolving with what the send reports instead
+   * of SEND_OK, or undefined once a slave has it. No wait (undefined, so the usual send takes no extra step) on
+   * other masters and for a message that says WAIT=false (as in RocketMQ).
    */
-  private async waitForSlave(
-    end: number,
-    properties: string,
-  ): Promise<"FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE" | undefined> {
+  private slaveWait(end: number, properties: string): Promise<SendResult["slaveStatus"]> | undefined {
     if (this.config.brokerRole !== "SYNC_MASTER") return undefined;
     if (properties.indexOf(Prop.WAIT) >= 0 && getProperty(properties, Prop.WAIT) === "false")
       return undefined;
     const c = this.config;
-    const w = await this.slaveAcks.wait(
-      end,
-      this.store.stats().maxPhyOffset,
-      c.haSlaveTimeoutMs,
-      c.haMaxGapBytes,
-    );
-    return w === "OK" ? undefined : w;
+    return this.slaveAcks
+      .wait(end, this.store.stats().maxPhyOffset, c.haSlaveTimeoutMs, c.haMaxGapBytes)
+      .then((w) => (w === "OK" ? undefined : w));
   }
 
   private toInput(req: SendRequest, queueId = req.queueId): PutMessageInput {
@@ -538,10 +532,9 @@ export class Broker {
       phyOffset: r.phyOffset,
       uniqKey: getProperty(stored.properties ?? "", Prop.UNIQ_KEY),
     };
-    if (this.config.brokerRole === "SYNC_MASTER") {
-      const slaveStatus = await this.waitForSlave(r.phyOffset + r.size, stored.properties ?? "");
-      if (slaveStatus) result.slaveStatus = slaveStatus;
-    }
+    const wait = this.slaveWait(r.phyOffset + r.size, stored.properties ?? "");
+    const slaveStatus = wait && (await wait);
+    if (slaveStatus) result.slaveStatus = slaveStatus;
     return result;
   }
 
@@ -656,7 +649,7 @@ export class Broker {
    * offsets (RocketMQ's SlaveSynchronize).
    */
   applyMasterMetadata(m: {
-    topics?: { table: Record<string, TopicConfig>; dataVersion: { timestamp: number; counter: number } };
+    topics?: { table: Record<string, TopicConfig>; dataVersion: DataVersion };
     groups?: Record<string, GroupConfig>;
     offsets?: Record<string, Record<string, number>>;
   }): void {

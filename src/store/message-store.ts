@@ -194,7 +194,7 @@ export class MessageStore {
   private readonly index: KeyIndex;
   private readonly nextOffsets = new Map<string, Map<number, number>>();
   private readonly listeners: ArrivalListener[] = [];
-  private readonly writtenListeners: ((writtenOffset: number) => void)[] = [];
+  private readonly writtenListeners: (() => void)[] = [];
   /** A slave's store: it takes its master's records (appendReplica) and refuses appends. */
   private replica = false;
   private dispatchedOffset = 0;
@@ -538,13 +538,19 @@ export class MessageStore {
     return t;
   }
 
-  /** The queue's next offset, which the caller takes (the counter moves on). */
-  private takeQueueOffset(topic: string, queueId: number): number {
+  /** The next-offset counters of a topic's queues. */
+  private queueCounters(topic: string): Map<number, number> {
     let m = this.nextOffsets.get(topic);
     if (!m) {
       m = new Map();
       this.nextOffsets.set(topic, m);
     }
+    return m;
+  }
+
+  /** The queue's next offset, which the caller takes (the counter moves on). */
+  private takeQueueOffset(topic: string, queueId: number): number {
+    const m = this.queueCounters(topic);
     const next = m.get(queueId) ?? this.queues.get(topic, queueId)?.maxOffset ?? 0;
     m.set(queueId, next + 1);
     return next;
@@ -579,7 +585,7 @@ export class MessageStore {
   }
 
   private readonly notifyWritten = (): void => {
-    for (const l of this.writtenListeners) l(this.log.writtenOffset);
+    for (const l of this.writtenListeners) l();
   };
 
   /** Dispatches `p`, whose scan output starts at meta[m]; returns where the next record's starts. */
@@ -624,8 +630,8 @@ export class MessageStore {
     this.listeners.push(listener);
   }
 
-  /** Called after each written batch with the log's new written end (a master's replication follows it). */
-  onWritten(listener: (writtenOffset: number) => void): void {
+  /** Called after each written batch (a master's replication follows the log's written end). */
+  onWritten(listener: () => void): void {
     this.writtenListeners.push(listener);
   }
 
@@ -634,10 +640,6 @@ export class MessageStore {
   /** A slave's store refuses appends (SERVICE_NOT_AVAILABLE) and takes its master's records (appendReplica). */
   setReplica(on: boolean): void {
     this.replica = on;
-  }
-
-  get isReplica(): boolean {
-    return this.replica;
   }
 
   /**
@@ -656,11 +658,11 @@ export class MessageStore {
       if (!seg) return undefined;
       const head = this.log.read(at, 8);
       if (!head) return undefined;
-      if (head.readInt32BE(4) === BLANK_MAGIC) {
+      const magic = head.readInt32BE(4);
+      if (magic === BLANK_MAGIC) {
         at = seg.base + this.config.segmentBytes;
         continue;
       }
-      const magic = head.readInt32BE(4);
       if (magic !== MAGIC_V1 && magic !== MAGIC_V2) {
         throw new BrokerError(
           "REPLICA_OUT_OF_SYNC",
@@ -756,11 +758,7 @@ export class MessageStore {
 
   /** A replicated record took `queueOffset`: the queue's counter moves past it. */
   private followQueueOffset(topic: string, queueId: number, queueOffset: number): void {
-    let m = this.nextOffsets.get(topic);
-    if (!m) {
-      m = new Map();
-      this.nextOffsets.set(topic, m);
-    }
+    const m = this.queueCounters(topic);
     if ((m.get(queueId) ?? 0) <= queueOffset) m.set(queueId, queueOffset + 1);
   }
 

@@ -7,7 +7,7 @@ import { createNamesrv } from "../../src/namesrv/namesrv.js";
 import { startBrokerProcess } from "../support/broker-process.js";
 import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp-dir.js";
-import { closeClients, common, consumer, ons, sendThroughKill, until } from "./ali-ons-kit.js";
+import { closeClients, consumer, producer as onsProducer, sendThroughKill, until } from "./ali-ons-kit.js";
 
 test(
   "ali-ons: SIGKILL of the broker under concurrent sends loses no acknowledged message",
@@ -24,11 +24,7 @@ test(
       store: { segmentBytes: 8 * 1024 * 1024 },
     };
     let broker = await startBrokerProcess(dir, config);
-    const producer = new ons.Producer({
-      ...common(nsAddr),
-      producerGroup: "PID_CRASH",
-      instanceName: "crash-p",
-    });
+    const producer = onsProducer(nsAddr, "PID_CRASH", "crash-p");
     const c = consumer(nsAddr, "GID_CRASH", "crash-c");
     t.after(async () => {
       await closeClients(c, producer);

@@ -93,6 +93,16 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
   }
 }
 
+/**
+ * A producer of `group`. Its connection errors (a broker a test stops under it) are heard and dropped, as
+ * consumer() does for consumers: unheard, ali-ons throws them as uncaught exceptions.
+ */
+export function producer(namesrv: string, group: string, instanceName: string): OnsProducer {
+  const p = new ons.Producer({ ...common(namesrv), producerGroup: group, instanceName });
+  p.on("error", () => undefined);
+  return p;
+}
+
 export function consumer(
   namesrv: string,
   group: string,

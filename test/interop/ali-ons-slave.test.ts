@@ -3,12 +3,13 @@
 // slave), a new group gets the whole history, and producers have nowhere to send. A SYNC_MASTER's sends report
 // SEND_OK while its slave confirms and SLAVE_NOT_AVAILABLE once it is gone.
 import { test } from "node:test";
+import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createNamesrv } from "../../src/namesrv/namesrv.js";
 import { topicConfig } from "../../src/common/topic.js";
 import type { BrokerConfig } from "../../src/broker/broker-config.js";
 import { startBroker } from "../support/broker-fixture.js";
-import { closeClients, common, consumer, ons, until } from "./ali-ons-kit.js";
+import { closeClients, consumer, ons, producer as onsProducer, until } from "./ali-ons-kit.js";
 import type { OnsConsumer } from "./ali-ons-kit.js";
 import type { OnsMessage } from "./ali-ons.js";
 
@@ -25,27 +26,40 @@ function sumOffsets(get: (q: number) => number): number {
   return [0, 1, 2, 3].reduce((n, q) => n + Math.max(0, get(q)), 0);
 }
 
-test("ali-ons reads from the slave when the master is gone, from the offsets it committed on the master", async (t) => {
-  const TOPIC = "TP_HA";
+type Started = Awaited<ReturnType<typeof startBroker>>;
+
+/**
+ * A NameServer, a master (with `masterConfig`) and its slave, `topic` created on the master (4 queues). After the
+ * test: the clients pushed to `clients` close, then whichever broker `stop` has not stopped yet, then the NameServer.
+ */
+async function haPair(t: TestContext, topic: string, masterConfig: Partial<BrokerConfig> = {}) {
   const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 4 });
   await ns.start();
   const nsAddr = `127.0.0.1:${ns.port}`;
-  const master = await startBroker({ ...FAST, namesrvAddrs: [nsAddr] });
+  const master = await startBroker({ ...FAST, ...masterConfig, namesrvAddrs: [nsAddr] });
   const slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [nsAddr] });
-  let masterUp = true;
-  const m = master.server.broker;
-  const s = slave.server.broker;
-  m.createTopic(topicConfig(TOPIC, 4));
-  const producer = new ons.Producer({ ...common(nsAddr), producerGroup: "PID_HA", instanceName: "ha-p" });
-  // The master goes away under it: its connection errors are expected.
-  producer.on("error", () => undefined);
-  const clients: { close(): Promise<void> }[] = [producer];
+  master.server.broker.createTopic(topicConfig(topic, 4));
+  const clients: { close(): Promise<void> }[] = [];
+  const stopped = new Set<Started>();
+  const stop = async (b: Started): Promise<void> => {
+    if (stopped.has(b)) return;
+    stopped.add(b);
+    await b.stop();
+  };
   t.after(async () => {
     await closeClients(...clients);
-    await slave.stop();
-    if (masterUp) await master.stop();
+    await stop(slave);
+    await stop(master);
     await ns.stop();
   });
+  return { ns, nsAddr, master, slave, m: master.server.broker, s: slave.server.broker, clients, stop };
+}
+
+test("ali-ons reads from the slave when the master is gone, from the offsets it committed on the master", async (t) => {
+  const TOPIC = "TP_HA";
+  const { ns, nsAddr, master, slave, m, s, clients, stop } = await haPair(t, TOPIC);
+  const producer = onsProducer(nsAddr, "PID_HA", "ha-p");
+  clients.push(producer);
   await until(() => s.topics.get(TOPIC) !== undefined, 10_000, "the topic on the slave");
   await producer.ready();
   const send = async (body: string) => {
@@ -86,8 +100,7 @@ test("ali-ons reads from the slave when the master is gone, from the offsets it 
   );
 
   // The master goes: its NameServer entry with it, the slave stays in the route.
-  await master.stop();
-  masterUp = false;
+  await stop(master);
   await until(
     () => {
       const addrs = ns.registry.getTopicRoute(TOPIC)?.brokerDatas[0]?.brokerAddrs ?? {};
@@ -136,48 +149,28 @@ test("ali-ons reads from the slave when the master is gone, from the offsets it 
   // No master: nowhere to send.
   await assert.rejects(producer.send(new ons.Message(TOPIC, "T", "lost?")));
   assert.equal(
-    s.store.getMaxOffset(TOPIC, 0) +
-      s.store.getMaxOffset(TOPIC, 1) +
-      s.store.getMaxOffset(TOPIC, 2) +
-      s.store.getMaxOffset(TOPIC, 3),
+    sumOffsets((q) => s.store.getMaxOffset(TOPIC, q)),
     70,
   );
 });
 
 test("ali-ons against a SYNC_MASTER: SEND_OK while its slave confirms, SLAVE_NOT_AVAILABLE once it is gone", async (t) => {
   const TOPIC = "TP_SYNC";
-  const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 4 });
-  await ns.start();
-  const nsAddr = `127.0.0.1:${ns.port}`;
-  const master = await startBroker({ ...FAST, brokerRole: "SYNC_MASTER", namesrvAddrs: [nsAddr] });
-  let slave: Awaited<ReturnType<typeof startBroker>> | undefined = await startBroker({
-    ...FAST,
-    brokerId: 1,
-    namesrvAddrs: [nsAddr],
-  });
-  const m = master.server.broker;
-  m.createTopic(topicConfig(TOPIC, 4));
-  const producer = new ons.Producer({ ...common(nsAddr), producerGroup: "PID_SYNC", instanceName: "sync-p" });
-  producer.on("error", () => undefined);
-  t.after(async () => {
-    await closeClients(producer);
-    await slave?.stop();
-    await master.stop();
-    await ns.stop();
-  });
+  const { nsAddr, slave, m, clients, stop } = await haPair(t, TOPIC, { brokerRole: "SYNC_MASTER" });
+  const producer = onsProducer(nsAddr, "PID_SYNC", "sync-p");
+  clients.push(producer);
   await until(() => m.slaveAcks.slaveCount === 1, 10_000, "the slave connected");
   await producer.ready();
   for (let i = 0; i < 10; i++) {
     const r = await producer.send(new ons.Message(TOPIC, "T", `s-${i}`));
     assert.equal(r.sendStatus, "SEND_OK");
   }
-  await slave.stop();
-  slave = undefined;
+  await stop(slave);
   await until(() => m.slaveAcks.slaveCount === 0, 10_000, "the master saw its slave go");
   const r = await producer.send(new ons.Message(TOPIC, "T", "alone"));
   assert.equal(r.sendStatus, "SLAVE_NOT_AVAILABLE");
   assert.equal(
-    [0, 1, 2, 3].reduce((n, q) => n + m.store.getMaxOffset(TOPIC, q), 0),
+    sumOffsets((q) => m.store.getMaxOffset(TOPIC, q)),
     11,
     "stored all the same",
   );
@@ -185,33 +178,14 @@ test("ali-ons against a SYNC_MASTER: SEND_OK while its slave confirms, SLAVE_NOT
 
 test("ali-ons follows a master's suggestion to read from its slave (slaveReadEnable, consumer behind)", async (t) => {
   const TOPIC = "TP_SUGGEST";
-  const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 4 });
-  await ns.start();
-  const nsAddr = `127.0.0.1:${ns.port}`;
   // A memory ratio of 0: every message but the newest counts as out of memory, so any consumer is "behind".
-  const master = await startBroker({
-    ...FAST,
+  const { nsAddr, m, s, clients } = await haPair(t, TOPIC, {
     slaveReadEnable: true,
     accessMessageInMemoryMaxRatio: 0,
-    namesrvAddrs: [nsAddr],
   });
-  const slave = await startBroker({ ...FAST, brokerId: 1, namesrvAddrs: [nsAddr] });
-  const m = master.server.broker;
-  const s = slave.server.broker;
-  m.createTopic(topicConfig(TOPIC, 4));
-  const producer = new ons.Producer({
-    ...common(nsAddr),
-    producerGroup: "PID_SUGGEST",
-    instanceName: "sg-p",
-  });
-  producer.on("error", () => undefined);
+  const producer = onsProducer(nsAddr, "PID_SUGGEST", "sg-p");
   const c = consumer(nsAddr, "GID_SUGGEST", "sg-c");
-  t.after(async () => {
-    await closeClients(c, producer);
-    await slave.stop();
-    await master.stop();
-    await ns.stop();
-  });
+  clients.push(c, producer);
   await until(() => m.slaveAcks.slaveCount === 1, 10_000, "the slave connected");
   await producer.ready();
   const bodies = Array.from({ length: 200 }, (_, i) => `sg-${i}`);
@@ -233,13 +207,9 @@ test("ali-ons follows a master's suggestion to read from its slave (slaveReadEna
   assert.ok(s.stats.consumedTotal > 0, "the slave served pulls");
   assert.ok(m.stats.consumedTotal < bodies.length, "the master did not serve them all");
   // Offsets still go to the master.
-  const committed = [0, 1, 2, 3].reduce(
-    (n, q) => n + Math.max(0, m.offsets.query("GID_SUGGEST", TOPIC, q)),
-    0,
-  );
   await until(
-    () => [0, 1, 2, 3].reduce((n, q) => n + Math.max(0, m.offsets.query("GID_SUGGEST", TOPIC, q)), 0) === 200,
+    () => sumOffsets((q) => m.offsets.query("GID_SUGGEST", TOPIC, q)) === 200,
     10_000,
-    `offsets on the master (${committed} so far)`,
+    "offsets on the master",
   );
 });

@@ -8,7 +8,7 @@ import { startBroker } from "../support/broker-fixture.js";
 import { startBrokerProcess } from "../support/broker-process.js";
 import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp-dir.js";
-import { closeClients, common, consumer, ons, sendThroughKill, until } from "./ali-ons-kit.js";
+import { closeClients, consumer, producer as onsProducer, sendThroughKill, until } from "./ali-ons-kit.js";
 
 test(
   "ali-ons: SIGKILL of a SYNC_MASTER loses no SEND_OK message, its slave has them all",
@@ -35,12 +35,7 @@ test(
       haReconnectMs: 200,
       slaveSyncIntervalMs: 200,
     });
-    const producer = new ons.Producer({
-      ...common(nsAddr),
-      producerGroup: "PID_SCRASH",
-      instanceName: "scrash-p",
-    });
-    producer.on("error", () => undefined);
+    const producer = onsProducer(nsAddr, "PID_SCRASH", "scrash-p");
     const c = consumer(nsAddr, "GID_SCRASH", "scrash-c");
     t.after(async () => {
       await closeClients(c, producer);

@@ -115,12 +115,6 @@ export class HaServer {
     return this.boundPort;
   }
 
-  get slaveCount(): number {
-    let n = 0;
-    for (const c of this.conns) if (c.next >= 0) n++;
-    return n;
-  }
-
   async listen(port: number, host: string): Promise<number> {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
