@@ -1,6 +1,8 @@
 // The broker's configuration: one typed object with documented defaults. Only the CLI reads files, environment
 // and flags; it builds this and passes it in.
 import type { StoreConfig } from "../store/store-config.js";
+import { emptyAclConfig } from "./acl/acl-config.js";
+import type { AclConfig } from "./acl/acl-config.js";
 
 export type BrokerRole = "ASYNC_MASTER" | "SYNC_MASTER" | "SLAVE";
 
@@ -87,6 +89,11 @@ export interface BrokerConfig {
   dataDir: string;
   /** Store settings (dir is dataDir/store unless given). */
   store: Partial<StoreConfig>;
+  /**
+   * Access control for the three protocols (RocketMQ's plain ACL: accounts, rights, white lists). No accounts
+   * (the default): every request is served.
+   */
+  acl: AclConfig;
 }
 
 export function defaultBrokerConfig(dataDir: string): BrokerConfig {
@@ -128,6 +135,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     alarmCheckIntervalMs: 10_000,
     dataDir,
     store: {},
+    acl: emptyAclConfig(),
   };
 }
 

@@ -1,6 +1,7 @@
 // The broker's semantics on the store, for every protocol: sending (validation, auto-creation, delay, retry and
 // dead-letter routing), pulling (filters, long polling, offset commits), consumer offsets, heartbeats and
 // administration. Protocols translate their requests into these calls and map BrokerError codes at their edge.
+import { AccessControl } from "./acl/access-control.js";
 import { totalmem } from "node:os";
 import { join } from "node:path";
 import { BrokerError } from "../common/errors.js";
@@ -165,6 +166,8 @@ export class Broker {
   readonly lite: LiteService;
   readonly stats = new BrokerStats();
   readonly alarms: AlarmService;
+  /** Who may do what, checked by each protocol before it serves a request. */
+  readonly acl: AccessControl;
   /** A master's slaves, as far as they have stored its log. */
   readonly slaveAcks = new SlaveAcks();
   private readonly hold = new PullHold();
@@ -177,6 +180,7 @@ export class Broker {
     this.config = resolveBrokerConfig(config);
     const c = this.config;
     this.storeHost = hostAddress(c.advertisedHost, c.port);
+    this.acl = new AccessControl(c.acl);
     this.store = MessageStore.open(
       { dir: join(c.dataDir, "store"), ...c.store, storeHost: this.storeHost },
       io,

@@ -4,12 +4,11 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { createNamesrv } from "../namesrv/namesrv.js";
-import { parseAccounts } from "../protocol/http/http-config.js";
 import type { BrokerRole } from "../broker/broker-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
 import { AdminError, adminCommand } from "./admin.js";
-import { loadSettings } from "./settings.js";
+import { aclConfigOf, loadSettings } from "./settings.js";
 import type { Settings } from "./settings.js";
 
 interface Stoppable {
@@ -23,7 +22,9 @@ function commonOptions(cmd: Command): Command {
     .option("--broker-port <port>", "broker remoting port (default 10911)")
     .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
     .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
-    .option("--http-accounts <list>", "'ak:sk,ak2:sk2': check HTTP request signatures against these")
+    .option("--accounts <list>", "'ak:sk,ak2:sk2': access control on, these accounts may do anything")
+    .option("--http-accounts <list>", "older name of --accounts")
+    .option("--acl-file <file>", "JSON access control in the shape of RocketMQ's plain_acl.yml")
     .option("--admin-token <token>", "require this bearer token on the admin API and console")
     .option("--alarm-webhook <url>", "POST backlog alarm events (JSON) to this URL")
     .option("--host <host>", "interface to listen on (default 0.0.0.0)")
@@ -59,7 +60,9 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       brokerPort: opts["brokerPort"],
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
+      accounts: opts["accounts"],
       httpAccounts: opts["httpAccounts"],
+      aclFile: opts["aclFile"],
       adminToken: opts["adminToken"],
       alarmWebhook: opts["alarmWebhook"],
       host: opts["host"],
@@ -116,13 +119,13 @@ async function runBroker(
       autoCreateTopicEnable: s.autoCreateTopic,
       maxLiteTopics: s.maxLiteTopics,
       store: { flushMode: s.flushMode },
+      acl: aclConfigOf(s),
     },
     {
       logger: log.child("broker"),
       http: {
         port: s.httpPort,
         host: s.host,
-        accounts: parseAccounts(s.httpAccounts),
         adminToken: s.adminToken,
       },
       ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),

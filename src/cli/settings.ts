@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FlushMode } from "../store/store-config.js";
+import { emptyAclConfig, parseAccountList, readAclConfig } from "../broker/acl/acl-config.js";
+import type { AclConfig } from "../broker/acl/acl-config.js";
 
 export interface Settings {
   dataDir: string;
@@ -12,8 +14,15 @@ export interface Settings {
   grpcPort: number;
   /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;
-  /** "accessKey:secretKey,..." for the HTTP endpoint; empty: signatures are not checked. */
+  /**
+   * "accessKey:secretKey,...": accounts with every right on all three protocols (access control is on once any
+   * account exists). Rights per topic and group go in aclFile.
+   */
+  accounts: string;
+  /** The older name of `accounts`, from when only the HTTP endpoint checked signatures. */
   httpAccounts: string;
+  /** A JSON file in the shape of RocketMQ's plain_acl.yml: accounts, rights, white lists. */
+  aclFile: string;
   /** Bearer token the admin API and console require; empty: open (fine on a machine of one's own only). */
   adminToken: string;
   /** URL POSTed to when a backlog alarm fires or clears; empty: none. */
@@ -45,7 +54,9 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerPort: 10911,
   grpcPort: 8081,
   httpPort: 8080,
+  accounts: "",
   httpAccounts: "",
+  aclFile: "",
   adminToken: "",
   alarmWebhook: "",
   host: "0.0.0.0",
@@ -70,7 +81,9 @@ const ENV: Record<keyof Settings, string> = {
   brokerPort: "ROCKETMQ_TS_BROKER_PORT",
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  accounts: "ROCKETMQ_TS_ACCOUNTS",
   httpAccounts: "ROCKETMQ_TS_HTTP_ACCOUNTS",
+  aclFile: "ROCKETMQ_TS_ACL_FILE",
   adminToken: "ROCKETMQ_TS_ADMIN_TOKEN",
   alarmWebhook: "ROCKETMQ_TS_ALARM_WEBHOOK",
   host: "ROCKETMQ_TS_HOST",
@@ -144,4 +157,24 @@ export function loadSettings(
     if (v !== undefined) set(k, v);
   }
   return s;
+}
+
+/** The broker's access control from the settings: the ACL file's accounts plus those of `accounts`. */
+export function aclConfigOf(s: Settings): AclConfig {
+  let cfg = emptyAclConfig();
+  if (s.aclFile) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(resolve(s.aclFile), "utf8"));
+    } catch (e) {
+      throw new Error(`ACL file ${s.aclFile}: ${(e as Error).message}`);
+    }
+    cfg = readAclConfig(raw, `ACL file ${s.aclFile}`);
+  }
+  for (const a of [...parseAccountList(s.accounts), ...parseAccountList(s.httpAccounts)]) {
+    if (cfg.accounts.some((x) => x.accessKey === a.accessKey))
+      throw new Error(`setting accounts: ${a.accessKey} is configured twice`);
+    cfg.accounts.push(a);
+  }
+  return cfg;
 }

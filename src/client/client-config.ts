@@ -3,6 +3,7 @@
 // and to "DEFAULT" for broadcasting consumers, so a broadcasting consumer's local offset file (keyed by client
 // id) is found again after a restart, as in the Java client.
 import { networkInterfaces } from "node:os";
+import type { SessionCredentials } from "../common/acl-signature.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { MQClientError } from "./errors.js";
 
@@ -23,6 +24,16 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** pino-compatible logger; silent by default. */
   logger?: RemotingLogger;
+  /**
+   * An account of a broker with access control on: every request is signed with it (RocketMQ's ACL scheme, as
+   * the Java client's AclClientRPCHook signs).
+   */
+  credentials?: SessionCredentials;
+}
+
+/** Clients share connections only with clients of the same NameServers and the same account. */
+export function sharingKey(namesrvs: string[], creds: SessionCredentials | undefined): string {
+  return creds ? `${namesrvs.join(";")}|${creds.accessKey}|${creds.secretKey}` : namesrvs.join(";");
 }
 
 /** Splits and validates the NameServer option. */

@@ -23,6 +23,7 @@ export type { ConsumerOptions, ConsumeFromWhere, MessageListener } from "./consu
 export { MessageSelector } from "./subscription.js";
 export type { SubscriptionExpression, ExpressionType } from "./subscription.js";
 export type { ClientOptions } from "./client-config.js";
+export type { SessionCredentials } from "../common/acl-signature.js";
 export { MQClientError } from "./errors.js";
 export type { MQClientErrorKind } from "./errors.js";
 export type { MessageQueue } from "./route-cache.js";

@@ -17,7 +17,7 @@ import { RequestCode } from "../protocol/remoting/request-code.js";
 import { ResponseCode } from "../protocol/remoting/response-code.js";
 import { sendHeartbeat } from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
-import { localIPv4, parseNameServers, positive } from "./client-config.js";
+import { localIPv4, parseNameServers, positive, sharingKey } from "./client-config.js";
 import { MQClientError, errorMessage, isTransportError } from "./errors.js";
 import type { ReceivedMessage } from "./message.js";
 import { toReceivedMessage } from "./message.js";
@@ -100,10 +100,13 @@ export class MQClient {
   private constructor(clientId: string, clientIP: string, namesrvs: string[], opts: ClientOptions) {
     this.clientId = clientId;
     this.clientIP = clientIP;
-    this.nsKey = namesrvs.join(";");
+    this.nsKey = sharingKey(namesrvs, opts.credentials);
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = positive(opts.requestTimeoutMs, "requestTimeoutMs", 3000);
-    this.remoting = new RemotingClient({ logger: this.logger });
+    this.remoting = new RemotingClient({
+      logger: this.logger,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    });
     this.routes = new RouteCache(this.remoting, namesrvs, this.requestTimeoutMs, this.logger, (topic) => {
       for (const c of this.consumers.values()) c.onRouteChanged(topic);
     });
@@ -152,7 +155,7 @@ export class MQClient {
         c.users++;
         return c;
       }
-      if (cur.nsKey === namesrvs.join(";") && !cur.hasMember(role, group)) {
+      if (cur.nsKey === sharingKey(namesrvs, opts.credentials) && !cur.hasMember(role, group)) {
         cur.users++;
         return cur;
       }

@@ -81,6 +81,15 @@ export const ErrorCatalog = {
     message: "subscription group does not exist",
   },
   NO_PERMISSION: { retriable: false, remoting: 16, grpc: 40300, http: 403, message: "no permission" },
+  // Access control is on and the request carries no account, an unknown one, or a wrong signature. Remoting has
+  // one code for both refusals (RocketMQ answers NO_PERMISSION); gRPC tells them apart (UNAUTHORIZED/FORBIDDEN).
+  UNAUTHENTICATED: {
+    retriable: false,
+    remoting: 16,
+    grpc: 40100,
+    http: 403,
+    message: "authentication failed",
+  },
   SUBSCRIPTION_PARSE_FAILED: {
     retriable: false,
     remoting: 23,

@@ -64,7 +64,9 @@ export function createBroker(
   const server = new RemotingServer({ logger });
   registerBrokerHandlers(server, broker);
   const grpc = new GrpcServer(broker, { logger, ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}) });
-  const client = new RemotingClient({ logger });
+  // Its requests to a master (a slave's metadata sync) and to NameServers are signed when access control is on.
+  const own = broker.acl.ownCredentials();
+  const client = new RemotingClient({ logger, ...(own ? { credentials: own } : {}) });
   const c = broker.config;
   const timings = {
     heartbeatMs: c.haHeartbeatIntervalMs,

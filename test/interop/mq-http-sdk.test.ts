@@ -24,8 +24,12 @@ const sdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
 
 const FAST = { invisibleMs: 1500, orderInvisibleMs: 1000, transactionCheckIntervalMs: 500 };
 
-async function cluster(t: { after: (f: () => Promise<void>) => void }, http: object = FAST) {
-  const c = await startCluster({}, { http });
+async function cluster(
+  t: { after: (f: () => Promise<void>) => void },
+  http: object = FAST,
+  broker: Parameters<typeof startCluster>[0] = {},
+) {
+  const c = await startCluster(broker, { http });
   const endpoint = `http://127.0.0.1:${c.broker.server.httpPort}`;
   const cleanup: (() => Promise<void>)[] = [];
   t.after(async () => {
@@ -242,8 +246,15 @@ test("transactions: commit and rollback by the publish handle, and a pulled chec
   assert.deepEqual(again, [], "the rolled-back message never appears");
 });
 
-test("signatures: checked when accounts are configured", async (t) => {
-  const { endpoint } = await cluster(t, { ...FAST, accounts: { goodAk: "goodSecret" } });
+test("signatures: checked when accounts are configured; an account's rights limit what it may do", async (t) => {
+  const acl = {
+    accounts: [
+      { accessKey: "goodAk", secretKey: "goodSecret", admin: true },
+      { accessKey: "pubOnly", secretKey: "pubSecret", topicPerms: ["HttpSigned=PUB"], defaultGroupPerm: "SUB" },
+    ],
+    globalWhiteRemoteAddresses: [],
+  };
+  const { endpoint } = await cluster(t, FAST, { acl });
   const good = new sdk.MQClient(endpoint, "goodAk", "goodSecret");
   assert.equal((await good.getProducer("", "HttpSigned").publishMessage("signed")).code, 201);
   const got = await consumeUntil(good.getConsumer("", "HttpSigned", "GID_SIG"), 1, 5000);
@@ -270,6 +281,23 @@ test("signatures: checked when accounts are configured", async (t) => {
     headers: { authorization: "MQ goodAk:abc", date: new Date(Date.now() - 3600_000).toUTCString() },
   });
   assert.match(await stale.text(), /<Code>TimeExpired<\/Code>/);
+
+  const pubOnly = new sdk.MQClient(endpoint, "pubOnly", "pubSecret");
+  assert.equal((await pubOnly.getProducer("", "HttpSigned").publishMessage("by pubOnly")).code, 201);
+  await assert.rejects(
+    pubOnly.getConsumer("", "HttpSigned", "GID_SIG").consumeMessage(1),
+    (e: HttpSdkError) => {
+      assert.equal(e.Code, "AccessDenied");
+      assert.match(e.message, /pubOnly may not SUB topic HttpSigned/);
+      return true;
+    },
+  );
+  await assert.rejects(pubOnly.getProducer("", "OtherTopic").publishMessage("x"), (e: HttpSdkError) => {
+    assert.equal(e.Code, "AccessDenied");
+    return true;
+  });
+  const more = await consumeUntil(good.getConsumer("", "HttpSigned", "GID_SIG"), 1, 5000);
+  assert.equal(more[0]?.MessageBody, "by pubOnly", "what pubOnly published was stored");
 });
 
 test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkContentMd5, verifySignature } from "../../src/protocol/http/signature.js";
 import { parsePropertyString, visibleProperties } from "../../src/protocol/http/message-codec.js";
-import { parseAccounts } from "../../src/protocol/http/http-config.js";
+import { parseAccountList } from "../../src/broker/acl/acl-config.js";
 import { HttpError } from "../../src/protocol/http/http-error.js";
 import { encodeProperties } from "../../src/common/properties.js";
 
@@ -120,6 +120,9 @@ test("property strings: parsed leniently, system bookkeeping hidden from consume
     "a|b": "x",
   });
   assert.equal(visibleProperties(stored), "KEYS:k1|__SHARDINGKEY:s|__TransCheckT:10|color:red");
-  assert.deepEqual(parseAccounts(" ak:sk, ak2:s:k2 "), { ak: "sk", ak2: "s:k2" });
-  assert.throws(() => parseAccounts("nosecret"), /accessKey:secretKey/);
+  assert.deepEqual(parseAccountList(" ak:sk, ak2:s:k2 "), [
+    { accessKey: "ak", secretKey: "sk", admin: true },
+    { accessKey: "ak2", secretKey: "s:k2", admin: true },
+  ]);
+  assert.throws(() => parseAccountList("nosecret"), /accessKey:secretKey/);
 });

@@ -7,8 +7,6 @@ export interface HttpEndpointConfig {
   port: number;
   /** Interface to bind. */
   host: string;
-  /** AccessKey → SecretKey. Empty: signatures are not checked. */
-  accounts: Record<string, string>;
   /** How long a consumed message stays invisible before it comes back (5 min). */
   invisibleMs: number;
   /** The same for ordered consumption (1 min). */
@@ -32,7 +30,6 @@ export function httpEndpointConfig(partial: Partial<HttpEndpointConfig> = {}): H
   return {
     port: 8080,
     host: "0.0.0.0",
-    accounts: {},
     invisibleMs: 300_000,
     orderInvisibleMs: 60_000,
     maxRetries: 288,
@@ -42,18 +39,4 @@ export function httpEndpointConfig(partial: Partial<HttpEndpointConfig> = {}): H
     adminToken: "",
     ...partial,
   };
-}
-
-/** Reads "ak1:sk1,ak2:sk2" (the CLI setting) into an account table. */
-export function parseAccounts(spec: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of spec.split(/[,;]/)) {
-    const t = pair.trim();
-    if (!t) continue;
-    const i = t.indexOf(":");
-    if (i <= 0 || i === t.length - 1)
-      throw new Error(`http accounts: expected "accessKey:secretKey", got "${t}"`);
-    out[t.slice(0, i)] = t.slice(i + 1);
-  }
-  return out;
 }

@@ -25,6 +25,7 @@ const CODE_NAMES: Partial<Record<ErrorCode, string>> = {
   MESSAGE_TOO_LARGE: "InvalidArgument",
   PROPERTIES_TOO_LARGE: "InvalidArgument",
   NO_PERMISSION: "AccessDenied",
+  UNAUTHENTICATED: "SignatureDoesNotMatch",
   MESSAGE_NOT_FOUND: "MessageNotExist",
   INVALID_RECEIPT_HANDLE: "MessageNotExist",
   ILLEGAL_RECALL: "InvalidArgument",

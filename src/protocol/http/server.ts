@@ -12,7 +12,8 @@ import type { HttpEndpointConfig } from "./http-config.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { ack, consume, publish } from "./handlers.js";
 import type { HttpContext, Reply } from "./handlers.js";
-import { checkContentMd5, verifySignature } from "./signature.js";
+import { checkAccess } from "./access-check.js";
+import { checkContentMd5 } from "./signature.js";
 import { errorDocument } from "./xml.js";
 
 const XML = "text/xml;charset=utf-8";
@@ -93,9 +94,6 @@ export async function startHttpEndpoint(
         const body = Buffer.isBuffer(req.body) ? req.body : undefined;
         const signed = { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body };
         checkContentMd5(signed);
-        if (Object.keys(config.accounts).length > 0) {
-          verifySignature(signed, config.accounts, config.maxClockSkewMs);
-        }
         const raw = req.query as Record<string, string | undefined>;
         // An instance id (ns) puts the topic and group in that instance's namespace, where a TCP client with the
         // same namespace (ali-ons, the ONS SDKs) finds them.
@@ -103,6 +101,7 @@ export async function startHttpEndpoint(
         const topic = withNamespace(ns, (req.params as { topic: string }).topic);
         const group = raw["consumer"];
         const query = group ? { ...raw, consumer: withNamespace(ns, group) } : raw;
+        checkAccess(ctx.broker.acl, signed, req.ip, req.method, topic, query, config.maxClockSkewMs);
         switch (req.method) {
           case "POST":
             return send(reply, await publish(ctx, topic, body, remote(req)));

@@ -31,13 +31,16 @@ export function checkContentMd5(req: SignedRequest): void {
   }
 }
 
-/** Verifies the Authorization header against the account table; throws the protocol's error when it fails. */
+/**
+ * Verifies the Authorization header against the accounts (a table, or a lookup of an access key's secret) and
+ * returns the request's access key; throws the protocol's error when it fails.
+ */
 export function verifySignature(
   req: SignedRequest,
-  accounts: Record<string, string>,
+  accounts: Record<string, string> | ((accessKey: string) => string | undefined),
   maxSkewMs: number,
   now = Date.now(),
-): void {
+): string {
   const auth = header(req, "authorization");
   if (!auth)
     throw new HttpError(400, "MissingAuthorizationHeader", "the request has no Authorization header");
@@ -48,7 +51,12 @@ export function verifySignature(
       "InvalidAuthorizationHeader",
       'Authorization must be "MQ <AccessKey>:<Signature>"',
     );
-  const secret = Object.hasOwn(accounts, m[1]!) ? accounts[m[1]!] : undefined;
+  const secret =
+    typeof accounts === "function"
+      ? accounts(m[1]!)
+      : Object.hasOwn(accounts, m[1]!)
+        ? accounts[m[1]!]
+        : undefined;
   if (secret === undefined) throw new HttpError(403, "InvalidAccessKeyId", `unknown AccessKey ${m[1]}`);
   const date = header(req, "date");
   const when = Date.parse(date);
@@ -74,4 +82,5 @@ export function verifySignature(
   if (want.length !== got.length || !timingSafeEqual(want, got)) {
     throw new HttpError(403, "SignatureDoesNotMatch", "the request signature does not match");
   }
+  return m[1]!;
 }

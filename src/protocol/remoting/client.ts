@@ -3,6 +3,8 @@
 // to reach brokers and NameServers and by the broker to register with NameServers. Requests the server sends
 // back on that connection (CHECK_TRANSACTION_STATE, NOTIFY_CONSUMER_IDS_CHANGED...) go to registered handlers.
 
+import { signRemoting } from "../../common/acl-signature.js";
+import type { SessionCredentials } from "../../common/acl-signature.js";
 import { EventEmitter } from "node:events";
 import { connect } from "node:net";
 import type { RemotingCommand } from "./command.js";
@@ -19,6 +21,8 @@ export interface RemotingClientOptions {
   connectTimeoutMs?: number;
   maxFrameBytes?: number;
   logger?: RemotingLogger;
+  /** Signs every request with these (RocketMQ's ACL AccessKey/Signature ext fields). */
+  credentials?: SessionCredentials;
 }
 
 export interface RemotingClientEvents {
@@ -45,6 +49,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
   private readonly live = new Map<string, RemotingConnection>();
   private readonly connecting = new Map<string, Promise<RemotingConnection>>();
   private closed = false;
+  private readonly credentials: SessionCredentials | undefined;
 
   constructor(opts: RemotingClientOptions = {}) {
     super();
@@ -52,6 +57,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     this.maxFrameBytes = opts.maxFrameBytes;
     this.logger = opts.logger ?? silentLogger;
     this.dispatcher = new RequestDispatcher(this.logger);
+    this.credentials = opts.credentials;
   }
 
   /** Handler for requests a server sends to this client; unhandled codes get REQUEST_CODE_NOT_SUPPORTED. */
@@ -71,6 +77,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
    * (the connection dropped while waiting). A non-SUCCESS response code is not an error here.
    */
   invoke(addr: string, cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    if (this.credentials) signRemoting(cmd.extFields, cmd.body, this.credentials);
     const conn = this.live.get(addr);
     if (conn !== undefined && !conn.closed) return conn.invoke(cmd, timeoutMs);
     return this.invokeAfterConnect(addr, cmd, timeoutMs);
@@ -83,6 +90,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     connectTimeoutMs = this.connectTimeoutMs,
   ): Promise<void> {
     cmd.flag |= FLAG_ONEWAY;
+    if (this.credentials) signRemoting(cmd.extFields, cmd.body, this.credentials);
     const conn = await this.getConnection(addr, connectTimeoutMs);
     if (!conn.send(cmd)) throw new RemotingClosedError(addr);
   }

@@ -37,9 +37,13 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Runs before every handler; throwing refuses the request with the error's code (access control). */
+export type RequestGuard = (req: RemotingCommand, conn: RemotingConnection) => void;
+
 export class RequestDispatcher {
   private readonly handlers = new Map<number, RequestHandler>();
   private fallback: RequestHandler | undefined;
+  private guard: RequestGuard | undefined;
 
   constructor(private readonly logger: RemotingLogger) {}
 
@@ -49,6 +53,10 @@ export class RequestDispatcher {
 
   setDefault(handler: RequestHandler | undefined): void {
     this.fallback = handler;
+  }
+
+  setGuard(guard: RequestGuard | undefined): void {
+    this.guard = guard;
   }
 
   dispatch(req: RemotingCommand, conn: RemotingConnection): void {
@@ -61,6 +69,7 @@ export class RequestDispatcher {
     }
     let result: ReturnType<RequestHandler>;
     try {
+      this.guard?.(req, conn);
       result = handler(req, conn);
     } catch (e) {
       this.fail(req, conn, e);

@@ -9,7 +9,7 @@ import { RemotingConnection } from "./connection.js";
 import type { RemotingLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import { RequestDispatcher } from "./request-dispatcher.js";
-import type { RequestHandler } from "./request-dispatcher.js";
+import type { RequestGuard, RequestHandler } from "./request-dispatcher.js";
 
 export interface RemotingServerOptions {
   /** Largest accepted frame, counted after the length word; default DEFAULT_MAX_FRAME_BYTES (16 MiB + 64 KiB). */
@@ -46,6 +46,12 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   /** Handler for codes with none of their own; without one they get REQUEST_CODE_NOT_SUPPORTED. */
   setDefaultHandler(handler: RequestHandler | undefined): this {
     this.dispatcher.setDefault(handler);
+    return this;
+  }
+
+  /** Checked before every handler (access control); a throw answers the request with the error's code. */
+  setGuard(guard: RequestGuard | undefined): this {
+    this.dispatcher.setGuard(guard);
     return this;
   }
 

@@ -12,6 +12,7 @@ import {
   handleGetAllTopicConfig,
   handleTopicStats,
 } from "./admin.js";
+import { remotingAccessGuard } from "./access-check.js";
 import { existingChannel } from "./client-channel.js";
 import { handleGetConsumerList, handleHeartbeat, handleUnregisterClient } from "./client-manage.js";
 import {
@@ -31,6 +32,7 @@ import { handleSendBack } from "./send-back.js";
 import { handleSendMessage } from "./send-message.js";
 
 export function registerBrokerHandlers(server: RemotingServer, broker: Broker): void {
+  server.setGuard(remotingAccessGuard(broker.acl));
   const send = (
     req: Parameters<typeof handleSendMessage>[1],
     conn: Parameters<typeof handleSendMessage>[2],
