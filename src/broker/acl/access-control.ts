@@ -77,7 +77,8 @@ export class AccessControl {
     if (!this.enabled) return;
     if (this.globallyWhitelisted(caller.ip)) return;
     const ak = caller.accessKey;
-    if (ak === undefined || ak === "") throw new BrokerError("UNAUTHENTICATED", "the request carries no AccessKey");
+    if (ak === undefined || ak === "")
+      throw new BrokerError("UNAUTHENTICATED", "the request carries no AccessKey");
     const acc = this.accounts.get(ak);
     if (acc === undefined) throw new BrokerError("UNAUTHENTICATED", `no account ${ak}`);
     if (!(acc.white?.(caller.ip) ?? false) && !caller.signedWith(acc.secretKey))
@@ -101,7 +102,8 @@ export class AccessControl {
     if (!permits(need, owned)) {
       throw new BrokerError(
         "NO_PERMISSION",
-        `${acc.accessKey} may not ${permName(need)} ${kind} ${name}` + (listed === undefined ? " (default)" : ""),
+        `${acc.accessKey} may not ${permName(need)} ${kind} ${name}` +
+          (listed === undefined ? " (default)" : ""),
       );
     }
   }

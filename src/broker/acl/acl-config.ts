@@ -68,7 +68,8 @@ export function readAclConfig(raw: unknown, source: string): AclConfig {
     const text = (k: string, required: boolean): string | undefined => {
       const v = r[k];
       if (v === undefined || v === null) return required ? fail(`${at}.${k} is required`) : undefined;
-      if (typeof v !== "string" || (required && v.length === 0)) fail(`${at}.${k} must be a non-empty string`);
+      if (typeof v !== "string" || (required && v.length === 0))
+        fail(`${at}.${k} must be a non-empty string`);
       return v as string;
     };
     const accessKey = text("accessKey", true)!;

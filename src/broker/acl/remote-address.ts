@@ -68,7 +68,12 @@ function segment(s: string, whole: string): (n: number) => boolean {
     return n;
   };
   if (s.startsWith("{") && s.endsWith("}")) {
-    const set = new Set(s.slice(1, -1).split(",").map((t) => num(t.trim())));
+    const set = new Set(
+      s
+        .slice(1, -1)
+        .split(",")
+        .map((t) => num(t.trim())),
+    );
     return (n) => set.has(n);
   }
   const dash = s.indexOf("-");

@@ -93,7 +93,10 @@ function needsOf(req: RemotingCommand): Needs {
 
 // What a heartbeat's consumer groups subscribe to. An unreadable body needs nothing here: the handler refuses it.
 function heartbeatNeeds(body: Buffer | undefined): Needs {
-  const needs = { topics: [] as Array<readonly [string, number]>, groups: [] as Array<readonly [string, number]> };
+  const needs = {
+    topics: [] as Array<readonly [string, number]>,
+    groups: [] as Array<readonly [string, number]>,
+  };
   let hb: unknown;
   try {
     hb = JSON.parse((body ?? Buffer.alloc(0)).toString("utf8"));
