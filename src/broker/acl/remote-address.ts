@@ -46,13 +46,9 @@ function one(p: string): AddressMatcher {
   const tests = segs.map((s) => segment(s, p));
   return (ip) => {
     const got = ip.split(".");
-    if (got.length !== 4) return false;
-    for (let i = 0; i < 4; i++) {
-      const t = tests[Math.min(i, tests.length - 1)]!;
-      if (i >= tests.length && segs[segs.length - 1] !== "*") return false;
-      if (!t(Number(got[i]))) return false;
-    }
-    return true;
+    if (got.length !== 4 || got.some((g) => !/^\d{1,3}$/.test(g))) return false;
+    // Parts past a short pattern's end fall under its final "*".
+    return got.every((g, i) => tests[Math.min(i, tests.length - 1)]!(Number(g)));
   };
 }
 
