@@ -117,6 +117,7 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
             { field: "connections", value: JSON.stringify(d["connections"]) },
             { field: "topics / groups", value: `${d["topics"]} / ${d["groups"]}` },
             { field: "replication", value: replicationLine(d["replication"] as Record<string, unknown>) },
+            { field: "access control", value: aclLine(d["accessControl"] as Record<string, unknown>) },
           ],
           ["field", "value"],
         ),
@@ -426,6 +427,11 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
 }
 
 /** "SYNC_MASTER, 1 slave, 0 bytes behind" or "SLAVE of 10.0.0.1:10912, connected". */
+function aclLine(a: Record<string, unknown> | undefined): string {
+  if (!a?.["enabled"]) return "off (no accounts)";
+  return `on, ${String(a["accounts"])} account${a["accounts"] === 1 ? "" : "s"}`;
+}
+
 function replicationLine(r: Record<string, unknown> | undefined): string {
   if (!r) return "–";
   if (r["role"] === "SLAVE") {

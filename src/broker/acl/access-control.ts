@@ -56,6 +56,10 @@ export class AccessControl {
     return this.accounts.size > 0;
   }
 
+  get accountCount(): number {
+    return this.accounts.size;
+  }
+
   /** Requests from this address are served without any check. */
   globallyWhitelisted(ip: string): boolean {
     return this.globalWhite.some((m) => m(ip));

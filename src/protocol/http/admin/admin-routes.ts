@@ -137,6 +137,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       topics: b.topics.all().filter((t) => !isSystemTopic(t.topicName)).length,
       groups: listGroups(b).length,
       replication: replicationStatus(b, ctx),
+      accessControl: { enabled: b.acl.enabled, accounts: b.acl.accountCount },
     };
   });
   route("GET", "/admin/rates", () => ctx.rates());
