@@ -250,7 +250,12 @@ test("signatures: checked when accounts are configured; an account's rights limi
   const acl = {
     accounts: [
       { accessKey: "goodAk", secretKey: "goodSecret", admin: true },
-      { accessKey: "pubOnly", secretKey: "pubSecret", topicPerms: ["HttpSigned=PUB"], defaultGroupPerm: "SUB" },
+      {
+        accessKey: "pubOnly",
+        secretKey: "pubSecret",
+        topicPerms: ["HttpSigned=PUB"],
+        defaultGroupPerm: "SUB",
+      },
     ],
     globalWhiteRemoteAddresses: [],
   };

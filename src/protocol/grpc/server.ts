@@ -1,12 +1,15 @@
 // The gRPC endpoint for RocketMQ 5.x clients: apache.rocketmq.v2.MessagingService over plaintext HTTP/2 (the
 // official clients use no TLS unless told to). Handlers translate and call the broker; failures become a Status
 // in the response (never a gRPC error, which the clients report as a transport failure). Requests beyond
-// maxInflightRequests (unary calls and receives in progress) are answered TOO_MANY_REQUESTS at once.
+// maxInflightRequests (unary calls and receives in progress) are answered TOO_MANY_REQUESTS at once. With access
+// control on, every call is checked before its handler runs (access-check.ts).
 import { isIPv6 } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import type { Broker } from "../../broker/broker.js";
 import type { RemotingLogger } from "../remoting/logger.js";
 import { silentLogger } from "../remoting/logger.js";
+import { checkAccess } from "./access-check.js";
+import type { CallInfo } from "./access-check.js";
 import { ackMessage, changeInvisibleDuration, forwardToDeadLetter } from "./ack-message.js";
 import { heartbeat, notifyClientTermination } from "./client-lifecycle.js";
 import { callerOf } from "./context.js";
@@ -104,7 +107,7 @@ export class GrpcServer {
       GetOffset: notSupported("GetOffset"),
       QueryOffset: notSupported("QueryOffset"),
       EndTransaction: this.unary("EndTransaction", (r) => endTransaction(ctx, r)),
-      Telemetry: ((call) => handleTelemetry(ctx, call)) satisfies grpc.handleBidiStreamingCall<
+      Telemetry: ((call) => this.telemetry(call)) satisfies grpc.handleBidiStreamingCall<
         TelemetryCommand,
         TelemetryCommand
       >,
@@ -137,7 +140,10 @@ export class GrpcServer {
       }
       this.inflight++;
       const caller = callerOf(call);
-      new Promise<{ status: Status }>((resolve) => resolve(fn(call.request, caller)))
+      new Promise<{ status: Status }>((resolve) => {
+        checkAccess(this.broker.acl, call, name, call.request);
+        resolve(fn(call.request, caller));
+      })
         .catch((e: unknown) => {
           this.logger.debug({ rpc: name, clientId: caller.clientId, err: String(e) }, "gRPC request failed");
           return { status: statusOf(e) };
@@ -155,6 +161,12 @@ export class GrpcServer {
       call.end();
       return;
     }
+    const refused = this.refusal(call, "ReceiveMessage", call.request);
+    if (refused) {
+      call.write({ status: refused });
+      call.end();
+      return;
+    }
     this.inflight++;
     const abort = new AbortController();
     const done = this.polls.add(callerOf(call).clientId, abort);
@@ -163,6 +175,30 @@ export class GrpcServer {
       this.inflight--;
       done();
     });
+  }
+
+  // The opening needs a valid account; each Settings command on the stream is checked by handleTelemetry. A
+  // refusal is a bare status and the end of the call, as for a stream without a client id: the client's
+  // startup fails with it.
+  private telemetry(call: grpc.ServerDuplexStream<TelemetryCommand, TelemetryCommand>): void {
+    const refused = this.refusal(call, "Telemetry", undefined);
+    if (refused) {
+      call.write({ status: refused });
+      call.end();
+      return;
+    }
+    handleTelemetry(this.ctx, call);
+  }
+
+  /** The status refusing a streaming call by access control, or undefined when it may go on. */
+  private refusal(call: CallInfo, rpc: string, req: unknown): Status | undefined {
+    try {
+      checkAccess(this.broker.acl, call, rpc, req);
+      return undefined;
+    } catch (e) {
+      this.logger.debug({ rpc, clientId: callerOf(call).clientId, err: String(e) }, "gRPC request refused");
+      return statusOf(e);
+    }
   }
 
   async listen(port: number, host: string): Promise<number> {

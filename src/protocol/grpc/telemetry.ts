@@ -1,10 +1,11 @@
 // Telemetry (bidi stream): the client opens it first and sends its Settings; the broker answers every Settings
 // frame with the complete settings (settings-reply.ts), and sends the same answer once more about a second later,
 // because the Node.js client can miss an answer that arrives while it is still fetching routes and would then
-// wait for its next sync, 5 minutes on. A settings problem (unknown group, bad filter) is answered with a bare
-// non-OK status, which fails the client's startup with that error. The call is finished as soon as the client
-// half-closes: the client process cannot exit before.
+// wait for its next sync, 5 minutes on. A settings problem (unknown group, bad filter, a topic or group the
+// account has no right to) is answered with a bare non-OK status, which fails the client's startup with that
+// error. The call is finished as soon as the client half-closes: the client process cannot exit before.
 import type * as grpc from "@grpc/grpc-js";
+import { checkSettingsAccess } from "./access-check.js";
 import type { GrpcContext } from "./context.js";
 import { callerOf } from "./context.js";
 import { settingsReply } from "./settings-reply.js";
@@ -46,6 +47,7 @@ export function handleTelemetry(
     if (!cmd.settings) return; // replies to commands we never send (thread stacks, verify results)
     let reply: TelemetryCommand;
     try {
+      checkSettingsAccess(ctx.broker.acl, call, cmd.settings);
       session.applySettings(cmd.settings);
       reply = { status: OK, settings: settingsReply(ctx.broker, cmd.settings) };
     } catch (e) {
