@@ -43,6 +43,14 @@ export interface BrokerConfig {
   port: number;
   /** gRPC port of the RocketMQ 5 MessagingService (8081); 0 picks a free one. */
   grpcPort: number;
+  /**
+   * TLS on the gRPC port, RocketMQ's tls.server.mode: "permissive" (default) serves plaintext and TLS on the same
+   * port, "enforcing" TLS only, "disabled" plaintext only. The RocketMQ 5 Java client uses TLS by default.
+   */
+  tlsMode: "disabled" | "permissive" | "enforcing";
+  /** PEM certificate (chain) and key for TLS; both empty: a self-signed pair made once under dataDir/tls. */
+  tlsCertPath: string;
+  tlsKeyPath: string;
   /** Host written into routes, store hosts and message ids; clients connect to it. */
   advertisedHost: string;
   /** NameServers to register with ("host:port"). */
@@ -114,6 +122,9 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     listenHost: "0.0.0.0",
     port: 10911,
     grpcPort: 8081,
+    tlsMode: "permissive",
+    tlsCertPath: "",
+    tlsKeyPath: "",
     advertisedHost: "127.0.0.1",
     namesrvAddrs: [],
     autoCreateTopicEnable: true,
@@ -171,6 +182,10 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> & { dataDir: 
     throw new Error(`broker config: bad port ${c.port}`);
   if (!Number.isInteger(c.grpcPort) || c.grpcPort < 0 || c.grpcPort > 65535)
     throw new Error(`broker config: bad grpcPort ${c.grpcPort}`);
+  if (!["disabled", "permissive", "enforcing"].includes(c.tlsMode))
+    throw new Error(`broker config: bad tlsMode ${String(c.tlsMode)} (disabled, permissive or enforcing)`);
+  if (!c.tlsCertPath !== !c.tlsKeyPath)
+    throw new Error("broker config: give both tlsCertPath and tlsKeyPath, or neither");
   if (!Number.isInteger(c.brokerId) || c.brokerId < 0)
     throw new Error(`broker config: bad brokerId ${c.brokerId}`);
   if (!(c.defaultTopicQueueNums >= 1)) throw new Error("broker config: defaultTopicQueueNums must be >= 1");

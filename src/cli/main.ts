@@ -4,7 +4,7 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { createNamesrv } from "../namesrv/namesrv.js";
-import type { BrokerRole } from "../broker/broker-config.js";
+import type { BrokerConfig, BrokerRole } from "../broker/broker-config.js";
 import { createBroker } from "../server/create-broker.js";
 import { createLogger } from "../server/logger.js";
 import { AdminError, adminCommand } from "./admin.js";
@@ -22,6 +22,13 @@ function commonOptions(cmd: Command): Command {
     .option("--broker-port <port>", "broker remoting port (default 10911)")
     .option("--grpc-port <port>", "gRPC port for RocketMQ 5.x clients (default 8081)")
     .option("--http-port <port>", "HTTP endpoint port, Alibaba Cloud MQ HTTP protocol (default 8080)")
+    .addOption(
+      new Option("--tls-mode <mode>", "TLS on the gRPC port (default permissive: plaintext and TLS)").choices(
+        ["disabled", "permissive", "enforcing"],
+      ),
+    )
+    .option("--tls-cert <file>", "PEM certificate for TLS (default: a self-signed one under the data dir)")
+    .option("--tls-key <file>", "PEM key for --tls-cert")
     .option("--accounts <list>", "'ak:sk,ak2:sk2': access control on, these accounts may do anything")
     .option("--http-accounts <list>", "older name of --accounts")
     .option("--acl-file <file>", "JSON access control in the shape of RocketMQ's plain_acl.yml")
@@ -60,6 +67,9 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       brokerPort: opts["brokerPort"],
       grpcPort: opts["grpcPort"],
       httpPort: opts["httpPort"],
+      tlsMode: opts["tlsMode"],
+      tlsCert: opts["tlsCert"],
+      tlsKey: opts["tlsKey"],
       accounts: opts["accounts"],
       httpAccounts: opts["httpAccounts"],
       aclFile: opts["aclFile"],
@@ -106,6 +116,9 @@ async function runBroker(
       dataDir: resolve(s.dataDir),
       port: s.brokerPort,
       grpcPort: s.grpcPort,
+      tlsMode: s.tlsMode as BrokerConfig["tlsMode"],
+      tlsCertPath: s.tlsCert ? resolve(s.tlsCert) : "",
+      tlsKeyPath: s.tlsKey ? resolve(s.tlsKey) : "",
       listenHost: s.host,
       advertisedHost: s.advertisedHost,
       namesrvAddrs: namesrv,

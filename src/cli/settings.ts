@@ -12,6 +12,11 @@ export interface Settings {
   brokerPort: number;
   /** Port of the gRPC endpoint (RocketMQ 5 clients). */
   grpcPort: number;
+  /** TLS on the gRPC port: permissive (plaintext and TLS), enforcing (TLS only) or disabled. */
+  tlsMode: string;
+  /** PEM certificate and key for TLS; empty: a self-signed pair kept under the data directory. */
+  tlsCert: string;
+  tlsKey: string;
   /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;
   /**
@@ -54,6 +59,9 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerPort: 10911,
   grpcPort: 8081,
   httpPort: 8080,
+  tlsMode: "permissive",
+  tlsCert: "",
+  tlsKey: "",
   accounts: "",
   httpAccounts: "",
   aclFile: "",
@@ -81,6 +89,9 @@ const ENV: Record<keyof Settings, string> = {
   brokerPort: "ROCKETMQ_TS_BROKER_PORT",
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  tlsMode: "ROCKETMQ_TS_TLS_MODE",
+  tlsCert: "ROCKETMQ_TS_TLS_CERT",
+  tlsKey: "ROCKETMQ_TS_TLS_KEY",
   accounts: "ROCKETMQ_TS_ACCOUNTS",
   httpAccounts: "ROCKETMQ_TS_HTTP_ACCOUNTS",
   aclFile: "ROCKETMQ_TS_ACL_FILE",
@@ -122,6 +133,9 @@ function coerce(key: keyof Settings, raw: unknown): Settings[keyof Settings] {
   }
   if (key === "brokerRole" && !["", "ASYNC_MASTER", "SYNC_MASTER", "SLAVE"].includes(String(raw))) {
     throw new Error(`setting brokerRole: expected ASYNC_MASTER, SYNC_MASTER or SLAVE, got ${String(raw)}`);
+  }
+  if (key === "tlsMode" && !["disabled", "permissive", "enforcing"].includes(String(raw))) {
+    throw new Error(`setting tlsMode: expected disabled, permissive or enforcing, got ${String(raw)}`);
   }
   if (key === "flushMode" && raw !== "async" && raw !== "sync") {
     throw new Error(`setting flushMode: expected "async" or "sync", got ${String(raw)}`);

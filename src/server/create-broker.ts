@@ -1,6 +1,9 @@
 // Composition root of a broker: the broker semantics (src/broker) behind the remoting server, the gRPC endpoint
 // (RocketMQ 5.x clients) and, when asked for, the HTTP endpoint; registered with every NameServer at start, every
 // registerIntervalMs, and whenever its topics change. Reads no env or argv.
+import { join } from "node:path";
+import { loadTlsMaterial } from "./tls-material.js";
+import type { TlsMaterial } from "../protocol/grpc/tls-front.js";
 import { fileURLToPath } from "node:url";
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
@@ -63,7 +66,25 @@ export function createBroker(
   const broker = new Broker(config);
   const server = new RemotingServer({ logger });
   registerBrokerHandlers(server, broker);
-  const grpc = new GrpcServer(broker, { logger, ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}) });
+  const cfg = broker.config;
+  const tlsHosts = [cfg.advertisedHost, cfg.listenHost].filter((h) => h && h !== "0.0.0.0" && h !== "::");
+  // Loaded once it is needed; a failure is not kept, so a pair put in place later is picked up.
+  let tlsLoaded: Promise<TlsMaterial> | undefined;
+  const tlsMaterial = (): Promise<TlsMaterial> => {
+    tlsLoaded ??= loadTlsMaterial({
+      certPath: cfg.tlsCertPath,
+      keyPath: cfg.tlsKeyPath,
+      dir: join(cfg.dataDir, "tls"),
+      hosts: tlsHosts,
+    });
+    tlsLoaded.catch(() => (tlsLoaded = undefined));
+    return tlsLoaded;
+  };
+  const grpc = new GrpcServer(broker, {
+    logger,
+    ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}),
+    tls: { mode: cfg.tlsMode, material: () => tlsMaterial() },
+  });
   // Its requests to a master (a slave's metadata sync) and to NameServers are signed when access control is on.
   const own = broker.acl.ownCredentials();
   const client = new RemotingClient({ logger, ...(own ? { credentials: own } : {}) });
@@ -168,6 +189,8 @@ export function createBroker(
     },
     replica,
     async start() {
+      // A configured key and certificate are read first, so a wrong path stops the start, not every TLS client.
+      if (cfg.tlsMode !== "disabled" && cfg.tlsCertPath) await tlsMaterial();
       port = await server.listen(broker.config.port, broker.config.listenHost);
       broker.setAdvertisedPort(port);
       await grpc.listen(broker.config.grpcPort, broker.config.listenHost);

@@ -22,9 +22,10 @@ export class RawClient {
   constructor(
     addr: string,
     readonly clientId = `raw-${process.pid}-${Math.random().toString(36).slice(2)}`,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const Ctor = messagingServiceClient();
-    this.client = new Ctor(addr, grpc.credentials.createInsecure());
+    this.client = new Ctor(addr, credentials);
   }
 
   metadata(): grpc.Metadata {

@@ -35,6 +35,8 @@ import type {
   TelemetryCommand,
 } from "./wire-types.js";
 import { SessionRegistry } from "./telemetry-session.js";
+import { GrpcFront } from "./tls-front.js";
+import type { TlsMaterial, TlsMode } from "./tls-front.js";
 import { handleTelemetry } from "./telemetry.js";
 
 export interface GrpcServerOptions {
@@ -43,6 +45,8 @@ export interface GrpcServerOptions {
   maxInflightRequests?: number;
   /** Auto-renewal of what push consumers hold (tests shorten it). */
   renewal?: RenewalOptions;
+  /** TLS on the port (see tls-front.ts); default: plaintext only. */
+  tls?: { mode: TlsMode; material: () => Promise<TlsMaterial> };
 }
 
 /** Room for a full-size body plus the message's properties and the request around it. */
@@ -59,6 +63,8 @@ export class GrpcServer {
   private readonly server: grpc.Server;
   private readonly logger: RemotingLogger;
   private readonly maxInflight: number;
+  private readonly tls: GrpcServerOptions["tls"];
+  private front: GrpcFront | undefined;
   private readonly polls = new ReceivePolls();
   private inflight = 0;
   private boundPort = 0;
@@ -70,6 +76,7 @@ export class GrpcServer {
   ) {
     this.logger = opts.logger ?? silentLogger;
     this.maxInflight = opts.maxInflightRequests ?? 10_000;
+    this.tls = opts.tls;
     this.renewals = new ReceiptRenewals(broker, opts.renewal, (id) => this.sessions.get(id)?.seenAt);
     this.sessions = new SessionRegistry((clientId) => {
       broker.lite.dropClient(clientId);
@@ -202,6 +209,12 @@ export class GrpcServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
+    const tls = this.tls;
+    if (tls !== undefined && tls.mode !== "disabled") {
+      this.front = new GrpcFront(this.server, tls.mode, tls.material, this.logger);
+      this.boundPort = await this.front.listen(port, host);
+      return this.boundPort;
+    }
     const target = isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -213,6 +226,7 @@ export class GrpcServer {
 
   /** Ends telemetry streams and long polls, then waits (up to 3 s) for calls in progress. */
   async close(): Promise<void> {
+    this.front?.stopAccepting();
     this.renewals.close();
     this.sessions.closeAll();
     this.polls.abortAll();
@@ -226,5 +240,6 @@ export class GrpcServer {
         resolve();
       });
     });
+    this.front?.close();
   }
 }
