@@ -51,6 +51,7 @@ export class GrpcFront {
     if (this.net.listening) this.net.close();
   }
 
+  /** Drops connections not yet handed to grpc-js; grpc-js's own shutdown closes the others. */
   close(): void {
     this.stopAccepting();
     for (const s of this.sockets) s.destroy();
@@ -59,6 +60,7 @@ export class GrpcFront {
   }
 
   private accept(s: Socket): void {
+    // Tracked until handed to grpc-js, whose shutdown then closes it gracefully (GOAWAY, as for its own listener).
     this.sockets.add(s);
     s.once("close", () => this.sockets.delete(s));
     s.on("error", (err) => this.logger.debug({ err, remote: s.remoteAddress }, "gRPC socket error"));
@@ -72,11 +74,15 @@ export class GrpcFront {
           s.destroy();
           return;
         }
+        this.sockets.delete(s);
         this.plain.injectConnection(s);
         return;
       }
       this.tlsInjector().then(
-        (t) => t.injectConnection(s),
+        (t) => {
+          this.sockets.delete(s);
+          t.injectConnection(s);
+        },
         (err: unknown) => {
           this.logger.warn({ err }, "no TLS key and certificate for the gRPC port");
           s.destroy();
