@@ -194,6 +194,21 @@ const broker = createBroker(
     defaultTopicQueueNums: queues,
     store: { flushMode },
     ...(slaveOf ? { brokerId: 1, haMasterAddress: slaveOf } : { brokerRole }),
+    ...(argv.includes("--acl")
+      ? {
+          acl: {
+            accounts: [
+              {
+                accessKey: "bench",
+                secretKey: "bench-secret",
+                defaultTopicPerm: "PUB|SUB",
+                defaultGroupPerm: "SUB",
+              },
+            ],
+            globalWhiteRemoteAddresses: [],
+          },
+        }
+      : {}),
   },
   { logger: stderrLogger(slaveOf ? "slave" : "broker") },
 );

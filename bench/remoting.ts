@@ -19,6 +19,7 @@
 //            --flush-mode sync (the broker acknowledges after fdatasync; the targets are for the default, async)
 //            --sync-master (the broker is a SYNC_MASTER with a slave in a third process: a send is answered once
 //            the slave stored it; the targets are for the default, a master alone)
+//            --acl (access control on: one non-admin account, every request signed and checked)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
@@ -102,6 +103,9 @@ const FIXED_WARMUP_SECONDS = numOption("--fixed-warmup-seconds", QUICK ? 1 : 2);
 const FLUSH_MODE = option("--flush-mode");
 /** --sync-master: a SYNC_MASTER broker with a slave child (bench/remoting-server.ts --slave-of). */
 const SYNC_MASTER = flag("--sync-master");
+/** --acl: access control on (one account with rights on every topic, not an admin); clients sign every request. */
+const ACL = flag("--acl");
+const CREDS = ACL ? { credentials: { accessKey: "bench", secretKey: "bench-secret" } } : {};
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
 /** Sequence number of the warm-up message on the fixed-rate topic. */
@@ -225,6 +229,7 @@ async function startServer(dataDir: string): Promise<{ namesrv: string; pid: num
     ...(DIAG ? ["--diag"] : []),
     ...(FLUSH_MODE ? ["--flush-mode", FLUSH_MODE] : []),
     ...(SYNC_MASTER ? ["--broker-role", "SYNC_MASTER"] : []),
+    ...(ACL ? ["--acl"] : []),
     ...(root ? ["--remove-on-orphan", root] : []),
   ];
   const extra = option("--server-node-args");
@@ -573,7 +578,7 @@ async function sendWindowed(
 }
 
 function newProducer(namesrv: string, group: string): Producer {
-  const p = new Producer({ nameServer: namesrv, groupId: group, clientIP: "127.0.0.1" });
+  const p = new Producer({ nameServer: namesrv, groupId: group, clientIP: "127.0.0.1", ...CREDS });
   clientsToClose.push(p);
   return p;
 }
@@ -700,6 +705,7 @@ async function caseConsume(producer: Producer, namesrv: string, brokerPid: numbe
     return Action.CommitMessage;
   };
   const consumer = new Consumer({
+    ...CREDS,
     nameServer: namesrv,
     groupId: "GID_bench_consume",
     clientIP: "127.0.0.1",
@@ -842,6 +848,7 @@ async function caseFixed(producer: Producer, namesrv: string, brokerPid: number)
   let resolveRecv!: () => void;
   const allReceived = new Promise<void>((r) => (resolveRecv = r));
   const consumer = new Consumer({
+    ...CREDS,
     nameServer: namesrv,
     groupId: "GID_bench_fixed",
     clientIP: "127.0.0.1",
