@@ -206,6 +206,7 @@ const broker = createBroker(
               },
             ],
             globalWhiteRemoteAddresses: [],
+            statefulAuthentication: argv.includes("--acl-stateful"),
           },
         }
       : {}),

@@ -20,6 +20,7 @@
 //            --sync-master (the broker is a SYNC_MASTER with a slave in a third process: a send is answered once
 //            the slave stored it; the targets are for the default, a master alone)
 //            --acl (access control on: one non-admin account, every request signed and checked)
+//            --acl-stateful (the same with stateful authentication: a connection's signature checked once a minute)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
@@ -104,7 +105,8 @@ const FLUSH_MODE = option("--flush-mode");
 /** --sync-master: a SYNC_MASTER broker with a slave child (bench/remoting-server.ts --slave-of). */
 const SYNC_MASTER = flag("--sync-master");
 /** --acl: access control on (one account with rights on every topic, not an admin); clients sign every request. */
-const ACL = flag("--acl");
+const ACL_STATEFUL = flag("--acl-stateful");
+const ACL = flag("--acl") || ACL_STATEFUL;
 const CREDS = ACL ? { credentials: { accessKey: "bench", secretKey: "bench-secret" } } : {};
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
@@ -230,6 +232,7 @@ async function startServer(dataDir: string): Promise<{ namesrv: string; pid: num
     ...(FLUSH_MODE ? ["--flush-mode", FLUSH_MODE] : []),
     ...(SYNC_MASTER ? ["--broker-role", "SYNC_MASTER"] : []),
     ...(ACL ? ["--acl"] : []),
+    ...(ACL_STATEFUL ? ["--acl-stateful"] : []),
     ...(root ? ["--remove-on-orphan", root] : []),
   ];
   const extra = option("--server-node-args");

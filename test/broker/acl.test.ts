@@ -199,3 +199,36 @@ test("settings: --acl-file and --accounts together; an account named twice is re
     /ACL file .*missing\.json/,
   );
 });
+
+test("stateful authentication: a connection's checked signature is remembered per account; rights are not", () => {
+  const cfg = {
+    accounts: [{ accessKey: "app", secretKey: "ps", topicPerms: ["orders=PUB"] }],
+    globalWhiteRemoteAddresses: [],
+  };
+  const connA = {};
+  const connB = {};
+  let checks = 0;
+  const caller = (secret: string, channel: object): Caller => ({
+    accessKey: "app",
+    ip: "10.0.0.1",
+    channel,
+    signedWith: (s) => (checks++, s === secret),
+  });
+  const pub = (topic: string) => ({ topics: [[topic, Perm.PUB] as const] });
+  const stateful = new AccessControl({ ...cfg, statefulAuthentication: true });
+  assert.throws(() => stateful.check(caller("wrong", connA), pub("orders")), /signature check failed/);
+  stateful.check(caller("ps", connA), pub("orders"));
+  const before = checks;
+  stateful.check(caller("wrong", connA), pub("orders"));
+  assert.equal(checks, before, "the same connection's next request is not checked again");
+  assert.throws(() => stateful.check(caller("wrong", connA), pub("other")), /may not PUB topic other/);
+  assert.throws(() => stateful.check(caller("wrong", connB), pub("orders")), /signature check failed/);
+  const stateless = new AccessControl(cfg);
+  stateless.check(caller("ps", connA), pub("orders"));
+  assert.throws(() => stateless.check(caller("wrong", connA), pub("orders")), /signature check failed/);
+  assert.deepEqual(readAclConfig({ statefulAuthentication: true }, "f").statefulAuthentication, true);
+  assert.throws(
+    () => readAclConfig({ statefulAuthentication: "yes" }, "f"),
+    /statefulAuthentication must be/,
+  );
+});

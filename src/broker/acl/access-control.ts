@@ -21,6 +21,8 @@ export interface Caller {
   ip: string;
   /** Whether the request is signed with this secret. */
   signedWith(secret: string): boolean;
+  /** The connection the request came on (stateful authentication remembers a checked signature per connection). */
+  channel?: object;
 }
 
 export interface Needs {
@@ -41,13 +43,18 @@ interface Account {
 }
 
 const RETRY_PREFIX = "%RETRY%";
+/** How long a connection's checked signature is remembered (RocketMQ's statefulAuthenticationCacheExpiredSecond). */
+const STATEFUL_TTL_MS = 60_000;
 
 export class AccessControl {
   private readonly accounts = new Map<string, Account>();
   private readonly globalWhite: AddressMatcher[];
+  /** Stateful authentication: per connection, the accounts whose signature passed, and until when. */
+  private readonly passed: WeakMap<object, Map<string, number>> | undefined;
 
   constructor(cfg: AclConfig) {
     this.globalWhite = cfg.globalWhiteRemoteAddresses.map(addressMatcher);
+    this.passed = cfg.statefulAuthentication ? new WeakMap() : undefined;
     for (const a of cfg.accounts) this.accounts.set(a.accessKey, compile(a));
   }
 
@@ -85,7 +92,7 @@ export class AccessControl {
       throw new BrokerError("UNAUTHENTICATED", "the request carries no AccessKey");
     const acc = this.accounts.get(ak);
     if (acc === undefined) throw new BrokerError("UNAUTHENTICATED", `no account ${ak}`);
-    if (!(acc.white?.(caller.ip) ?? false) && !caller.signedWith(acc.secretKey))
+    if (!(acc.white?.(caller.ip) ?? false) && !this.signed(caller, acc))
       throw new BrokerError("UNAUTHENTICATED", `signature check failed for AccessKey ${ak}`);
     if (acc.admin) return;
     if (needs.admin) throw new BrokerError("NO_PERMISSION", `${ak} is not an admin account`);
@@ -98,6 +105,18 @@ export class AccessControl {
       this.need(acc, "topic", topic, need);
     }
     for (const [group, need] of needs.groups ?? []) this.need(acc, "group", group, need);
+  }
+
+  private signed(caller: Caller, acc: Account): boolean {
+    if (this.passed === undefined || caller.channel === undefined) return caller.signedWith(acc.secretKey);
+    const now = Date.now();
+    let seen = this.passed.get(caller.channel);
+    const until = seen?.get(acc.accessKey);
+    if (until !== undefined && until > now) return true;
+    if (!caller.signedWith(acc.secretKey)) return false;
+    if (seen === undefined) this.passed.set(caller.channel, (seen = new Map()));
+    seen.set(acc.accessKey, now + STATEFUL_TTL_MS);
+    return true;
   }
 
   private need(acc: Account, kind: "topic" | "group", name: string, need: number): void {

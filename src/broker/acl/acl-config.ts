@@ -25,6 +25,12 @@ export interface AclConfig {
   accounts: AclAccountConfig[];
   /** Requests from these addresses are served without any check (RocketMQ's globalWhiteRemoteAddresses). */
   globalWhiteRemoteAddresses: string[];
+  /**
+   * RocketMQ's stateful authentication strategy: once a connection's request passed the signature check for an
+   * account, that connection's requests for the account skip it for 60 s (rights are still checked each time).
+   * Off by default, as in RocketMQ: every request's signature is checked.
+   */
+  statefulAuthentication?: boolean;
 }
 
 export function emptyAclConfig(): AclConfig {
@@ -57,6 +63,9 @@ export function readAclConfig(raw: unknown, source: string): AclConfig {
     return v as string[];
   };
   const globals = strings(o["globalWhiteRemoteAddresses"], "globalWhiteRemoteAddresses");
+  const stateful = o["statefulAuthentication"];
+  if (stateful !== undefined && typeof stateful !== "boolean")
+    fail("statefulAuthentication must be true or false");
   for (const g of globals) addressMatcher(g);
   const list = o["accounts"] ?? [];
   if (!Array.isArray(list)) fail("accounts must be a list");
@@ -99,7 +108,11 @@ export function readAclConfig(raw: unknown, source: string): AclConfig {
     }
     return acc;
   });
-  return { accounts, globalWhiteRemoteAddresses: globals };
+  return {
+    accounts,
+    globalWhiteRemoteAddresses: globals,
+    ...(stateful === undefined ? {} : { statefulAuthentication: stateful as boolean }),
+  };
 }
 
 /** "name=PERM" → [name, bits]. */

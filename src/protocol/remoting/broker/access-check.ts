@@ -42,6 +42,7 @@ function callerOf(req: RemotingCommand, conn: RemotingConnection): Caller {
   return {
     accessKey: f[ACCESS_KEY_FIELD],
     ip: ipOf(conn.remoteAddress),
+    channel: conn,
     signedWith: (secret) => {
       const got = f[SIGNATURE_FIELD];
       if (got === undefined) return false;
