@@ -2,7 +2,9 @@
 // The command line: `start` runs a NameServer and a broker in one process on embedded defaults; `start namesrv`
 // and `start broker --namesrv a:9876;b:9876` run the roles apart. SIGTERM/SIGINT stop cleanly (flush, checkpoint).
 import { Command, Option } from "commander";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import type { TlsMode, TlsOption } from "../protocol/tls-sniff.js";
+import { tlsMaterialLoader } from "../server/tls-material.js";
 import { createNamesrv } from "../namesrv/namesrv.js";
 import type { BrokerConfig, BrokerRole } from "../broker/broker-config.js";
 import { createBroker } from "../server/create-broker.js";
@@ -94,12 +96,31 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
   );
 }
 
-async function runNamesrv(s: Settings, log: ReturnType<typeof createLogger>): Promise<Stoppable> {
+/** One loader of the TLS key and certificate for every server of the process (they share data/tls). */
+function tlsOf(s: Settings): TlsOption {
+  const hosts = [s.advertisedHost, s.host].filter((h) => h && h !== "0.0.0.0" && h !== "::");
+  return {
+    mode: s.tlsMode as TlsMode,
+    material: tlsMaterialLoader({
+      certPath: s.tlsCert ? resolve(s.tlsCert) : "",
+      keyPath: s.tlsKey ? resolve(s.tlsKey) : "",
+      dir: join(resolve(s.dataDir), "tls"),
+      hosts,
+    }),
+  };
+}
+
+async function runNamesrv(
+  s: Settings,
+  log: ReturnType<typeof createLogger>,
+  tls: TlsOption,
+): Promise<Stoppable> {
   const ns = createNamesrv({
     host: s.host,
     port: s.namesrvPort,
     logger: log.child("namesrv"),
     autoCreateQueueNums: 8,
+    tls,
   });
   await ns.start();
   log.info({ port: ns.port }, `NameServer listening on ${s.host}:${ns.port}`);
@@ -110,6 +131,7 @@ async function runBroker(
   s: Settings,
   namesrv: string[],
   log: ReturnType<typeof createLogger>,
+  tls: TlsOption,
 ): Promise<Stoppable> {
   const b = createBroker(
     {
@@ -142,6 +164,7 @@ async function runBroker(
         adminToken: s.adminToken,
       },
       ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),
+      tlsMaterial: tls.material,
     },
   );
   await b.start();
@@ -193,9 +216,10 @@ async function main(): Promise<void> {
   start.action(async (opts: Record<string, unknown>) => {
     const s = settingsFrom(opts);
     const log = createLogger(s.logLevel, "rocketmq-ts");
-    const ns = await runNamesrv(s, log);
+    const tls = tlsOf(s);
+    const ns = await runNamesrv(s, log, tls);
     const addr = `127.0.0.1:${(ns as unknown as { port: number }).port}`;
-    const b = await runBroker(s, [addr, ...s.namesrv], log);
+    const b = await runBroker(s, [addr, ...s.namesrv], log, tls);
     stopOnSignals([ns, b], log);
     log.info(
       {},
@@ -206,7 +230,7 @@ async function main(): Promise<void> {
     async (opts: Record<string, unknown>) => {
       const s = settingsFrom({ ...start.opts(), ...opts });
       const log = createLogger(s.logLevel, "rocketmq-ts");
-      stopOnSignals([await runNamesrv(s, log)], log);
+      stopOnSignals([await runNamesrv(s, log, tlsOf(s))], log);
     },
   );
   commonOptions(start.command("broker").description("start a broker only")).action(
@@ -215,7 +239,7 @@ async function main(): Promise<void> {
       const log = createLogger(s.logLevel, "rocketmq-ts");
       if (s.namesrv.length === 0)
         log.warn({}, "no --namesrv given: clients will not find this broker through a NameServer");
-      stopOnSignals([await runBroker(s, s.namesrv, log)], log);
+      stopOnSignals([await runBroker(s, s.namesrv, log, tlsOf(s))], log);
     },
   );
   program.addCommand(adminCommand());

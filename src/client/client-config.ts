@@ -3,6 +3,7 @@
 // and to "DEFAULT" for broadcasting consumers, so a broadcasting consumer's local offset file (keyed by client
 // id) is found again after a restart, as in the Java client.
 import { networkInterfaces } from "node:os";
+import type { ConnectionOptions } from "node:tls";
 import type { SessionCredentials } from "../common/acl-signature.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { MQClientError } from "./errors.js";
@@ -29,11 +30,31 @@ export interface ClientOptions {
    * the Java client's AclClientRPCHook signs).
    */
   credentials?: SessionCredentials;
+  /**
+   * Connect to NameServers and brokers over TLS (RocketMQ's tls.enable): `true`, or node:tls options such as
+   * `{ ca }` to trust a broker's own certificate or `{ rejectUnauthorized: false }` to trust any, as RocketMQ's
+   * clients do by default.
+   */
+  tls?: boolean | ConnectionOptions;
 }
 
 /** Clients share connections only with clients of the same NameServers and the same account. */
-export function sharingKey(namesrvs: string[], creds: SessionCredentials | undefined): string {
-  return creds ? `${namesrvs.join(";")}|${creds.accessKey}|${creds.secretKey}` : namesrvs.join(";");
+export function sharingKey(opts: ClientOptions, namesrvs: string[]): string {
+  const creds = opts.credentials;
+  const who = creds ? `|${creds.accessKey}|${creds.secretKey}` : "";
+  // Clients with TLS options of their own (a CA, say) get connections of their own.
+  const tls = opts.tls === undefined || opts.tls === false ? "" : opts.tls === true ? "|tls" : opts.tls;
+  return typeof tls === "object"
+    ? `${namesrvs.join(";")}${who}|tls#${tlsIds(tls)}`
+    : `${namesrvs.join(";")}${who}${tls}`;
+}
+
+const tlsOptionIds = new WeakMap<object, number>();
+let nextTlsOptionId = 1;
+function tlsIds(o: object): number {
+  let id = tlsOptionIds.get(o);
+  if (id === undefined) tlsOptionIds.set(o, (id = nextTlsOptionId++));
+  return id;
 }
 
 /** Splits and validates the NameServer option. */

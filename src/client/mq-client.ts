@@ -100,12 +100,13 @@ export class MQClient {
   private constructor(clientId: string, clientIP: string, namesrvs: string[], opts: ClientOptions) {
     this.clientId = clientId;
     this.clientIP = clientIP;
-    this.nsKey = sharingKey(namesrvs, opts.credentials);
+    this.nsKey = sharingKey(opts, namesrvs);
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = positive(opts.requestTimeoutMs, "requestTimeoutMs", 3000);
     this.remoting = new RemotingClient({
       logger: this.logger,
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      ...(opts.tls ? { tls: opts.tls === true ? {} : opts.tls } : {}),
     });
     this.routes = new RouteCache(this.remoting, namesrvs, this.requestTimeoutMs, this.logger, (topic) => {
       for (const c of this.consumers.values()) c.onRouteChanged(topic);
@@ -155,7 +156,7 @@ export class MQClient {
         c.users++;
         return c;
       }
-      if (cur.nsKey === sharingKey(namesrvs, opts.credentials) && !cur.hasMember(role, group)) {
+      if (cur.nsKey === sharingKey(opts, namesrvs) && !cur.hasMember(role, group)) {
         cur.users++;
         return cur;
       }

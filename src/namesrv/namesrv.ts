@@ -2,6 +2,7 @@
 // remoting server, a timer that expires silent brokers, and a hook that drops a broker as soon as the
 // connection it registered over closes (BrokerHousekeepingService). Reads no env, argv or signals.
 
+import type { TlsOption } from "../protocol/tls-sniff.js";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
@@ -16,6 +17,8 @@ import { RouteRegistry } from "./route-registry.js";
 export interface NamesrvConfig {
   /** Interface to listen on. Default "0.0.0.0". */
   host?: string;
+  /** TLS on the port (RocketMQ's modes, see protocol/tls-sniff.ts); default plaintext only. */
+  tls?: TlsOption;
   /** TCP port; 0 picks a free one (read it back from `port` after start). RocketMQ's default is 9876. */
   port: number;
   /** A broker silent this long is dropped (unless it registered its own timeout). Default 120000. */
@@ -136,6 +139,7 @@ export function createNamesrv(config: NamesrvConfig): Namesrv {
   const server = new RemotingServer({
     logger,
     ...(config.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.maxFrameBytes }),
+    ...(config.tls === undefined ? {} : { tls: config.tls }),
   });
   registerNamesrvHandlers(server, {
     registry,

@@ -2,8 +2,8 @@
 // (RocketMQ 5.x clients) and, when asked for, the HTTP endpoint; registered with every NameServer at start, every
 // registerIntervalMs, and whenever its topics change. Reads no env or argv.
 import { join } from "node:path";
-import { loadTlsMaterial } from "./tls-material.js";
-import type { TlsMaterial } from "../protocol/grpc/tls-front.js";
+import { tlsMaterialLoader } from "./tls-material.js";
+import type { TlsMaterial } from "../protocol/tls-sniff.js";
 import { fileURLToPath } from "node:url";
 import { Broker } from "../broker/broker.js";
 import type { BrokerConfig } from "../broker/broker-config.js";
@@ -60,34 +60,40 @@ export function createBroker(
     alarmWebhook?: string;
     /** How the gRPC endpoint renews what push consumers hold (tests shorten it). */
     grpcRenewal?: RenewalOptions;
+    /** The TLS key and certificate, when a NameServer in the same process shares them. */
+    tlsMaterial?: () => Promise<TlsMaterial>;
   } = {},
 ): BrokerServer {
   const logger = opts.logger ?? silentLogger;
   const broker = new Broker(config);
-  const server = new RemotingServer({ logger });
-  registerBrokerHandlers(server, broker);
   const cfg = broker.config;
   const tlsHosts = [cfg.advertisedHost, cfg.listenHost].filter((h) => h && h !== "0.0.0.0" && h !== "::");
-  // Loaded once it is needed; a failure is not kept, so a pair put in place later is picked up.
-  let tlsLoaded: Promise<TlsMaterial> | undefined;
-  const tlsMaterial = (): Promise<TlsMaterial> => {
-    tlsLoaded ??= loadTlsMaterial({
+  // Loaded once it is needed (or shared with a NameServer in the same process, from the caller).
+  const tlsMaterial =
+    opts.tlsMaterial ??
+    tlsMaterialLoader({
       certPath: cfg.tlsCertPath,
       keyPath: cfg.tlsKeyPath,
       dir: join(cfg.dataDir, "tls"),
       hosts: tlsHosts,
     });
-    tlsLoaded.catch(() => (tlsLoaded = undefined));
-    return tlsLoaded;
-  };
+  const tls = { mode: cfg.tlsMode, material: tlsMaterial };
+  const server = new RemotingServer({ logger, tls });
+  registerBrokerHandlers(server, broker);
   const grpc = new GrpcServer(broker, {
     logger,
     ...(opts.grpcRenewal ? { renewal: opts.grpcRenewal } : {}),
-    tls: { mode: cfg.tlsMode, material: () => tlsMaterial() },
+    tls,
   });
   // Its requests to a master (a slave's metadata sync) and to NameServers are signed when access control is on.
   const own = broker.acl.ownCredentials();
-  const client = new RemotingClient({ logger, ...(own ? { credentials: own } : {}) });
+  // Under enforcing TLS its own connections use TLS too, trusting any certificate as RocketMQ's clients do by
+  // default (tls.client.authServer=false): a NameServer or master of the same setup presents its own.
+  const client = new RemotingClient({
+    logger,
+    ...(own ? { credentials: own } : {}),
+    ...(cfg.tlsMode === "enforcing" ? { tls: { rejectUnauthorized: false } } : {}),
+  });
   const c = broker.config;
   const timings = {
     heartbeatMs: c.haHeartbeatIntervalMs,

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import type { TlsMaterial } from "../protocol/grpc/tls-front.js";
+import type { TlsMaterial } from "../protocol/tls-sniff.js";
 
 export interface TlsFiles {
   /** PEM files; both empty: the self-signed pair under `dir`. */
@@ -60,4 +60,14 @@ async function selfSigned(hosts: string[]): Promise<TlsMaterial> {
     ],
   });
   return { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) };
+}
+
+/** loadTlsMaterial, once: later calls share the first result; a failure is not kept (a pair put in place later). */
+export function tlsMaterialLoader(f: TlsFiles): () => Promise<TlsMaterial> {
+  let loaded: Promise<TlsMaterial> | undefined;
+  return () => {
+    loaded ??= loadTlsMaterial(f);
+    loaded.catch(() => (loaded = undefined));
+    return loaded;
+  };
 }

@@ -4,6 +4,7 @@ import type { BrokerServer } from "../../src/server/create-broker.js";
 import type { BrokerConfig } from "../../src/broker/broker-config.js";
 import type { HttpEndpointConfig } from "../../src/protocol/http/http-config.js";
 import type { RenewalOptions } from "../../src/protocol/grpc/receipt-renewals.js";
+import type { TlsMaterial } from "../../src/protocol/tls-sniff.js";
 import { tempDir } from "./temp-dir.js";
 
 export async function startBroker(
@@ -13,6 +14,7 @@ export async function startBroker(
     http?: Partial<HttpEndpointConfig>;
     alarmWebhook?: string;
     grpcRenewal?: RenewalOptions;
+    tlsMaterial?: () => Promise<TlsMaterial>;
   } = {},
 ): Promise<{
   server: BrokerServer;
@@ -43,6 +45,7 @@ export async function startBroker(
       ...(endpoints.http ? { http: { port: 0, host: "127.0.0.1", ...endpoints.http } } : {}),
       ...(endpoints.alarmWebhook ? { alarmWebhook: endpoints.alarmWebhook } : {}),
       ...(endpoints.grpcRenewal ? { grpcRenewal: endpoints.grpcRenewal } : {}),
+      ...(endpoints.tlsMaterial ? { tlsMaterial: endpoints.tlsMaterial } : {}),
     },
   );
   await server.start();

@@ -36,7 +36,7 @@ import type {
 } from "./wire-types.js";
 import { SessionRegistry } from "./telemetry-session.js";
 import { GrpcFront } from "./tls-front.js";
-import type { TlsMaterial, TlsMode } from "./tls-front.js";
+import type { TlsMaterial, TlsMode } from "../tls-sniff.js";
 import { handleTelemetry } from "./telemetry.js";
 
 export interface GrpcServerOptions {

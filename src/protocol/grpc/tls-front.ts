@@ -1,8 +1,6 @@
-// RocketMQ's TLS modes on the gRPC port, as its proxy serves them: "permissive" (the default) takes plaintext and
-// TLS connections on the same port, "enforcing" only TLS, "disabled" only plaintext. The RocketMQ 5 Java client
+// RocketMQ's TLS modes on the gRPC port, as its proxy serves them (see tls-sniff.ts). The RocketMQ 5 Java client
 // uses TLS unless told otherwise (and trusts any certificate); the Node.js client uses plaintext unless
-// `sslEnabled`. A connection's first byte tells them apart (0x16 opens a TLS handshake; HTTP/2's preface starts
-// with "P"), and grpc-js takes the socket from there through a connection injector for its credentials.
+// `sslEnabled`. grpc-js takes each socket, once sniffed, through a connection injector for its credentials.
 // The key and certificate are asked for at the first TLS connection, so a broker nobody reaches over TLS never
 // loads or makes one.
 import { createServer } from "node:net";
@@ -10,14 +8,8 @@ import type { Server as NetServer, Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import type { RemotingLogger } from "../remoting/logger.js";
 
-export type TlsMode = "disabled" | "permissive" | "enforcing";
-
-export interface TlsMaterial {
-  key: Buffer;
-  cert: Buffer;
-}
-
-const TLS_HANDSHAKE = 0x16;
+import { sniffTls } from "../tls-sniff.js";
+import type { TlsMaterial, TlsMode } from "../tls-sniff.js";
 
 export class GrpcFront {
   private readonly net: NetServer;
@@ -64,11 +56,8 @@ export class GrpcFront {
     this.sockets.add(s);
     s.once("close", () => this.sockets.delete(s));
     s.on("error", (err) => this.logger.debug({ err, remote: s.remoteAddress }, "gRPC socket error"));
-    s.once("readable", () => {
-      const first = s.read(1) as Buffer | null;
-      if (first === null) return; // ended before a byte came
-      s.unshift(first);
-      if (first[0] !== TLS_HANDSHAKE) {
+    sniffTls(s, (isTls) => {
+      if (!isTls) {
         if (this.mode === "enforcing") {
           this.logger.debug({ remote: s.remoteAddress }, "plaintext gRPC connection refused (TLS enforcing)");
           s.destroy();

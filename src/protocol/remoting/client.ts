@@ -7,6 +7,9 @@ import { signRemoting } from "../../common/acl-signature.js";
 import type { SessionCredentials } from "../../common/acl-signature.js";
 import { EventEmitter } from "node:events";
 import { connect } from "node:net";
+import type { Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
 import type { RemotingCommand } from "./command.js";
 import { FLAG_ONEWAY } from "./command.js";
 import { RemotingConnection } from "./connection.js";
@@ -23,6 +26,8 @@ export interface RemotingClientOptions {
   logger?: RemotingLogger;
   /** Signs every request with these (RocketMQ's ACL AccessKey/Signature ext fields). */
   credentials?: SessionCredentials;
+  /** Connects over TLS with these options (node:tls), as RocketMQ clients do with tls.enable. */
+  tls?: ConnectionOptions;
 }
 
 export interface RemotingClientEvents {
@@ -50,6 +55,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
   private readonly connecting = new Map<string, Promise<RemotingConnection>>();
   private closed = false;
   private readonly credentials: SessionCredentials | undefined;
+  private readonly tls: ConnectionOptions | undefined;
 
   constructor(opts: RemotingClientOptions = {}) {
     super();
@@ -58,6 +64,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     this.logger = opts.logger ?? silentLogger;
     this.dispatcher = new RequestDispatcher(this.logger);
     this.credentials = opts.credentials;
+    this.tls = opts.tls;
   }
 
   /** Handler for requests a server sends to this client; unhandled codes get REQUEST_CODE_NOT_SUPPORTED. */
@@ -158,7 +165,8 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       return Promise.reject(e as Error);
     }
     return new Promise<RemotingConnection>((resolve, reject) => {
-      const socket = connect({ host: target.host, port: target.port, noDelay: true, keepAlive: true });
+      const where = { host: target.host, port: target.port, noDelay: true, keepAlive: true };
+      const socket: Socket = this.tls ? tlsConnect({ ...this.tls, ...where }) : connect(where);
       const fail = (err: Error): void => {
         clearTimeout(timer);
         socket.destroy();
@@ -170,7 +178,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
         timeoutMs,
       );
       socket.once("error", onError);
-      socket.once("connect", () => {
+      socket.once(this.tls ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
         socket.removeListener("error", onError);
         const conn = new RemotingConnection(socket, {

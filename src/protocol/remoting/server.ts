@@ -5,6 +5,10 @@
 import { EventEmitter } from "node:events";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
+import { createSecureContext, TLSSocket } from "node:tls";
+import type { SecureContext } from "node:tls";
+import { sniffTls } from "../tls-sniff.js";
+import type { TlsOption } from "../tls-sniff.js";
 import { RemotingConnection } from "./connection.js";
 import type { RemotingLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
@@ -15,6 +19,8 @@ export interface RemotingServerOptions {
   /** Largest accepted frame, counted after the length word; default DEFAULT_MAX_FRAME_BYTES (16 MiB + 64 KiB). */
   maxFrameBytes?: number;
   logger?: RemotingLogger;
+  /** TLS beside plaintext (permissive), instead of it (enforcing) or not at all (disabled, the default). */
+  tls?: TlsOption;
 }
 
 export interface RemotingServerEvents {
@@ -30,6 +36,9 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   private readonly conns = new Set<RemotingConnection>();
   private server: Server | undefined;
   private boundPort: number | undefined;
+  private tlsContext: Promise<SecureContext> | undefined;
+  /** Connections whose first byte has not come yet. */
+  private readonly sniffing = new Set<Socket>();
 
   constructor(opts: RemotingServerOptions = {}) {
     super();
@@ -67,7 +76,12 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   /** Starts listening; resolves with the port actually bound (useful with port 0). */
   listen(port: number, host = "0.0.0.0"): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error("remoting server is already listening"));
-    const server = createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
+    const tls = this.opts.tls;
+    const onSocket =
+      tls === undefined || tls.mode === "disabled"
+        ? (socket: Socket) => this.accept(socket)
+        : (socket: Socket) => this.sniff(socket, tls.mode === "enforcing");
+    const server = createServer({ noDelay: true, keepAlive: true }, onSocket);
     this.server = server;
     return new Promise<number>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -96,8 +110,48 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
     // also wait for every connection's own close (and with it our connectionClose events).
     const gone = [...this.conns].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sniffing) s.destroy();
     for (const conn of this.conns) conn.close();
     return Promise.all([stopped, ...gone]).then(() => undefined);
+  }
+
+  private sniff(socket: Socket, enforcing: boolean): void {
+    this.sniffing.add(socket);
+    socket.once("close", () => this.sniffing.delete(socket));
+    socket.on("error", (err) => this.logger.debug({ err, remote: socket.remoteAddress }, "socket error"));
+    sniffTls(socket, (isTls) => {
+      if (!isTls) {
+        this.sniffing.delete(socket);
+        if (enforcing) {
+          this.logger.debug({ remote: socket.remoteAddress }, "plaintext connection refused (TLS enforcing)");
+          socket.destroy();
+          return;
+        }
+        this.accept(socket);
+        socket.resume();
+        return;
+      }
+      this.secureContext().then(
+        (secureContext) => {
+          this.sniffing.delete(socket);
+          if (this.server === undefined) return void socket.destroy();
+          this.accept(new TLSSocket(socket, { isServer: true, secureContext }));
+        },
+        (err: unknown) => {
+          this.logger.warn({ err }, "no TLS key and certificate for the remoting port");
+          socket.destroy();
+        },
+      );
+    });
+  }
+
+  private secureContext(): Promise<SecureContext> {
+    this.tlsContext ??= this.opts
+      .tls!.material()
+      .then((m) => createSecureContext({ key: m.key, cert: m.cert }));
+    // A failure is not kept: the next TLS connection asks again.
+    this.tlsContext.catch(() => (this.tlsContext = undefined));
+    return this.tlsContext;
   }
 
   private accept(socket: Socket): void {
