@@ -118,6 +118,7 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
             { field: "topics / groups", value: `${d["topics"]} / ${d["groups"]}` },
             { field: "replication", value: replicationLine(d["replication"] as Record<string, unknown>) },
             { field: "access control", value: aclLine(d["accessControl"] as Record<string, unknown>) },
+            { field: "TLS", value: String(d["tlsMode"] ?? "") },
           ],
           ["field", "value"],
         ),

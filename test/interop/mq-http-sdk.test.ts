@@ -303,8 +303,12 @@ test("signatures: checked when accounts are configured; an account's rights limi
   });
   const more = await consumeUntil(good.getConsumer("", "HttpSigned", "GID_SIG"), 1, 5000);
   assert.equal(more[0]?.MessageBody, "by pubOnly", "what pubOnly published was stored");
-  const status = (await (await fetch(`${endpoint}/admin/broker`)).json()) as { accessControl: unknown };
+  const status = (await (await fetch(`${endpoint}/admin/broker`)).json()) as {
+    accessControl: unknown;
+    tlsMode: string;
+  };
   assert.deepEqual(status.accessControl, { enabled: true, accounts: 2 });
+  assert.equal(status.tlsMode, "permissive");
 });
 
 test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {

@@ -138,6 +138,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       groups: listGroups(b).length,
       replication: replicationStatus(b, ctx),
       accessControl: { enabled: b.acl.enabled, accounts: b.acl.accountCount },
+      tlsMode: b.config.tlsMode,
     };
   });
   route("GET", "/admin/rates", () => ctx.rates());
