@@ -2,7 +2,9 @@
 // The command line: `start` runs a NameServer and a broker in one process on embedded defaults; `start namesrv`
 // and `start broker --namesrv a:9876;b:9876` run the roles apart. SIGTERM/SIGINT stop cleanly (flush, checkpoint).
 import { Command, Option } from "commander";
+import { watchFile } from "node:fs";
 import { join, resolve } from "node:path";
+import type { AccessControl } from "../broker/acl/access-control.js";
 import type { TlsMode, TlsOption } from "../protocol/tls-sniff.js";
 import { tlsMaterialLoader } from "../server/tls-material.js";
 import { createNamesrv } from "../namesrv/namesrv.js";
@@ -127,6 +129,26 @@ async function runNamesrv(
   return ns;
 }
 
+/**
+ * Applies edits of the ACL file while running, as RocketMQ watches plain_acl.yml: checked every 2 s; a file that
+ * does not read or check keeps the accounts in force, and says why.
+ */
+function watchAclFile(s: Settings, acl: AccessControl, log: ReturnType<typeof createLogger>): void {
+  watchFile(resolve(s.aclFile), { interval: 2000, persistent: false }, (cur, prev) => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+    try {
+      const cfg = aclConfigOf(s);
+      acl.update(cfg);
+      log.info({ file: s.aclFile, accounts: cfg.accounts.length }, "ACL file reloaded");
+    } catch (e) {
+      log.error(
+        { file: s.aclFile, err: (e as Error).message },
+        "ACL file not applied; the previous one stays",
+      );
+    }
+  });
+}
+
 async function runBroker(
   s: Settings,
   namesrv: string[],
@@ -168,6 +190,7 @@ async function runBroker(
     },
   );
   await b.start();
+  if (s.aclFile) watchAclFile(s, b.broker.acl, log);
   const r = b.broker.store.recovery;
   log.info({ recovery: { aborted: r.aborted, end: r.end, warnings: r.warnings.length } }, "store opened");
   log.info(

@@ -47,15 +47,26 @@ const RETRY_PREFIX = "%RETRY%";
 const STATEFUL_TTL_MS = 60_000;
 
 export class AccessControl {
-  private readonly accounts = new Map<string, Account>();
-  private readonly globalWhite: AddressMatcher[];
+  private accounts = new Map<string, Account>();
+  private globalWhite: AddressMatcher[] = [];
   /** Stateful authentication: per connection, the accounts whose signature passed, and until when. */
-  private readonly passed: WeakMap<object, Map<string, number>> | undefined;
+  private passed: WeakMap<object, Map<string, number>> | undefined;
 
   constructor(cfg: AclConfig) {
-    this.globalWhite = cfg.globalWhiteRemoteAddresses.map(addressMatcher);
+    this.update(cfg);
+  }
+
+  /**
+   * Takes a new configuration at once (an edited ACL file, as RocketMQ's watcher does): the next request is checked
+   * against it, and signatures remembered by stateful authentication are forgotten. Compiled before anything is
+   * replaced, so a bad configuration leaves the old one in force.
+   */
+  update(cfg: AclConfig): void {
+    const globalWhite = cfg.globalWhiteRemoteAddresses.map(addressMatcher);
+    const accounts = new Map(cfg.accounts.map((a) => [a.accessKey, compile(a)] as const));
+    this.globalWhite = globalWhite;
+    this.accounts = accounts;
     this.passed = cfg.statefulAuthentication ? new WeakMap() : undefined;
-    for (const a of cfg.accounts) this.accounts.set(a.accessKey, compile(a));
   }
 
   /** Access control is on when at least one account is configured. */
