@@ -211,23 +211,28 @@ export function createBroker(
         const m = createMetrics(broker, connections);
         metrics = m;
         const httpConfig = httpEndpointConfig({ host: broker.config.listenHost, ...opts.http });
-        http = await startHttpEndpoint(broker, httpConfig, (app) => {
-          registerAdminRoutes(app, {
-            adminToken: httpConfig.adminToken,
-            broker,
-            cluster,
-            route,
-            connections,
-            replica: () =>
-              replica ? { masterAddress: replica.masterAddress, connected: replica.connected } : undefined,
-            rates: () => m.rates(),
-            metricsText: async () => ({
-              contentType: m.registry.contentType,
-              text: await m.registry.metrics(),
-            }),
-          });
-          registerConsole(app, CONSOLE_DIR);
-        });
+        http = await startHttpEndpoint(
+          broker,
+          httpConfig,
+          (app) => {
+            registerAdminRoutes(app, {
+              adminToken: httpConfig.adminToken,
+              broker,
+              cluster,
+              route,
+              connections,
+              replica: () =>
+                replica ? { masterAddress: replica.masterAddress, connected: replica.connected } : undefined,
+              rates: () => m.rates(),
+              metricsText: async () => ({
+                contentType: m.registry.contentType,
+                text: await m.registry.metrics(),
+              }),
+            });
+            registerConsole(app, CONSOLE_DIR);
+          },
+          tls,
+        );
       }
       await registration.start();
     },

@@ -1,5 +1,8 @@
 // The HTTP endpoint (Alibaba Cloud MQ HTTP protocol) on fastify: routing, signatures, request ids, and every
 // error as an XML <Error> with Content-Type text/xml, which is all the SDKs look at.
+import { createServer } from "node:net";
+import { tlsAcceptor } from "../tls-sniff.js";
+import type { TlsOption } from "../tls-sniff.js";
 import { randomBytes } from "node:crypto";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -40,6 +43,7 @@ export async function startHttpEndpoint(
   broker: Broker,
   config: HttpEndpointConfig,
   more?: (app: FastifyInstance) => void | Promise<void>,
+  tls?: TlsOption,
 ): Promise<HttpEndpoint> {
   const ctx: HttpContext = { broker, config, ids: new UniqueIdGenerator(broker.storeHost.ip) };
   const app = Fastify({
@@ -128,9 +132,37 @@ export async function startHttpEndpoint(
     open++;
     s.on("close", () => open--);
   });
-  await app.listen({ port: config.port, host: config.host });
-  const addr = app.server.address();
-  port = typeof addr === "object" && addr ? addr.port : config.port;
+  if (tls === undefined || tls.mode === "disabled") {
+    await app.listen({ port: config.port, host: config.host });
+    const addr = app.server.address();
+    port = typeof addr === "object" && addr ? addr.port : config.port;
+    return {
+      get port() {
+        return port;
+      },
+      get connections() {
+        return open;
+      },
+      close: () => app.close(),
+    };
+  }
+  // HTTPS beside HTTP on the one port (see tls-sniff.ts): our listener sniffs each connection and hands fastify's
+  // server the socket, or a TLS socket over it, as if that server had accepted it.
+  await app.ready();
+  const acceptor = tlsAcceptor(
+    tls,
+    (s) => app.server.emit("connection", s),
+    (msg, err) => app.log.warn({ err }, `HTTP port: ${msg}`),
+  );
+  const front = createServer((s) => acceptor.accept(s));
+  port = await new Promise<number>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(config.port, config.host, () => {
+      front.off("error", reject);
+      const a = front.address();
+      resolve(typeof a === "object" && a ? a.port : config.port);
+    });
+  });
   return {
     get port() {
       return port;
@@ -138,6 +170,10 @@ export async function startHttpEndpoint(
     get connections() {
       return open;
     },
-    close: () => app.close(),
+    close: async () => {
+      front.close();
+      acceptor.close();
+      await app.close();
+    },
   };
 }

@@ -5,10 +5,8 @@
 import { EventEmitter } from "node:events";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
-import { createSecureContext, TLSSocket } from "node:tls";
-import type { SecureContext } from "node:tls";
-import { sniffTls } from "../tls-sniff.js";
-import type { TlsOption } from "../tls-sniff.js";
+import { tlsAcceptor } from "../tls-sniff.js";
+import type { TlsAcceptor, TlsOption } from "../tls-sniff.js";
 import { RemotingConnection } from "./connection.js";
 import type { RemotingLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
@@ -36,9 +34,7 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   private readonly conns = new Set<RemotingConnection>();
   private server: Server | undefined;
   private boundPort: number | undefined;
-  private tlsContext: Promise<SecureContext> | undefined;
-  /** Connections whose first byte has not come yet. */
-  private readonly sniffing = new Set<Socket>();
+  private tls: TlsAcceptor | undefined;
 
   constructor(opts: RemotingServerOptions = {}) {
     super();
@@ -77,10 +73,16 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   listen(port: number, host = "0.0.0.0"): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error("remoting server is already listening"));
     const tls = this.opts.tls;
-    const onSocket =
+    this.tls =
       tls === undefined || tls.mode === "disabled"
-        ? (socket: Socket) => this.accept(socket)
-        : (socket: Socket) => this.sniff(socket, tls.mode === "enforcing");
+        ? undefined
+        : tlsAcceptor(
+            tls,
+            (s) => this.accept(s),
+            (msg, err) => this.logger.warn({ err }, `remoting port: ${msg}`),
+          );
+    const acceptor = this.tls;
+    const onSocket = acceptor ? (s: Socket) => acceptor.accept(s) : (s: Socket) => this.accept(s);
     const server = createServer({ noDelay: true, keepAlive: true }, onSocket);
     this.server = server;
     return new Promise<number>((resolve, reject) => {
@@ -110,48 +112,9 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
     // also wait for every connection's own close (and with it our connectionClose events).
     const gone = [...this.conns].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sniffing) s.destroy();
+    this.tls?.close();
     for (const conn of this.conns) conn.close();
     return Promise.all([stopped, ...gone]).then(() => undefined);
-  }
-
-  private sniff(socket: Socket, enforcing: boolean): void {
-    this.sniffing.add(socket);
-    socket.once("close", () => this.sniffing.delete(socket));
-    socket.on("error", (err) => this.logger.debug({ err, remote: socket.remoteAddress }, "socket error"));
-    sniffTls(socket, (isTls) => {
-      if (!isTls) {
-        this.sniffing.delete(socket);
-        if (enforcing) {
-          this.logger.debug({ remote: socket.remoteAddress }, "plaintext connection refused (TLS enforcing)");
-          socket.destroy();
-          return;
-        }
-        this.accept(socket);
-        socket.resume();
-        return;
-      }
-      this.secureContext().then(
-        (secureContext) => {
-          this.sniffing.delete(socket);
-          if (this.server === undefined) return void socket.destroy();
-          this.accept(new TLSSocket(socket, { isServer: true, secureContext }));
-        },
-        (err: unknown) => {
-          this.logger.warn({ err }, "no TLS key and certificate for the remoting port");
-          socket.destroy();
-        },
-      );
-    });
-  }
-
-  private secureContext(): Promise<SecureContext> {
-    this.tlsContext ??= this.opts
-      .tls!.material()
-      .then((m) => createSecureContext({ key: m.key, cert: m.cert }));
-    // A failure is not kept: the next TLS connection asks again.
-    this.tlsContext.catch(() => (this.tlsContext = undefined));
-    return this.tlsContext;
   }
 
   private accept(socket: Socket): void {
