@@ -97,6 +97,32 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
       show(c, d, () => table(d["brokers"] as Record<string, unknown>[], ["cluster", "name", "id", "addr"]));
     });
   admin
+    .command("acl")
+    .description("the access control in force: accounts (without secrets), rights, white lists")
+    .action(async () => {
+      const c = ctx();
+      const d = await call(c, "GET", "/admin/acl");
+      show(c, d, () => {
+        if (!d["enabled"]) return "access control is off (no accounts)\n";
+        const accounts = d["accounts"] as Array<Record<string, unknown>>;
+        const list = (v: unknown) => (Array.isArray(v) && v.length > 0 ? v.join(" ") : "-");
+        const head = `global white list: ${list(d["globalWhiteRemoteAddresses"])}; stateful authentication: ${d["statefulAuthentication"] ? "on" : "off"}\n`;
+        return (
+          head +
+          table(
+            accounts.map((a) => ({
+              accessKey: a["accessKey"],
+              admin: a["admin"] ? "yes" : "no",
+              topics: `${list(a["topicPerms"])} (default ${a["defaultTopicPerm"] ?? "DENY"})`,
+              groups: `${list(a["groupPerms"])} (default ${a["defaultGroupPerm"] ?? "DENY"})`,
+              white: a["whiteRemoteAddress"] ?? "-",
+            })),
+            ["accessKey", "admin", "topics", "groups", "white"],
+          )
+        );
+      });
+    });
+  admin
     .command("broker")
     .description("this broker's status")
     .action(async () => {

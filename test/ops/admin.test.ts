@@ -333,3 +333,44 @@ test("admin token: /admin refuses requests without the bearer token; the CLI pas
   // Prometheus scrapes stay open.
   assert.equal((await fetch(`${server}/metrics`)).status, 200);
 });
+
+test("admin acl: the accounts in force with their rights, never their secrets", async (t) => {
+  const c = await startCluster(
+    {
+      acl: {
+        accounts: [
+          { accessKey: "opsAdmin", secretKey: "ops-admin-secret", admin: true },
+          {
+            accessKey: "opsApp",
+            secretKey: "ops-app-secret",
+            topicPerms: ["Orders=PUB|SUB"],
+            defaultGroupPerm: "SUB",
+            whiteRemoteAddress: "10.0.0.*",
+          },
+        ],
+        globalWhiteRemoteAddresses: ["192.168.1.*"],
+      },
+    },
+    { http: {} },
+  );
+  t.after(() => c.stop());
+  const server = `http://127.0.0.1:${c.broker.server.httpPort}`;
+  const raw = await cli(server, "--json", "acl");
+  assert.ok(!raw.includes("secret"), "no secret key is shown");
+  const d = JSON.parse(raw) as { enabled: boolean; accounts: Array<Record<string, unknown>> };
+  assert.equal(d.enabled, true);
+  assert.deepEqual(
+    d.accounts.map((a) => [a["accessKey"], a["admin"]]),
+    [
+      ["opsAdmin", true],
+      ["opsApp", false],
+    ],
+  );
+  const text = await cli(server, "acl");
+  assert.match(text, /global white list: 192\.168\.1\.\*; stateful authentication: off/);
+  assert.match(text, /opsApp\s+no\s+Orders=PUB\|SUB \(default DENY\)\s+- \(default SUB\)\s+10\.0\.0\.\*/);
+
+  const open = await startCluster({}, { http: {} });
+  t.after(() => open.stop());
+  assert.match(await cli(`http://127.0.0.1:${open.broker.server.httpPort}`, "acl"), /access control is off/);
+});

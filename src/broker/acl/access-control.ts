@@ -51,6 +51,7 @@ export class AccessControl {
   private globalWhite: AddressMatcher[] = [];
   /** Stateful authentication: per connection, the accounts whose signature passed, and until when. */
   private passed: WeakMap<object, Map<string, number>> | undefined;
+  private cfg: AclConfig = { accounts: [], globalWhiteRemoteAddresses: [] };
 
   constructor(cfg: AclConfig) {
     this.update(cfg);
@@ -67,6 +68,25 @@ export class AccessControl {
     this.globalWhite = globalWhite;
     this.accounts = accounts;
     this.passed = cfg.statefulAuthentication ? new WeakMap() : undefined;
+    this.cfg = cfg;
+  }
+
+  /** The configuration in force, without the secret keys (for the admin API). */
+  describe(): {
+    enabled: boolean;
+    statefulAuthentication: boolean;
+    globalWhiteRemoteAddresses: string[];
+    accounts: Array<Omit<AclAccountConfig, "secretKey">>;
+  } {
+    return {
+      enabled: this.enabled,
+      statefulAuthentication: this.cfg.statefulAuthentication ?? false,
+      globalWhiteRemoteAddresses: [...this.cfg.globalWhiteRemoteAddresses],
+      accounts: this.cfg.accounts.map(({ secretKey: _secret, ...rest }) => ({
+        ...rest,
+        admin: rest.admin ?? false,
+      })),
+    };
   }
 
   /** Access control is on when at least one account is configured. */

@@ -142,6 +142,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     };
   });
   route("GET", "/admin/rates", () => ctx.rates());
+  route("GET", "/admin/acl", () => b.acl.describe());
 
   // ---- topics ---------------------------------------------------------------------------------------------------
   route("GET", "/admin/topics", (_p, q) => ({
