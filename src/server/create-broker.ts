@@ -113,6 +113,7 @@ export function createBroker(
         broker.slaveAcks,
         timings,
         logger,
+        broker.acl,
       );
   const replica = broker.isSlave
     ? new HaClient(
@@ -122,6 +123,7 @@ export function createBroker(
         },
         timings,
         logger,
+        own,
       )
     : undefined;
   const slaveSync = broker.isSlave ? new SlaveSync(broker, client, logger) : undefined;

@@ -2,12 +2,14 @@
 // reason (NO_PERMISSION, 16) when refused; a slave of such a master copies its metadata with the master's own
 // admin account (the copy requests are admin requests).
 import { test } from "node:test";
+import { connect } from "node:net";
 import assert from "node:assert/strict";
 import { Consumer } from "../../src/client/consumer.js";
 import { MQClientError } from "../../src/client/errors.js";
 import { Message } from "../../src/client/message.js";
 import { Producer } from "../../src/client/producer.js";
 import { topicConfig } from "../../src/common/topic.js";
+import { encodeHello } from "../../src/protocol/ha/ha-codec.js";
 import type { BrokerConfig } from "../../src/broker/broker-config.js";
 import { startBroker } from "../support/broker-fixture.js";
 import { Collector, clientOpts, startNamesrvs, uniq, waitFor } from "./helpers.js";
@@ -92,6 +94,31 @@ test("SDK with credentials: sends and consumes within its rights, refusals carry
   const none = await refusal(anonymous, "SdkAclOpen");
   assert.equal(none.responseCode, 16);
   assert.match(none.message, /no AccessKey/);
+
+  // The slave copied the log: its HA hello proved the admin account.
+  await waitFor(
+    () => slave.server.broker.store.stats().maxPhyOffset === master.server.broker.store.stats().maxPhyOffset,
+    5000,
+    "the slave's log caught up",
+  );
+  // A peer that does not prove an admin account gets nothing from the HA port and is dropped.
+  const haAddr = { host: "127.0.0.1", port: master.server.haPort };
+  const bare = Buffer.alloc(8); // an offset report of 0, no hello
+  for (const opening of [
+    bare,
+    Buffer.concat([encodeHello(APP.accessKey, APP.secretKey, Date.now()), bare]),
+  ]) {
+    const got = await new Promise<number>((resolve) => {
+      let bytes = 0;
+      const sock = connect(haAddr, () => sock.write(opening));
+      // A master that served it would stream frames (heartbeats at least) and keep it open: give up after 3 s.
+      setTimeout(() => sock.destroy(), 3000).unref();
+      sock.on("data", (d: Buffer) => (bytes += d.length));
+      sock.on("error", () => undefined);
+      sock.on("close", () => resolve(bytes));
+    });
+    assert.equal(got, 0, "no log bytes for a peer without an admin account");
+  }
 
   // The slave copied the topics and the group's offsets: its GET_ALL_* requests passed as the admin account.
   const s = slave.server.broker;

@@ -8,6 +8,10 @@ import {
   OffsetReportDecoder,
   encodeFrameHeader,
   encodeOffsetReport,
+  encodeHello,
+  HELLO_MAGIC,
+  helloSignature,
+  readHello,
 } from "../../src/protocol/ha/ha-codec.js";
 
 function frame(offset: number, data: Buffer): Buffer {
@@ -51,4 +55,26 @@ test("offset reports: the last whole one counts, split ones wait for their rest"
   assert.equal(d.push(two.subarray(5, 12)), 100);
   assert.equal(d.push(two.subarray(12)), 2 ** 40);
   assert.throws(() => new OffsetReportDecoder().push(Buffer.alloc(8, 0xff)), HaFrameError);
+});
+
+test("hello: read whole or in pieces, told apart from an offset report, bad key lengths refused", () => {
+  const hello = encodeHello("haAdmin", "s3cret", 1_764_000_000_000);
+  const report = Buffer.alloc(8);
+  report.writeBigInt64BE(4096n);
+  const stream = Buffer.concat([hello, report]);
+  for (let cut = 0; cut < hello.length; cut++)
+    assert.equal(readHello(stream.subarray(0, cut)), undefined, `incomplete at ${cut}`);
+  const opened = readHello(stream);
+  assert.equal(opened?.hello?.accessKey, "haAdmin");
+  assert.equal(opened?.hello?.timeMs, 1_764_000_000_000);
+  assert.ok(opened?.hello?.signature.equals(helloSignature("s3cret", "haAdmin", 1_764_000_000_000)));
+  assert.ok(!opened?.hello?.signature.equals(helloSignature("other", "haAdmin", 1_764_000_000_000)));
+  assert.deepEqual(opened?.rest, report);
+  const plain = readHello(report);
+  assert.equal(plain?.hello, undefined);
+  assert.deepEqual(plain?.rest, report);
+  const zeroKey = Buffer.concat([HELLO_MAGIC, Buffer.from([0, 0])]);
+  assert.throws(() => readHello(zeroKey), /access key of 0 bytes/);
+  const hugeKey = Buffer.concat([HELLO_MAGIC, Buffer.from([0xff, 0xff])]);
+  assert.throws(() => readHello(hugeKey), /access key of 65535 bytes/);
 });

@@ -8,7 +8,8 @@ import type { ReplicaChunk } from "../../store/message-store.js";
 import { parseAddress } from "../remoting/client.js";
 import type { RemotingLogger } from "../remoting/logger.js";
 import { silentLogger } from "../remoting/logger.js";
-import { FrameDecoder, encodeOffsetReport } from "./ha-codec.js";
+import type { SessionCredentials } from "../../common/acl-signature.js";
+import { FrameDecoder, encodeHello, encodeOffsetReport } from "./ha-codec.js";
 import type { HaTimings, TransferFrame } from "./ha-codec.js";
 
 export interface ReplicaSink {
@@ -41,6 +42,8 @@ export class HaClient {
     private readonly sink: ReplicaSink,
     private readonly timings: HaClientTimings,
     private readonly logger: RemotingLogger = silentLogger,
+    /** The account a master with access control on wants proven (an admin one); none: no hello. */
+    private readonly credentials?: SessionCredentials,
   ) {}
 
   /** The master's HA address ("host:port"); undefined pauses replication (no master known). */
@@ -108,6 +111,8 @@ export class HaClient {
     s.setNoDelay(true);
     s.on("connect", () => {
       this.lastRead = Date.now();
+      const c = this.credentials;
+      if (c) s.write(encodeHello(c.accessKey, c.secretKey, Date.now()));
       this.report();
     });
     s.on("data", (chunk: Buffer) => {

@@ -2,6 +2,7 @@
 // its commit log reaches as a bare 8-byte big-endian offset, whenever it grows and as a heartbeat; the master
 // sends frames of `[offset 8][size 4][commit-log bytes]`, a size of 0 being its heartbeat. Our master cuts frames
 // on record boundaries (RocketMQ's may cut anywhere), so a slave stores each frame as it comes.
+import { createHmac } from "node:crypto";
 import { readInt64BE, writeInt64BE } from "../../common/int64.js";
 
 export const FRAME_HEADER_BYTES = 12;
@@ -106,4 +107,58 @@ export class OffsetReportDecoder {
     if (offset < 0) throw new HaFrameError(`bad offset report ${offset}`);
     return offset;
   }
+}
+
+// ---- the hello a slave sends first when it has an account -------------------------------------------------------
+// Our own addition to the classic transfer (whose ends are both ours): with access control on, a master streams
+// its log only to a slave that proves an admin account, since the log holds every message.
+//   [magic "RMQTS-HA" 8][accessKey length u16][accessKey utf8][time ms i64][HMAC-SHA1(secret, magic|key|time) 20]
+// Read as an offset report the magic would be ~5.9e18, past any commit log, so a master tells the two apart.
+
+export const HELLO_MAGIC = Buffer.from("RMQTS-HA", "latin1");
+const MAX_KEY_BYTES = 1024;
+
+export interface HaHello {
+  accessKey: string;
+  timeMs: number;
+  signature: Buffer;
+}
+
+export function helloSignature(secret: string, accessKey: string, timeMs: number): Buffer {
+  const t = Buffer.allocUnsafe(8);
+  writeInt64BE(t, timeMs, 0);
+  return createHmac("sha1", secret).update(HELLO_MAGIC).update(accessKey, "utf8").update(t).digest();
+}
+
+export function encodeHello(accessKey: string, secret: string, timeMs: number): Buffer {
+  const key = Buffer.from(accessKey, "utf8");
+  const b = Buffer.allocUnsafe(8 + 2 + key.length + 8 + 20);
+  HELLO_MAGIC.copy(b, 0);
+  b.writeUInt16BE(key.length, 8);
+  key.copy(b, 10);
+  writeInt64BE(b, timeMs, 10 + key.length);
+  helloSignature(secret, accessKey, timeMs).copy(b, 18 + key.length);
+  return b;
+}
+
+/**
+ * What a slave's stream opens with: a hello (and the bytes after it), no hello (the stream as it came), or
+ * undefined while fewer bytes than that have come. Throws HaFrameError on a hello that cannot be read.
+ */
+export function readHello(buf: Buffer): { hello: HaHello | undefined; rest: Buffer } | undefined {
+  if (buf.length < 8) return undefined;
+  if (!buf.subarray(0, 8).equals(HELLO_MAGIC)) return { hello: undefined, rest: buf };
+  if (buf.length < 10) return undefined;
+  const n = buf.readUInt16BE(8);
+  if (n === 0 || n > MAX_KEY_BYTES) throw new HaFrameError(`bad hello: access key of ${n} bytes`);
+  const end = 10 + n + 8 + 20;
+  if (buf.length < end) return undefined;
+  return {
+    hello: {
+      accessKey: buf.toString("utf8", 10, 10 + n),
+      timeMs: readInt64BE(buf, 10 + n),
+      signature: Buffer.from(buf.subarray(18 + n, end)),
+    },
+    rest: buf.subarray(end),
+  };
 }

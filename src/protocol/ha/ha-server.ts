@@ -2,15 +2,17 @@
 // reports where its commit log ends; from there the master streams whole records as they are written, as fast
 // as the slave's socket takes them, and hears back how far the slave has stored (SYNC_MASTER sends wait for it).
 // A slave silent for housekeepingMs is dropped; an idle master sends a heartbeat every heartbeatMs.
+import { timingSafeEqual } from "node:crypto";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
+import type { AccessControl } from "../../broker/acl/access-control.js";
 import type { SlaveTracker } from "../../broker/slave-acks.js";
 import { BrokerError } from "../../common/errors.js";
 import type { ReplicaChunk } from "../../store/message-store.js";
 import type { RemotingLogger } from "../remoting/logger.js";
 import { silentLogger } from "../remoting/logger.js";
-import { OffsetReportDecoder, encodeFrameHeader } from "./ha-codec.js";
-import type { HaTimings } from "./ha-codec.js";
+import { OffsetReportDecoder, encodeFrameHeader, helloSignature, readHello } from "./ha-codec.js";
+import type { HaHello, HaTimings } from "./ha-codec.js";
 
 export interface ReplicaSource {
   readReplica(from: number, maxBytes: number): ReplicaChunk | undefined;
@@ -22,12 +24,17 @@ export interface ReplicaSource {
 /** Bytes of records per frame (RocketMQ's haTransferBatchSize is 32 KiB; bigger frames cost fewer wake-ups). */
 const TRANSFER_BATCH_BYTES = 256 * 1024;
 
+/** How far a hello's time may be from the master's clock. */
+const HELLO_SKEW_MS = 5 * 60_000;
+
 class SlaveConnection {
   /** Where the next frame starts; -1 until the slave's first report. */
   next = -1;
   lastRead = Date.now();
   lastWrite = Date.now();
   private readonly reports = new OffsetReportDecoder();
+  /** Bytes before the hello (or its absence) is known; undefined once it is. */
+  private opening: Buffer | undefined = Buffer.alloc(0);
 
   constructor(
     readonly id: number,
@@ -35,10 +42,22 @@ class SlaveConnection {
     private readonly source: ReplicaSource,
     private readonly tracker: SlaveTracker,
     private readonly logger: RemotingLogger,
+    private readonly acl: AccessControl | undefined,
   ) {}
 
   onData(chunk: Buffer): void {
     this.lastRead = Date.now();
+    if (this.opening !== undefined) {
+      const opened = readHello(this.opening.length === 0 ? chunk : Buffer.concat([this.opening, chunk]));
+      if (opened === undefined) {
+        this.opening = Buffer.concat([this.opening, chunk]);
+        return;
+      }
+      this.opening = undefined;
+      if (!this.admitted(opened.hello)) return;
+      if (opened.rest.length === 0) return;
+      chunk = opened.rest;
+    }
     const reported = this.reports.push(chunk);
     if (reported === undefined) return;
     if (this.next < 0) {
@@ -52,6 +71,32 @@ class SlaveConnection {
     }
     this.tracker.slaveAcked(this.id, reported);
     this.pump();
+  }
+
+  // With access control on, only a slave proving an admin account is served: the log holds every message.
+  private admitted(hello: HaHello | undefined): boolean {
+    const acl = this.acl;
+    if (acl === undefined || !acl.enabled) return true;
+    const ip = (this.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
+    try {
+      if (hello !== undefined && Math.abs(Date.now() - hello.timeMs) > HELLO_SKEW_MS)
+        throw new Error(`its hello's time is more than ${HELLO_SKEW_MS / 60_000} minutes off`);
+      acl.check(
+        {
+          accessKey: hello?.accessKey,
+          ip,
+          signedWith: (secret) => {
+            const want = helloSignature(secret, hello!.accessKey, hello!.timeMs);
+            return want.length === hello!.signature.length && timingSafeEqual(want, hello!.signature);
+          },
+        },
+        { admin: true },
+      );
+      return true;
+    } catch (e) {
+      this.fail(`access control: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   /** Sends what is written past `next` while the socket takes it. */
@@ -105,6 +150,8 @@ export class HaServer {
     private readonly tracker: SlaveTracker,
     private readonly timings: HaTimings,
     private readonly logger: RemotingLogger = silentLogger,
+    /** With access control on, slaves must open with a hello proving an admin account. */
+    private readonly acl?: AccessControl,
   ) {
     source.onWritten(() => {
       for (const c of this.conns) c.pump();
@@ -138,7 +185,7 @@ export class HaServer {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const c = new SlaveConnection(this.nextId++, socket, this.source, this.tracker, this.logger);
+    const c = new SlaveConnection(this.nextId++, socket, this.source, this.tracker, this.logger, this.acl);
     this.conns.add(c);
     socket.on("data", (chunk: Buffer) => {
       try {
