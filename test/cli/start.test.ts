@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { RemotingClient } from "../../src/protocol/remoting/client.js";
 import { createRequest } from "../../src/protocol/remoting/command.js";
@@ -69,6 +70,24 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
   assert.match(out, new RegExp(`127\\.0\\.0\\.1:${grpcPort} \\(gRPC\\)`));
   assert.match(out, new RegExp(`ASYNC_MASTER: slaves connect to 127\\.0\\.0\\.1:${haPort}`));
   assert.ok(existsSync(join(dir, "data", "store", "abort")), "the store is open");
+
+  // TLS beside plaintext (permissive, the default) on the NameServer, broker and gRPC ports: one self-signed pair
+  // for the process, made at the first TLS connection.
+  assert.ok(!existsSync(join(dir, "data", "tls")), "no certificate before a TLS client");
+  const fingerprints = new Set<string>();
+  for (const port of [nsPort, brokerPort, grpcPort, httpPort]) {
+    fingerprints.add(
+      await new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate().fingerprint256);
+          s.destroy();
+        });
+        s.on("error", reject);
+      }),
+    );
+  }
+  assert.equal(fingerprints.size, 1, "every port serves the one certificate");
+  assert.ok(existsSync(join(dir, "data", "tls", "broker.crt")), "kept under the data dir");
 
   const client = new RemotingClient();
   try {
