@@ -114,6 +114,7 @@ export function createBroker(
         timings,
         logger,
         broker.acl,
+        tls,
       );
   const replica = broker.isSlave
     ? new HaClient(
@@ -124,6 +125,7 @@ export function createBroker(
         timings,
         logger,
         own,
+        cfg.tlsMode === "enforcing" ? { rejectUnauthorized: false } : undefined,
       )
     : undefined;
   const slaveSync = broker.isSlave ? new SlaveSync(broker, client, logger) : undefined;

@@ -3,6 +3,7 @@
 // connects over TLS with `tls` (here trusting the broker's own certificate as its CA).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { Consumer } from "../../src/client/consumer.js";
 import { Message } from "../../src/client/message.js";
@@ -100,4 +101,45 @@ test("enforcing: plaintext connections are dropped, TLS served; the broker regis
   await assert.rejects(
     plain.invoke(nameServer[0]!, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO), 2000),
   );
+});
+
+test("enforcing: a slave copies its master over TLS on the HA port; a plaintext peer is dropped there", async (t) => {
+  const { nameServer, b: master } = await tlsCluster(t, "enforcing");
+  const fast = { registerIntervalMs: 200, haHeartbeatIntervalMs: 200, haReconnectMs: 200 };
+  const slave = await startBroker({
+    ...fast,
+    namesrvAddrs: nameServer,
+    tlsMode: "enforcing",
+    brokerName: master.server.broker.config.brokerName,
+    brokerId: 1,
+  });
+  t.after(() => slave.stop());
+  const topic = uniq("TLS_HA");
+  master.server.broker.createTopic(topicConfig(topic, 2));
+  // Each broker has a self-signed certificate of its own: this producer trusts any, as RocketMQ clients do.
+  const producer = new Producer({
+    ...clientOpts({ nameServer }, uniq("PID")),
+    tls: { rejectUnauthorized: false },
+  });
+  t.after(() => producer.shutdown());
+  await producer.start();
+  for (let i = 0; i < 10; i++) await producer.send(new Message(topic, "T", `ha-${i}`));
+  const end = Date.now() + 10_000;
+  const caughtUp = () =>
+    slave.server.broker.store.stats().maxPhyOffset === master.server.broker.store.stats().maxPhyOffset;
+  while (!caughtUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(caughtUp(), "the slave's log caught up over TLS");
+  assert.ok(master.server.broker.store.stats().maxPhyOffset > 0);
+
+  const bytes = await new Promise<number>((resolve) => {
+    let n = 0;
+    const sock = connect({ host: "127.0.0.1", port: master.server.haPort }, () =>
+      sock.write(Buffer.alloc(8)),
+    );
+    setTimeout(() => sock.destroy(), 3000).unref();
+    sock.on("data", (d: Buffer) => (n += d.length));
+    sock.on("error", () => undefined);
+    sock.on("close", () => resolve(n));
+  });
+  assert.equal(bytes, 0, "a plaintext peer gets nothing from an enforcing HA port");
 });

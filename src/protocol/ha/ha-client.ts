@@ -4,6 +4,8 @@
 // silent for housekeepingMs counts as lost.
 import { connect } from "node:net";
 import type { Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
 import type { ReplicaChunk } from "../../store/message-store.js";
 import { parseAddress } from "../remoting/client.js";
 import type { RemotingLogger } from "../remoting/logger.js";
@@ -44,6 +46,8 @@ export class HaClient {
     private readonly logger: RemotingLogger = silentLogger,
     /** The account a master with access control on wants proven (an admin one); none: no hello. */
     private readonly credentials?: SessionCredentials,
+    /** Connect over TLS with these options (a master under enforcing TLS). */
+    private readonly tls?: ConnectionOptions,
   ) {}
 
   /** The master's HA address ("host:port"); undefined pauses replication (no master known). */
@@ -104,12 +108,12 @@ export class HaClient {
       this.nextConnectAt = Date.now() + this.timings.reconnectMs;
       return;
     }
-    const s = connect({ host, port });
+    const s: Socket = this.tls ? tlsConnect({ ...this.tls, host, port }) : connect({ host, port });
     this.socket = s;
     this.decoder = new FrameDecoder();
     this.queue.length = 0;
     s.setNoDelay(true);
-    s.on("connect", () => {
+    s.on(this.tls ? "secureConnect" : "connect", () => {
       this.lastRead = Date.now();
       const c = this.credentials;
       if (c) s.write(encodeHello(c.accessKey, c.secretKey, Date.now()));

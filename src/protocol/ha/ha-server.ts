@@ -10,6 +10,8 @@ import type { SlaveTracker } from "../../broker/slave-acks.js";
 import { BrokerError } from "../../common/errors.js";
 import type { ReplicaChunk } from "../../store/message-store.js";
 import type { RemotingLogger } from "../remoting/logger.js";
+import { tlsAcceptor } from "../tls-sniff.js";
+import type { TlsAcceptor, TlsOption } from "../tls-sniff.js";
 import { silentLogger } from "../remoting/logger.js";
 import { OffsetReportDecoder, encodeFrameHeader, helloSignature, readHello } from "./ha-codec.js";
 import type { HaHello, HaTimings } from "./ha-codec.js";
@@ -144,6 +146,7 @@ export class HaServer {
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private boundPort = 0;
+  private acceptor: TlsAcceptor | undefined;
 
   constructor(
     private readonly source: ReplicaSource,
@@ -152,6 +155,8 @@ export class HaServer {
     private readonly logger: RemotingLogger = silentLogger,
     /** With access control on, slaves must open with a hello proving an admin account. */
     private readonly acl?: AccessControl,
+    /** TLS beside or instead of plaintext, as on the other ports. */
+    private readonly tls?: TlsOption,
   ) {
     source.onWritten(() => {
       for (const c of this.conns) c.pump();
@@ -163,7 +168,15 @@ export class HaServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const tls = this.tls;
+    if (tls !== undefined && tls.mode !== "disabled")
+      this.acceptor = tlsAcceptor(
+        tls,
+        (s) => this.accept(s),
+        (msg, err) => this.logger.warn({ err }, `HA port: ${msg}`),
+      );
+    const acceptor = this.acceptor;
+    const server = createServer(acceptor ? (s) => acceptor.accept(s) : (s) => this.accept(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -205,6 +218,7 @@ export class HaServer {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.acceptor?.close();
     for (const c of this.conns) c.socket.destroy();
     const s = this.server;
     this.server = undefined;
