@@ -198,6 +198,14 @@ async function runBroker(
     `broker ${s.brokerName} listening on ${s.host}:${b.port} (remoting) and ${s.host}:${b.grpcPort} (gRPC)`,
   );
   log.info({ port: b.httpPort }, `HTTP endpoint listening on ${s.host}:${b.httpPort}`);
+  if (s.tlsMode !== "disabled")
+    log.info(
+      { tlsMode: s.tlsMode },
+      `TLS ${s.tlsMode} on every port, ${s.tlsCert ? `certificate ${s.tlsCert}` : `self-signed certificate kept in ${join(resolve(s.dataDir), "tls")} (made at the first TLS connection)`}`,
+    );
+  const acl = b.broker.acl.describe();
+  if (acl.enabled)
+    log.info({ accounts: acl.accounts.length }, `access control on: ${acl.accounts.length} account(s)`);
   const role = b.broker.config.brokerRole;
   if (role === "SLAVE")
     log.info({ role }, `slave ${s.brokerName}/${s.brokerId}: replicating from its master`);
