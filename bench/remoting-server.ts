@@ -17,6 +17,8 @@
 // Profiling (any time): `prof-start` starts the V8 CPU profiler, `prof-stop <file>` writes a .cpuprofile and
 // prints `profiled <file>`. Likewise `heap-start` / `heap-stop <file>` for sampled allocations (collected
 // objects included), written as a .heapprofile.
+import { join } from "node:path";
+import { tlsMaterialLoader } from "../src/server/tls-material.js";
 import { rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { createRequire, syncBuiltinESMExports } from "node:module";
@@ -174,6 +176,8 @@ function stderrLogger(name: string): RemotingLogger {
   return { debug: noop, info: noop, warn: out("WARN"), error: out("ERROR") };
 }
 
+// As `start` runs them: the NameServer and the broker take TLS beside plaintext with one self-signed pair.
+const tlsMaterial = tlsMaterialLoader({ certPath: "", keyPath: "", dir: join(dataDir, "tls"), hosts: [] });
 const ns = slaveOf
   ? undefined
   : createNamesrv({
@@ -181,6 +185,7 @@ const ns = slaveOf
       port: namesrvPort,
       autoCreateQueueNums: queues,
       logger: stderrLogger("namesrv"),
+      tls: { mode: "permissive", material: tlsMaterial },
     });
 await ns?.start();
 const broker = createBroker(
@@ -211,7 +216,7 @@ const broker = createBroker(
         }
       : {}),
   },
-  { logger: stderrLogger(slaveOf ? "slave" : "broker") },
+  { logger: stderrLogger(slaveOf ? "slave" : "broker"), tlsMaterial },
 );
 
 let stopping = false;

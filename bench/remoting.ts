@@ -21,6 +21,7 @@
 //            the slave stored it; the targets are for the default, a master alone)
 //            --acl (access control on: one non-admin account, every request signed and checked)
 //            --acl-stateful (the same with stateful authentication: a connection's signature checked once a minute)
+//            --tls (clients connect over TLS; the broker's default permissive mode serves both)
 //
 // Cases:
 //   send-1-in-flight     one producer, await each send (20,000 messages or 10 s)
@@ -107,7 +108,12 @@ const SYNC_MASTER = flag("--sync-master");
 /** --acl: access control on (one account with rights on every topic, not an admin); clients sign every request. */
 const ACL_STATEFUL = flag("--acl-stateful");
 const ACL = flag("--acl") || ACL_STATEFUL;
-const CREDS = ACL ? { credentials: { accessKey: "bench", secretKey: "bench-secret" } } : {};
+/** --tls: clients connect over TLS (the broker's self-signed certificate, trusted as RocketMQ clients do). */
+const TLS = flag("--tls");
+const CREDS = {
+  ...(ACL ? { credentials: { accessKey: "bench", secretKey: "bench-secret" } } : {}),
+  ...(TLS ? { tls: { rejectUnauthorized: false } } : {}),
+};
 /** Experiment only: the fixed-rate case without its consumer (send latency alone). */
 const FIXED_NO_CONSUMER = flag("--fixed-no-consumer");
 /** Sequence number of the warm-up message on the fixed-rate topic. */
