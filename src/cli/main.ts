@@ -100,14 +100,13 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
 
 /** One loader of the TLS key and certificate for every server of the process (they share data/tls). */
 function tlsOf(s: Settings): TlsOption {
-  const hosts = [s.advertisedHost, s.host].filter((h) => h && h !== "0.0.0.0" && h !== "::");
   return {
     mode: s.tlsMode as TlsMode,
     material: tlsMaterialLoader({
       certPath: s.tlsCert ? resolve(s.tlsCert) : "",
       keyPath: s.tlsKey ? resolve(s.tlsKey) : "",
       dir: join(resolve(s.dataDir), "tls"),
-      hosts,
+      hosts: [s.advertisedHost, s.host],
     }),
   };
 }

@@ -30,3 +30,9 @@ export function formatHost(a: HostAddress): string {
   for (let i = 0; i < 16; i += 2) groups.push(a.ip.readUInt16BE(i).toString(16));
   return `[${groups.join(":")}]:${a.port}`;
 }
+
+/** The IP of an address written "ip:port" or "[v6]:port" (how remoting names peers and grpc-js reports them). */
+export function ipOfAddress(addr: string): string {
+  const at = addr.lastIndexOf(":");
+  return (at > 0 ? addr.slice(0, at) : addr).replace(/^\[|\]$/g, "");
+}

@@ -1,9 +1,9 @@
 // TLS beside plaintext on one port, as RocketMQ's servers do in their default "permissive" mode: a connection's
 // first byte tells them apart (0x16 opens a TLS handshake; neither RocketMQ remoting's length prefix for any frame
 // under 352 MiB nor HTTP/2's preface starts with it). "enforcing" takes TLS only, "disabled" plaintext only.
-import type { Socket } from "node:net";
+import { createServer } from "node:net";
+import type { Server, Socket } from "node:net";
 import { createSecureContext, TLSSocket } from "node:tls";
-import type { SecureContext } from "node:tls";
 
 export type TlsMode = "disabled" | "permissive" | "enforcing";
 
@@ -40,22 +40,29 @@ export interface TlsAcceptor {
   close(): void;
 }
 
+/** How a server takes a sniffed connection: as it is (plaintext), or through a TLS taker built once per key. */
+export interface SniffedTakers {
+  plain(s: Socket): void;
+  /** Built at the first TLS connection, from the key and certificate. */
+  tls(m: TlsMaterial): (s: Socket) => void;
+}
+
 /**
- * For servers that take a socket (remoting, HTTP/1): sniffs each connection and hands `deliver` the socket itself
- * (plaintext, refused under enforcing) or a server-side TLSSocket over it. The key and certificate are asked for
- * at the first TLS connection; a failure is not kept, so a pair put in place later is picked up.
+ * Sniffs each connection and hands it to `take.plain` (refused under enforcing) or to the TLS taker. The key and
+ * certificate are asked for at the first TLS connection; a failure is not kept, so a pair put in place later is
+ * picked up. A connection is tracked only until it is handed over: its taker closes it from then on.
  */
-export function tlsAcceptor(
+export function sniffingAcceptor(
   tls: TlsOption,
-  deliver: (s: Socket) => void,
+  take: SniffedTakers,
   log: (msg: string, err?: unknown) => void,
 ): TlsAcceptor {
   const sniffing = new Set<Socket>();
-  let context: Promise<SecureContext> | undefined;
-  const secureContext = (): Promise<SecureContext> => {
-    context ??= tls.material().then((m) => createSecureContext({ key: m.key, cert: m.cert }));
-    context.catch(() => (context = undefined));
-    return context;
+  let tlsTaker: Promise<(s: Socket) => void> | undefined;
+  const secureTaker = (): Promise<(s: Socket) => void> => {
+    tlsTaker ??= tls.material().then((m) => take.tls(m));
+    tlsTaker.catch(() => (tlsTaker = undefined));
+    return tlsTaker;
   };
   let closed = false;
   return {
@@ -66,19 +73,15 @@ export function tlsAcceptor(
       sniffTls(s, (isTls) => {
         if (!isTls) {
           sniffing.delete(s);
-          if (tls.mode === "enforcing") {
-            s.destroy();
-            return;
-          }
-          deliver(s);
-          s.resume();
+          if (tls.mode === "enforcing") s.destroy();
+          else take.plain(s);
           return;
         }
-        secureContext().then(
-          (secure) => {
+        secureTaker().then(
+          (taker) => {
             sniffing.delete(s);
-            if (closed) return void s.destroy();
-            deliver(new TLSSocket(s, { isServer: true, secureContext: secure }));
+            if (closed) s.destroy();
+            else taker(s);
           },
           (err: unknown) => {
             log("no TLS key and certificate", err);
@@ -92,4 +95,58 @@ export function tlsAcceptor(
       for (const s of sniffing) s.destroy();
     },
   };
+}
+
+/** A sniffingAcceptor for servers that read the stream themselves: a server-side TLSSocket over a TLS connection. */
+export function tlsAcceptor(
+  tls: TlsOption,
+  deliver: (s: Socket) => void,
+  log: (msg: string, err?: unknown) => void,
+): TlsAcceptor {
+  return sniffingAcceptor(
+    tls,
+    {
+      plain: (s) => {
+        deliver(s);
+        s.resume(); // sniffing paused it; the taker reads from here on
+      },
+      tls: (m) => {
+        const secureContext = createSecureContext({ key: m.key, cert: m.cert });
+        return (s) => deliver(new TLSSocket(s, { isServer: true, secureContext }));
+      },
+    },
+    log,
+  );
+}
+
+/** A TCP listener whose connections go to an acceptor (for servers that do not listen themselves). */
+export class SniffingListener {
+  private readonly net: Server;
+
+  constructor(private readonly acceptor: TlsAcceptor) {
+    this.net = createServer((s) => acceptor.accept(s));
+  }
+
+  /** Resolves with the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.net.once("error", reject);
+      this.net.listen(port, host, () => {
+        this.net.off("error", reject);
+        const a = this.net.address();
+        resolve(typeof a === "object" && a ? a.port : port);
+      });
+    });
+  }
+
+  /** No new connections; those handed over go on until their takers close them. */
+  stopAccepting(): void {
+    if (this.net.listening) this.net.close();
+  }
+
+  /** Also drops the connections still being sniffed. */
+  close(): void {
+    this.stopAccepting();
+    this.acceptor.close();
+  }
 }

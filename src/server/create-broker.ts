@@ -67,7 +67,6 @@ export function createBroker(
   const logger = opts.logger ?? silentLogger;
   const broker = new Broker(config);
   const cfg = broker.config;
-  const tlsHosts = [cfg.advertisedHost, cfg.listenHost].filter((h) => h && h !== "0.0.0.0" && h !== "::");
   // Loaded once it is needed (or shared with a NameServer in the same process, from the caller).
   const tlsMaterial =
     opts.tlsMaterial ??
@@ -75,7 +74,7 @@ export function createBroker(
       certPath: cfg.tlsCertPath,
       keyPath: cfg.tlsKeyPath,
       dir: join(cfg.dataDir, "tls"),
-      hosts: tlsHosts,
+      hosts: [cfg.advertisedHost, cfg.listenHost],
     });
   const tls = { mode: cfg.tlsMode, material: tlsMaterial };
   const server = new RemotingServer({ logger, tls });

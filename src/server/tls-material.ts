@@ -12,7 +12,7 @@ export interface TlsFiles {
   certPath: string;
   keyPath: string;
   dir: string;
-  /** Names and addresses the self-signed certificate is for. */
+  /** Names and addresses the self-signed certificate is for (besides localhost; wildcards are left out). */
   hosts: string[];
 }
 
@@ -42,7 +42,10 @@ function readPem(path: string, setting: string): Buffer {
 async function selfSigned(hosts: string[]): Promise<TlsMaterial> {
   // Loaded only here: a broker that never serves TLS never loads it.
   const { generate } = await import("selfsigned");
-  const names = [...new Set(["localhost", "127.0.0.1", "::1", ...hosts])];
+  // Wildcard listen addresses name no host a client would connect to.
+  const names = [...new Set(["localhost", "127.0.0.1", "::1", ...hosts])].filter(
+    (h) => h !== "" && h !== "0.0.0.0" && h !== "::",
+  );
   const now = Date.now();
   const pems = await generate([{ name: "commonName", value: "rocketmq-ts broker" }], {
     keyType: "ec",

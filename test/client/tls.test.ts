@@ -19,7 +19,7 @@ import type { TlsMode } from "../../src/protocol/tls-sniff.js";
 import { tlsMaterialLoader } from "../../src/server/tls-material.js";
 import { startBroker } from "../support/broker-fixture.js";
 import { tempDir } from "../support/temp-dir.js";
-import { Collector, clientOpts, uniq } from "./helpers.js";
+import { Collector, clientOpts, uniq, waitFor } from "./helpers.js";
 
 /** A NameServer and a broker in one TLS mode, sharing one self-signed pair (as `start` runs them). */
 async function tlsCluster(t: { after(f: () => Promise<void>): void }, mode: TlsMode) {
@@ -124,11 +124,11 @@ test("enforcing: a slave copies its master over TLS on the HA port; a plaintext 
   t.after(() => producer.shutdown());
   await producer.start();
   for (let i = 0; i < 10; i++) await producer.send(new Message(topic, "T", `ha-${i}`));
-  const end = Date.now() + 10_000;
-  const caughtUp = () =>
-    slave.server.broker.store.stats().maxPhyOffset === master.server.broker.store.stats().maxPhyOffset;
-  while (!caughtUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(caughtUp(), "the slave's log caught up over TLS");
+  await waitFor(
+    () => slave.server.broker.store.stats().maxPhyOffset === master.server.broker.store.stats().maxPhyOffset,
+    10_000,
+    "the slave's log to catch up over TLS",
+  );
   assert.ok(master.server.broker.store.stats().maxPhyOffset > 0);
 
   const bytes = await new Promise<number>((resolve) => {

@@ -10,7 +10,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { AccessControl, Caller, Needs } from "../../broker/acl/access-control.js";
 import { Perm } from "../../broker/acl/permission.js";
 import { BrokerError } from "../../common/errors.js";
-import { peerIp } from "./context.js";
+import { ipOfAddress } from "../../common/socket-address.js";
 import type {
   QueryRouteRequest,
   ReceiveMessageRequest,
@@ -41,7 +41,7 @@ export function checkSettingsAccess(acl: AccessControl, call: CallInfo, settings
 }
 
 function check(acl: AccessControl, call: CallInfo, needs: () => Needs): void {
-  const ip = peerIp(call.getPeer());
+  const ip = ipOfAddress(call.getPeer());
   // Before reading the headers: a white-listed peer is served whatever it sends.
   if (acl.globallyWhitelisted(ip)) return;
   acl.check(callerOf(call.metadata, ip), needs());

@@ -2,7 +2,7 @@
 // this endpoint advertises in routes.
 import type * as grpc from "@grpc/grpc-js";
 import type { Broker } from "../../broker/broker.js";
-import { hostAddress } from "../../common/socket-address.js";
+import { hostAddress, ipOfAddress } from "../../common/socket-address.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import type { RemotingLogger } from "../remoting/logger.js";
 import type { ReceiptRenewals } from "./receipt-renewals.js";
@@ -38,18 +38,11 @@ export function isLiteClient(ctx: GrpcContext, caller: Caller): boolean {
   return LITE_CLIENT_TYPES.has(ctx.sessions.get(caller.clientId)?.clientType ?? "");
 }
 
-/** The peer's IP address without its port: "1.2.3.4:5678" → "1.2.3.4", "[::1]:5678" → "::1". A dual-stack
- * "::ffff:1.2.3.4" stays as it is (the ACL's address patterns read both forms). */
-export function peerIp(peer: string): string {
-  const at = peer.lastIndexOf(":");
-  return (at > 0 ? peer.slice(0, at) : peer).replace(/^\[|\]$/g, "");
-}
-
 /** The peer as records store born hosts ("1.2.3.4:5678", "[::1]:5678"); undefined when it is not an IP. */
 export function peerHost(peer: string): HostAddress | undefined {
   const at = peer.lastIndexOf(":");
   try {
-    return hostAddress(peer.slice(0, at).replace(/^\[|\]$/g, ""), Number(peer.slice(at + 1)));
+    return hostAddress(ipOfAddress(peer), Number(peer.slice(at + 1)));
   } catch {
     return undefined;
   }

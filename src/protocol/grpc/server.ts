@@ -35,7 +35,7 @@ import type {
   TelemetryCommand,
 } from "./wire-types.js";
 import { SessionRegistry } from "./telemetry-session.js";
-import { GrpcFront } from "./tls-front.js";
+import { SniffingListener, sniffingAcceptor } from "../tls-sniff.js";
 import type { TlsMaterial, TlsMode } from "../tls-sniff.js";
 import { handleTelemetry } from "./telemetry.js";
 
@@ -45,7 +45,7 @@ export interface GrpcServerOptions {
   maxInflightRequests?: number;
   /** Auto-renewal of what push consumers hold (tests shorten it). */
   renewal?: RenewalOptions;
-  /** TLS on the port (see tls-front.ts); default: plaintext only. */
+  /** TLS on the port (see tls-sniff.ts); default: plaintext only. */
   tls?: { mode: TlsMode; material: () => Promise<TlsMaterial> };
 }
 
@@ -64,7 +64,7 @@ export class GrpcServer {
   private readonly logger: RemotingLogger;
   private readonly maxInflight: number;
   private readonly tls: GrpcServerOptions["tls"];
-  private front: GrpcFront | undefined;
+  private front: SniffingListener | undefined;
   private readonly polls = new ReceivePolls();
   private inflight = 0;
   private boundPort = 0;
@@ -211,7 +211,26 @@ export class GrpcServer {
   async listen(port: number, host: string): Promise<number> {
     const tls = this.tls;
     if (tls !== undefined && tls.mode !== "disabled") {
-      this.front = new GrpcFront(this.server, tls.mode, tls.material, this.logger);
+      // TLS beside plaintext (see tls-sniff.ts): grpc-js takes each sniffed socket through a connection injector
+      // for its credentials, and its shutdown closes them (GOAWAY) as it does its own listener's.
+      const plain = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      const acceptor = sniffingAcceptor(
+        tls,
+        {
+          plain: (s) => plain.injectConnection(s),
+          tls: (m) => {
+            // Client certificates are not asked for; the CA argument is given only so that grpc-js does not read
+            // its default roots (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH) for a server.
+            const creds = grpc.ServerCredentials.createSsl(m.cert, [
+              { private_key: m.key, cert_chain: m.cert },
+            ]);
+            const secure = this.server.createConnectionInjector(creds);
+            return (s) => secure.injectConnection(s);
+          },
+        },
+        (msg, err) => this.logger.warn({ err }, `gRPC port: ${msg}`),
+      );
+      this.front = new SniffingListener(acceptor);
       this.boundPort = await this.front.listen(port, host);
       return this.boundPort;
     }

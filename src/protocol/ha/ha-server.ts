@@ -79,7 +79,8 @@ class SlaveConnection {
   private admitted(hello: HaHello | undefined): boolean {
     const acl = this.acl;
     if (acl === undefined || !acl.enabled) return true;
-    const ip = (this.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
+    // AccessControl's address matching reads Node's "::ffff:1.2.3.4" form of IPv4 peers itself.
+    const ip = this.socket.remoteAddress ?? "";
     try {
       if (hello !== undefined && Math.abs(Date.now() - hello.timeMs) > HELLO_SKEW_MS)
         throw new Error(`its hello's time is more than ${HELLO_SKEW_MS / 60_000} minutes off`);

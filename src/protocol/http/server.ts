@@ -1,7 +1,6 @@
 // The HTTP endpoint (Alibaba Cloud MQ HTTP protocol) on fastify: routing, signatures, request ids, and every
 // error as an XML <Error> with Content-Type text/xml, which is all the SDKs look at.
-import { createServer } from "node:net";
-import { tlsAcceptor } from "../tls-sniff.js";
+import { SniffingListener, tlsAcceptor } from "../tls-sniff.js";
 import type { TlsOption } from "../tls-sniff.js";
 import { randomBytes } from "node:crypto";
 import Fastify from "fastify";
@@ -149,20 +148,14 @@ export async function startHttpEndpoint(
   // HTTPS beside HTTP on the one port (see tls-sniff.ts): our listener sniffs each connection and hands fastify's
   // server the socket, or a TLS socket over it, as if that server had accepted it.
   await app.ready();
-  const acceptor = tlsAcceptor(
-    tls,
-    (s) => app.server.emit("connection", s),
-    (msg, err) => app.log.warn({ err }, `HTTP port: ${msg}`),
+  const front = new SniffingListener(
+    tlsAcceptor(
+      tls,
+      (s) => app.server.emit("connection", s),
+      (msg, err) => app.log.warn({ err }, `HTTP port: ${msg}`),
+    ),
   );
-  const front = createServer((s) => acceptor.accept(s));
-  port = await new Promise<number>((resolve, reject) => {
-    front.once("error", reject);
-    front.listen(config.port, config.host, () => {
-      front.off("error", reject);
-      const a = front.address();
-      resolve(typeof a === "object" && a ? a.port : config.port);
-    });
-  });
+  port = await front.listen(config.port, config.host);
   return {
     get port() {
       return port;
@@ -172,7 +165,6 @@ export async function startHttpEndpoint(
     },
     close: async () => {
       front.close();
-      acceptor.close();
       await app.close();
     },
   };

@@ -32,12 +32,12 @@ export function checkContentMd5(req: SignedRequest): void {
 }
 
 /**
- * Verifies the Authorization header against the accounts (a table, or a lookup of an access key's secret) and
+ * Verifies the Authorization header, `secretOf` giving an access key's secret (undefined: no such account), and
  * returns the request's access key; throws the protocol's error when it fails.
  */
 export function verifySignature(
   req: SignedRequest,
-  accounts: Record<string, string> | ((accessKey: string) => string | undefined),
+  secretOf: (accessKey: string) => string | undefined,
   maxSkewMs: number,
   now = Date.now(),
 ): string {
@@ -51,12 +51,7 @@ export function verifySignature(
       "InvalidAuthorizationHeader",
       'Authorization must be "MQ <AccessKey>:<Signature>"',
     );
-  const secret =
-    typeof accounts === "function"
-      ? accounts(m[1]!)
-      : Object.hasOwn(accounts, m[1]!)
-        ? accounts[m[1]!]
-        : undefined;
+  const secret = secretOf(m[1]!);
   if (secret === undefined) throw new HttpError(403, "InvalidAccessKeyId", `unknown AccessKey ${m[1]}`);
   const date = header(req, "date");
   const when = Date.parse(date);

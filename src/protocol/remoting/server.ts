@@ -34,7 +34,7 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   private readonly conns = new Set<RemotingConnection>();
   private server: Server | undefined;
   private boundPort: number | undefined;
-  private tls: TlsAcceptor | undefined;
+  private acceptor: TlsAcceptor | undefined;
 
   constructor(opts: RemotingServerOptions = {}) {
     super();
@@ -73,7 +73,7 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   listen(port: number, host = "0.0.0.0"): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error("remoting server is already listening"));
     const tls = this.opts.tls;
-    this.tls =
+    this.acceptor =
       tls === undefined || tls.mode === "disabled"
         ? undefined
         : tlsAcceptor(
@@ -81,7 +81,7 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
             (s) => this.accept(s),
             (msg, err) => this.logger.warn({ err }, `remoting port: ${msg}`),
           );
-    const acceptor = this.tls;
+    const acceptor = this.acceptor;
     const onSocket = acceptor ? (s: Socket) => acceptor.accept(s) : (s: Socket) => this.accept(s);
     const server = createServer({ noDelay: true, keepAlive: true }, onSocket);
     this.server = server;
@@ -112,7 +112,7 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
     // also wait for every connection's own close (and with it our connectionClose events).
     const gone = [...this.conns].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    this.tls?.close();
+    this.acceptor?.close();
     for (const conn of this.conns) conn.close();
     return Promise.all([stopped, ...gone]).then(() => undefined);
   }

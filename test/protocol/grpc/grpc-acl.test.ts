@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { topicConfig } from "../../../src/common/topic.js";
-import { uniq } from "../../client/helpers.js";
+import { uniq, waitFor } from "../../client/helpers.js";
 import { startBroker } from "../../support/broker-fixture.js";
 import { RawClient } from "../../support/grpc-raw-client.js";
 import type { RawStatus } from "../../support/grpc-raw-client.js";
@@ -132,14 +132,6 @@ class HeaderClient extends RawClient {
     const md = super.metadata();
     for (const [k, v] of Object.entries(this.headers)) md.set(k, v);
     return md;
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -410,19 +402,19 @@ test("each RPC needs RocketMQ's rights on its topic and group", { timeout: 60_00
     t.stream.write({
       settings: { clientType: "PRODUCER", publishing: { topics: [{ name: READ_ONLY_TOPIC }] } },
     });
-    await until(() => t.frames.length >= 1, 5000, "the refusal");
+    await waitFor(() => t.frames.length >= 1, 5000, "the refusal");
     assert.equal(t.frames[0]!.status?.code, "FORBIDDEN");
     assert.match(t.frames[0]!.status?.message ?? "", noPub);
     t.stream.write(RawClient.consumerSettings("SIMPLE_CONSUMER", group, ACL_TOPIC));
-    await until(() => t.frames.length >= 2, 5000, "the second refusal");
+    await waitFor(() => t.frames.length >= 2, 5000, "the second refusal");
     assert.equal(t.frames[1]!.status?.code, "FORBIDDEN");
     assert.match(t.frames[1]!.status?.message ?? "", noSub);
     t.stream.write(RawClient.consumerSettings("SIMPLE_CONSUMER", DENIED_GROUP, READ_ONLY_TOPIC));
-    await until(() => t.frames.length >= 3, 5000, "the third refusal");
+    await waitFor(() => t.frames.length >= 3, 5000, "the third refusal");
     assert.equal(t.frames[2]!.status?.code, "FORBIDDEN");
     assert.match(t.frames[2]!.status?.message ?? "", deniedGroup);
     t.stream.write({ settings: { clientType: "PRODUCER", publishing: { topics: [{ name: ACL_TOPIC }] } } });
-    await until(() => t.frames.length >= 4, 5000, "the settings answer");
+    await waitFor(() => t.frames.length >= 4, 5000, "the settings answer");
     assert.equal(t.frames[3]!.status?.code, "OK");
     assert.ok(t.frames[3]!.settings);
     t.stream.end();

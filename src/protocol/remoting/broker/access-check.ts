@@ -5,6 +5,7 @@ import type { Caller, Needs } from "../../../broker/acl/access-control.js";
 import type { AccessControl } from "../../../broker/acl/access-control.js";
 import { Perm } from "../../../broker/acl/permission.js";
 import { ACCESS_KEY_FIELD, remotingSignature, SIGNATURE_FIELD } from "../../../common/acl-signature.js";
+import { ipOfAddress } from "../../../common/socket-address.js";
 import type { RemotingCommand } from "../command.js";
 import type { RemotingConnection } from "../connection.js";
 import type { RequestGuard } from "../request-dispatcher.js";
@@ -41,7 +42,7 @@ function callerOf(req: RemotingCommand, conn: RemotingConnection): Caller {
   const f = req.extFields;
   return {
     accessKey: f[ACCESS_KEY_FIELD],
-    ip: ipOf(conn.remoteAddress),
+    ip: ipOfAddress(conn.remoteAddress),
     channel: conn,
     signedWith: (secret) => {
       const got = f[SIGNATURE_FIELD];
@@ -51,11 +52,6 @@ function callerOf(req: RemotingCommand, conn: RemotingConnection): Caller {
       return UNIQUE_KEY_QUERY in f && remotingSignature(secret, f, req.body, UNIQUE_KEY_QUERY) === got;
     },
   };
-}
-
-function ipOf(remote: string): string {
-  const at = remote.lastIndexOf(":");
-  return (at > 0 ? remote.slice(0, at) : remote).replace(/^\[|\]$/g, "");
 }
 
 const pub = (topic: string | undefined): Needs =>
