@@ -143,3 +143,37 @@ test("enforcing: a slave copies its master over TLS on the HA port; a plaintext 
   });
   assert.equal(bytes, 0, "a plaintext peer gets nothing from an enforcing HA port");
 });
+
+test("a TLS handshake of garbage, or one cut short, closes that connection only; the port serves on", async (t) => {
+  const { nameServer, b } = await tlsCluster(t, "permissive");
+  for (const port of [
+    Number(b.addr.split(":")[1]),
+    Number(nameServer[0]!.split(":")[1]),
+    b.server.grpcPort,
+  ]) {
+    for (const bytes of [Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3, 4, 5]), Buffer.from([0x16])]) {
+      await new Promise<void>((resolve) => {
+        const sock = connect({ host: "127.0.0.1", port }, () => {
+          sock.write(bytes);
+          // A cut-short handshake: the peer goes away without finishing it.
+          if (bytes.length === 1) setTimeout(() => sock.destroy(), 100);
+        });
+        sock.on("error", () => undefined);
+        sock.on("close", () => resolve());
+        setTimeout(() => sock.destroy(), 3000).unref();
+      });
+    }
+  }
+  const plain = new RemotingClient();
+  t.after(() => plain.close());
+  const res = await plain.invoke(nameServer[0]!, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO), 3000);
+  assert.equal(res.code, ResponseCode.SUCCESS, "the NameServer still answers");
+  const topic = uniq("TLS_G");
+  b.server.broker.createTopic(topicConfig(topic, 1));
+  const max = await plain.invoke(
+    b.addr,
+    createRequest(RequestCode.GET_MAX_OFFSET, { topic, queueId: "0" }),
+    3000,
+  );
+  assert.equal(max.code, ResponseCode.SUCCESS, "the broker still answers");
+});
