@@ -17,6 +17,7 @@ import {
   DLQ_PREFIX,
   Perm,
   RETRY_PREFIX,
+  SystemTopic,
   dlqTopic,
   isSystemTopic,
   retryTopic,
@@ -69,6 +70,11 @@ export interface SendRequest {
   reconsumeTimes?: number;
   /** For sends to a retry topic: the client's limit before the dead-letter queue. */
   maxReconsumeTimes?: number;
+  /**
+   * The client's queue count for a topic this send creates (the Java client's and ali-ons' 4), capped by TBW102's
+   * write queues as in RocketMQ. Without it, the broker's defaultTopicQueueNums.
+   */
+  defaultTopicQueueNums?: number;
 }
 
 export interface SendResult {
@@ -288,6 +294,17 @@ export class Broker {
     return this.send(req).finally(() => observe(performance.now() - t0));
   }
 
+  /**
+   * Queues of a topic created by a send, as RocketMQ counts them: the client's defaultTopicQueueNums capped by
+   * TBW102's write queues. The producer guessed the topic's route the same way, so the route it refreshes to later
+   * is the one it sent on (ali-ons guesses 4; with 8 its messages spread to queues its first route lacked).
+   */
+  private autoCreateQueues(req: SendRequest): number {
+    const tbw = this.topics.get(SystemTopic.DEFAULT)?.writeQueueNums ?? this.config.defaultTopicQueueNums;
+    const asked = req.defaultTopicQueueNums;
+    return asked !== undefined && asked >= 1 ? Math.min(asked, tbw) : tbw;
+  }
+
   /** Topics already in the table were validated when they were created. */
   private checkTopicName(topic: string): void {
     const problem = this.topics.get(topic) ? undefined : topicNameProblem(topic);
@@ -347,7 +364,7 @@ export class Broker {
     } else if (req.topic.startsWith(DLQ_PREFIX)) {
       tc = this.topics.getOrCreateSystem(req.topic, 1);
     } else {
-      tc = this.topics.getOrCreate(req.topic);
+      tc = this.topics.get(req.topic) ?? this.topics.getOrCreate(req.topic, this.autoCreateQueues(req));
     }
     this.checkWritable(tc, req.topic);
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
@@ -468,7 +485,8 @@ export class Broker {
     }
     if (this.isSlave) throw slaveRefusal();
     this.checkTopicName(base.topic);
-    const tc = this.topics.getOrCreate(base.topic);
+    const tc =
+      this.topics.get(base.topic) ?? this.topics.getOrCreate(base.topic, this.autoCreateQueues(base));
     this.checkWritable(tc, base.topic);
     const queueId = this.chooseQueue(base, tc);
     const inputs = messages.map((m) => this.toInput(Object.assign({}, base, m), queueId));

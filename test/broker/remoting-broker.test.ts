@@ -572,3 +572,54 @@ test("RECALL_MESSAGE: a timed message's send returns a recall handle; recalled, 
   const got = await pull(client, b.addr, "RecallT", 0, 0);
   assert.deepEqual(bodies(got).sort(), ["keep", "now"]);
 });
+
+test("a topic a send creates gets the client's defaultTopicQueueNums, capped by TBW102's write queues", async (t) => {
+  const b = await startBroker();
+  const client = new RemotingClient();
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  const topics = b.server.broker.topics;
+  const tbw = topics.get("TBW102")?.writeQueueNums;
+  assert.equal(tbw, 8);
+  // d: "4" is what ali-ons and the Java client send; their first route had 4 queues, so the topic has 4.
+  const r4 = await send(client, b.addr, "AutoFour", 7, "x", {});
+  assert.equal(r4.code, ResponseCode.SUCCESS, r4.remark);
+  assert.equal(topics.get("AutoFour")?.writeQueueNums, 4);
+  assert.equal(topics.get("AutoFour")?.readQueueNums, 4);
+  assert.equal(r4.extFields.queueId, "3", "a queue id past the topic's queues is taken modulo their count");
+  const big = await client.invoke(
+    b.addr,
+    createRequest(
+      RequestCode.SEND_MESSAGE,
+      {
+        producerGroup: "PG",
+        topic: "AutoCapped",
+        defaultTopic: "TBW102",
+        defaultTopicQueueNums: "64",
+        queueId: "-1",
+        sysFlag: "0",
+        bornTimestamp: String(Date.now()),
+        flag: "0",
+        properties: "",
+        reconsumeTimes: "0",
+      },
+      Buffer.from("y"),
+    ),
+    3000,
+  );
+  assert.equal(big.code, ResponseCode.SUCCESS, big.remark);
+  assert.equal(topics.get("AutoCapped")?.writeQueueNums, 8, "capped by TBW102");
+  const none = await client.invoke(
+    b.addr,
+    createRequest(
+      RequestCode.SEND_MESSAGE_V2,
+      { a: "PG", b: "AutoDefault", e: "-1", f: "0", g: String(Date.now()), h: "0", i: "" },
+      Buffer.from("z"),
+    ),
+    3000,
+  );
+  assert.equal(none.code, ResponseCode.SUCCESS, none.remark);
+  assert.equal(topics.get("AutoDefault")?.writeQueueNums, 8, "no count asked: TBW102's");
+});

@@ -29,6 +29,7 @@ interface SendFieldNames {
   reconsumeTimes: string;
   maxReconsumeTimes: string;
   batch: string;
+  defaultTopicQueueNums: string;
 }
 
 const LONG_NAMES: SendFieldNames = {
@@ -42,6 +43,7 @@ const LONG_NAMES: SendFieldNames = {
   reconsumeTimes: "reconsumeTimes",
   maxReconsumeTimes: "maxReconsumeTimes",
   batch: "batch",
+  defaultTopicQueueNums: "defaultTopicQueueNums",
 };
 
 const V2_NAMES: SendFieldNames = {
@@ -55,6 +57,7 @@ const V2_NAMES: SendFieldNames = {
   reconsumeTimes: "j",
   maxReconsumeTimes: "l",
   batch: "m",
+  defaultTopicQueueNums: "d",
 };
 
 const EMPTY = Buffer.alloc(0);
@@ -101,6 +104,8 @@ function sendRequest(h: Ext, n: SendFieldNames, conn: RemotingConnection, body: 
   if (born) r.bornHost = born;
   r.reconsumeTimes = optInt(h, n.reconsumeTimes, "reconsumeTimes") ?? 0;
   if (maxReconsume !== undefined) r.maxReconsumeTimes = maxReconsume;
+  const autoQueues = optInt(h, n.defaultTopicQueueNums, "defaultTopicQueueNums");
+  if (autoQueues !== undefined) r.defaultTopicQueueNums = autoQueues;
   return r;
 }
 
