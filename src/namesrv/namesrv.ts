@@ -33,7 +33,7 @@ export interface NamesrvConfig {
   orderMessageEnable?: boolean;
   /** Delete a broker's topics its registration no longer lists. Default false, as Java. */
   deleteTopicWithBrokerRegistration?: boolean;
-  /** Serve the topic-list requests (206, 224). Default true. */
+  /** Serve the topic-list requests (206, 224, 311-313) at start; UPDATE_NAMESRV_CONFIG may change it. Default true. */
   enableTopicList?: boolean;
   /** File the KV config is kept in (Java's ~/namesrv/kvConfig.json layout); in memory only when unset. */
   kvConfigPath?: string;
@@ -147,7 +147,15 @@ export function createNamesrv(config: NamesrvConfig): Namesrv {
     logger,
     orderMessageEnable: config.orderMessageEnable ?? false,
     returnOrderTopicConfigToBroker: true,
+    enableAllTopicList: config.enableTopicList ?? true,
     enableTopicList: config.enableTopicList ?? true,
+    fixedSettings: () => [
+      ["listenPort", server.port ?? config.port],
+      ["bindAddress", host],
+      ["scanNotActiveBrokerInterval", scanIntervalMs],
+      ["brokerExpireMillis", registry.brokerExpireMs],
+      ["kvConfigPath", kvPath ?? ""],
+    ],
   });
   server.on("connectionClose", (conn) => {
     for (const b of registry.connectionClosed(conn.remoteAddress)) {

@@ -143,9 +143,10 @@ function byBrokerName(a: { brokerName: string }, b: { brokerName: string }): num
 
 export class RouteRegistry {
   readonly brokerExpireMs: number;
-  readonly autoCreateTopicRoutes: boolean;
-  readonly autoCreateQueueNums: number;
-  readonly deleteTopicWithBrokerRegistration: boolean;
+  // These three can change at runtime (UPDATE_NAMESRV_CONFIG).
+  autoCreateTopicRoutes: boolean;
+  autoCreateQueueNums: number;
+  deleteTopicWithBrokerRegistration: boolean;
   private readonly now: () => number;
 
   private readonly topicQueueTable = new Map<string, Map<string, QueueData>>();
@@ -215,6 +216,11 @@ export class RouteRegistry {
     const isMaster = brokerId === MASTER_ID;
     // A 5.x slave with the lowest id while the master is gone keeps the group's queue data current.
     const isPrimeSlave = !oldVersionBroker && !isMaster && brokerId === minKey(addrs);
+    // As in RocketMQ, a master's periodic registration rewrites a topic's queue data only when its topic table
+    // changed (another data version) or the topic lacks this group: so an operator's WIPE_WRITE_PERM_OF_BROKER
+    // holds until the broker's topics change, and is not undone 30 s later by the next registration.
+    const tableChanged =
+      registerFirst || !isMaster || this.isBrokerTopicConfigChanged(clusterName, brokerAddr, dataVersion);
     if (reg.topicConfigs !== undefined && (isMaster || isPrimeSlave)) {
       if (this.deleteTopicWithBrokerRegistration) {
         const keep = new Set(topicConfigs.map((t) => t.topicName));
@@ -224,6 +230,7 @@ export class RouteRegistry {
         }
       }
       for (const tc of topicConfigs) {
+        if (!tableChanged && this.topicQueueTable.get(tc.topicName)?.has(brokerName) === true) continue;
         let perm = tc.perm;
         // Acting master: readable only, so producers move to other groups while the master is down.
         if (isPrimeSlave && group.enableActingMaster) perm &= ~Perm.WRITE;
@@ -312,6 +319,56 @@ export class RouteRegistry {
   isBrokerTopicConfigChanged(clusterName: string, brokerAddr: string, dataVersion: DataVersion): boolean {
     const prev = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr))?.dataVersion;
     return prev === undefined || !dataVersionEquals(prev, dataVersion);
+  }
+
+  /**
+   * WIPE_WRITE_PERM_OF_BROKER (`wipe`) and ADD_WRITE_PERM_OF_BROKER: takes the write permission off every topic's
+   * queues on the group `brokerName`, so that producers move to other groups while consumers drain it, or gives
+   * read and write back. Returns how many topics were changed.
+   */
+  setWritePermOfBroker(brokerName: string, wipe: boolean): number {
+    let n = 0;
+    for (const queues of this.topicQueueTable.values()) {
+      const qd = queues.get(brokerName);
+      if (qd === undefined) continue;
+      qd.perm = wipe ? qd.perm & ~Perm.WRITE : Perm.READ | Perm.WRITE;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * GET_SYSTEM_TOPIC_LIST_FROM_NS: RocketMQ's "system topics" of a NameServer are its cluster names and broker
+   * names (a topic of each name exists on the brokers), with the address of one broker to ask for more.
+   */
+  getSystemTopicList(): { topicList: string[]; brokerAddr?: string } {
+    const names = new Set<string>();
+    for (const [cluster, brokers] of this.clusterAddrTable) {
+      names.add(cluster);
+      for (const b of brokers) names.add(b);
+    }
+    let brokerAddr: string | undefined;
+    for (const group of this.brokerAddrTable.values()) {
+      const first = group.addrs.values().next();
+      if (!first.done) {
+        brokerAddr = first.value;
+        break;
+      }
+    }
+    return { topicList: [...names].sort(), ...(brokerAddr === undefined ? {} : { brokerAddr }) };
+  }
+
+  /**
+   * Topics whose queue data carries the unit flags (TopicSysFlag: 1 unit, 2 has unit subscription), for
+   * GET_UNIT_TOPIC_LIST, GET_HAS_UNIT_SUB_TOPIC_LIST and GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST.
+   */
+  getTopicsBySysFlag(test: (sysFlag: number) => boolean): string[] {
+    const out: string[] = [];
+    for (const [topic, queues] of this.topicQueueTable) {
+      const first = queues.values().next();
+      if (!first.done && test(first.value.topicSysFlag)) out.push(topic);
+    }
+    return out.sort();
   }
 
   /**

@@ -57,8 +57,15 @@ test("a master's registration publishes its topics with QueueData and BrokerData
   assert.equal(r.pickupTopicRoute("T2")?.queueDatas[0]?.perm, Perm.READ);
   assert.equal(r.pickupTopicRoute("nope"), undefined);
   assert.deepEqual(r.getAllTopicList(), ["T1", "T2"]);
-  // Re-registering is not new and changes the queue counts.
-  const again = r.registerBroker(reg("broker-a", "10.0.0.1:10911", [topicConfig("T1", 4)]));
+  // Re-registering is not new; with the same data version it changes nothing (RocketMQ's isTopicConfigChanged)...
+  r.registerBroker(reg("broker-a", "10.0.0.1:10911", [topicConfig("T1", 4)]));
+  assert.equal(r.pickupTopicRoute("T1")?.queueDatas[0]?.writeQueueNums, 8);
+  // ...and with the next one it changes the queue counts.
+  const again = r.registerBroker(
+    reg("broker-a", "10.0.0.1:10911", [topicConfig("T1", 4)], {
+      dataVersion: { stateVersion: 0, timestamp: 1, counter: 2 },
+    }),
+  );
   assert.equal(again.newBroker, false);
   assert.equal(r.pickupTopicRoute("T1")?.queueDatas[0]?.writeQueueNums, 4);
   // A registration never drops topics it does not list (increment registrations), by default.
@@ -260,8 +267,11 @@ test("unknown topics: no route without an INHERIT TBW102, an auto route with one
   r.registerBroker(reg("broker-a", "10.0.0.1:10911", [topicConfig("TBW102", 8, Perm.READ_WRITE)]));
   assert.equal(r.getTopicRoute("NewTopic"), undefined, "TBW102 without INHERIT gives nothing");
 
+  // A changed topic table comes with the broker's next data version (the same version would be ignored).
   r.registerBroker(
-    reg("broker-a", "10.0.0.1:10911", [topicConfig("TBW102", 8, Perm.READ_WRITE | Perm.INHERIT)]),
+    reg("broker-a", "10.0.0.1:10911", [topicConfig("TBW102", 8, Perm.READ_WRITE | Perm.INHERIT)], {
+      dataVersion: { stateVersion: 0, timestamp: 1, counter: 2 },
+    }),
   );
   r.registerBroker(reg("broker-b", "10.0.0.2:10911", [topicConfig("TBW102", 2, 7)]));
   r.registerBroker(reg("broker-c", "10.0.0.3:10911", [topicConfig("Plain", 2)]));

@@ -6,16 +6,22 @@ import type { RemotingConnection } from "../connection.js";
 import { RequestCode } from "../request-code.js";
 import type { RemotingServer } from "../server.js";
 import { brokerHeartbeat, queryDataVersion } from "./broker-keepalive.js";
+import { addWritePermOfBroker, wipeWritePermOfBroker } from "./broker-perm.js";
 import { getBrokerClusterInfo } from "./cluster-info.js";
 import type { NamesrvHandlerContext } from "./header.js";
 import { guarded } from "./header.js";
 import { deleteKvConfig, getKvConfig, getKvListByNamespace, putKvConfig } from "./kv-config.js";
+import { getNamesrvConfig, updateNamesrvConfig } from "./namesrv-settings.js";
 import { registerBroker } from "./register-broker.js";
 import { getRouteInfoByTopic } from "./route-info.js";
 import {
   deleteTopicInNamesrv,
   getAllTopicList,
+  getHasUnitSubTopicList,
+  getHasUnitSubUnUnitTopicList,
+  getSystemTopicList,
   getTopicsByCluster,
+  getUnitTopicList,
   registerTopicInNamesrv,
 } from "./topic-admin.js";
 import { unregisterBroker } from "./unregister-broker.js";
@@ -41,6 +47,14 @@ const HANDLERS: ReadonlyArray<readonly [number, Handler]> = [
   [RequestCode.GET_TOPICS_BY_CLUSTER, getTopicsByCluster],
   [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
   [RequestCode.REGISTER_TOPIC_IN_NAMESRV, registerTopicInNamesrv],
+  [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, getSystemTopicList],
+  [RequestCode.GET_UNIT_TOPIC_LIST, getUnitTopicList],
+  [RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, getHasUnitSubTopicList],
+  [RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, getHasUnitSubUnUnitTopicList],
+  [RequestCode.WIPE_WRITE_PERM_OF_BROKER, wipeWritePermOfBroker],
+  [RequestCode.ADD_WRITE_PERM_OF_BROKER, addWritePermOfBroker],
+  [RequestCode.GET_NAMESRV_CONFIG, getNamesrvConfig],
+  [RequestCode.UPDATE_NAMESRV_CONFIG, updateNamesrvConfig],
 ];
 
 /** The request codes registerNamesrvHandlers serves. */

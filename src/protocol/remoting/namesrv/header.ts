@@ -30,8 +30,12 @@ export interface NamesrvHandlerContext {
   orderMessageEnable: boolean;
   /** Answer REGISTER_BROKER with the ORDER_TOPIC_CONFIG KV table (Java returnOrderTopicConfigToBroker, default true). */
   returnOrderTopicConfigToBroker: boolean;
-  /** Serve GET_ALL_TOPIC_LIST_FROM_NAMESERVER and GET_TOPICS_BY_CLUSTER (Java enableAllTopicList/enableTopicList, default true). */
+  /** Serve GET_ALL_TOPIC_LIST_FROM_NAMESERVER (Java enableAllTopicList, default true). */
+  enableAllTopicList: boolean;
+  /** Serve GET_TOPICS_BY_CLUSTER and the unit topic lists (Java enableTopicList, default true). */
   enableTopicList: boolean;
+  /** Settings GET_NAMESRV_CONFIG shows that cannot change while it runs (port, expiry, KV file). */
+  fixedSettings(): [string, string | number | boolean][];
 }
 
 export function requiredString(req: RemotingCommand, name: string): string {
