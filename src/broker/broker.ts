@@ -39,6 +39,9 @@ import { JsonFile } from "./json-file.js";
 import { OffsetManager } from "./offset-manager.js";
 import { AlarmService } from "./ops/alarms.js";
 import { BrokerStats } from "./ops/broker-stats.js";
+import { ThroughputHistory } from "./ops/throughput-history.js";
+import { resetGroupOffsets } from "./ops/offset-admin.js";
+import { RuntimeSettings } from "./runtime-settings.js";
 import { groupLag } from "./ops/group-info.js";
 import { isLmq } from "../common/lite-topic.js";
 import { LiteService } from "./lite/lite-service.js";
@@ -171,6 +174,10 @@ export class Broker {
   readonly pop: PopService;
   readonly lite: LiteService;
   readonly stats = new BrokerStats();
+  /** Put and get totals over time, for the rates and daily totals admin tools show. */
+  readonly throughput = new ThroughputHistory();
+  /** Settings under RocketMQ's names, some changeable at runtime (admin UPDATE_BROKER_CONFIG). */
+  readonly settings: RuntimeSettings;
   readonly alarms: AlarmService;
   /** Who may do what, checked by each protocol before it serves a request. */
   readonly acl: AccessControl;
@@ -209,6 +216,13 @@ export class Broker {
       tickMs: Math.min(500, c.transactionCheckIntervalMs),
     });
     this.alarms = new AlarmService(io, configDir, (group, topic, now) => groupLag(this, group, topic, now));
+    this.settings = new RuntimeSettings(
+      c,
+      this.store.config,
+      this.topics,
+      this.groups,
+      () => this.acl.enabled,
+    );
     this.pop = new PopService(
       {
         store: this.store,
@@ -270,6 +284,7 @@ export class Broker {
       this.delay.flush().catch(() => undefined);
       this.lite.flush().catch(() => undefined);
     });
+    every(1000, () => this.throughput.sample(Date.now(), this.stats.producedTotal, this.stats.consumedTotal));
     every(10_000, () => {
       this.clients.expire();
       if (master) this.lite.expire();
@@ -723,26 +738,12 @@ export class Broker {
     this.offsets.commit(group, topic, queueId, offset);
   }
 
-  /** Moves a group's offsets on a topic to the first message stored at or after `timestamp`. */
+  /**
+   * Moves a group's offsets on a topic to the first message stored at or after `timestamp` (a negative one: the
+   * end of each queue), and tells the group's online consumers (see resetGroupOffsets).
+   */
   resetOffsetByTime(group: string, topic: string, timestamp: number): Map<number, number> {
-    const tc = this.topics.get(topic);
-    if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", topic);
-    if (this.clients.consumers.get(group)?.messageModel === "BROADCASTING") {
-      throw new BrokerError(
-        "BAD_REQUEST",
-        `group ${group} consumes in BROADCASTING mode: each client keeps its own offsets, so the broker cannot reset them`,
-      );
-    }
-    const out = new Map<number, number>();
-    this.pop.forget(group, topic);
-    for (let q = 0; q < tc.readQueueNums; q++) {
-      const off =
-        timestamp < 0 ? this.store.getMaxOffset(topic, q) : this.store.getOffsetByTime(topic, q, timestamp);
-      this.offsets.commit(group, topic, q, off);
-      out.set(q, off);
-    }
-    this.offsets.flush().catch(() => undefined);
-    return out;
+    return resetGroupOffsets(this, { group, topic, timestamp, force: true });
   }
 
   getMaxOffset(topic: string, queueId: number): number {

@@ -12,6 +12,19 @@ export interface ClientChannel {
   notifyConsumerIdsChanged?(group: string): void;
   /** Asks a producer how a transaction ended (CHECK_TRANSACTION_STATE); it answers with END_TRANSACTION. */
   checkTransactionState?(check: TransactionCheck): void;
+  /** Tells a consumer its group's offsets were reset (RESET_CONSUMER_CLIENT_OFFSET), so it drops what it holds. */
+  resetConsumerOffset?(reset: OffsetReset): void;
+}
+
+/** Offsets an admin reset a group to on one topic of this broker. */
+export interface OffsetReset {
+  group: string;
+  topic: string;
+  brokerName: string;
+  timestamp: number;
+  force: boolean;
+  /** queue id → the offset the group goes on from. */
+  offsets: ReadonlyMap<number, number>;
 }
 
 export type MessageModel = "CLUSTERING" | "BROADCASTING";

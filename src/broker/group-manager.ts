@@ -36,7 +36,7 @@ export class GroupManager {
   constructor(
     io: FileIO,
     configDir: string,
-    private readonly autoCreate: boolean,
+    private autoCreate: boolean,
     private readonly defaultRetryMaxTimes: number,
   ) {
     this.file = new JsonFile(io, configDir, "subscriptionGroup.json");
@@ -46,6 +46,11 @@ export class GroupManager {
         this.groups.set(name, { ...groupConfig(name, defaultRetryMaxTimes), ...g });
       }
     }
+  }
+
+  /** Turns creation on first use on or off at runtime (admin UPDATE_BROKER_CONFIG). */
+  setAutoCreate(on: boolean): void {
+    this.autoCreate = on;
   }
 
   get(group: string): GroupConfig | undefined {

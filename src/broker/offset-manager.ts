@@ -102,6 +102,20 @@ export class OffsetManager {
     return [...(this.byTopic.get(topic) ?? [])].map((k) => k.slice(k.lastIndexOf("@") + 1));
   }
 
+  /**
+   * Gives `dest` the offsets `src` has on `topic`, replacing what `dest` had there (RocketMQ's cloneOffset).
+   * Returns whether `src` had any.
+   */
+  cloneOffsets(src: string, dest: string, topic: string): boolean {
+    const from = this.table.get(OffsetManager.key(src, topic));
+    if (!from) return false;
+    const k = OffsetManager.key(dest, topic);
+    if (!this.table.has(k)) this.indexKey(k);
+    this.table.set(k, new Map(from));
+    this.dirty = true;
+    return true;
+  }
+
   removeTopic(topic: string): void {
     const keys = this.byTopic.get(topic);
     if (!keys) return;

@@ -25,8 +25,8 @@ export class TopicManager {
   constructor(
     io: FileIO,
     configDir: string,
-    private readonly autoCreate: boolean,
-    private readonly defaultQueueNums: number,
+    private autoCreate: boolean,
+    private defaultQueueNums: number,
   ) {
     this.file = new JsonFile(io, configDir, "topics.json");
     const saved = this.file.read();
@@ -48,6 +48,25 @@ export class TopicManager {
     const cur = this.topics.get(tc.topicName);
     if (!cur) this.topics.set(tc.topicName, tc);
     else if (overwritePerm && cur.perm !== tc.perm) cur.perm = tc.perm;
+  }
+
+  /**
+   * Turns creation on first use on or off at runtime (admin UPDATE_BROKER_CONFIG). TBW102's INHERIT bit follows,
+   * as at start-up, and the change bumps the data version so the NameServers learn it.
+   */
+  setAutoCreate(on: boolean): void {
+    this.autoCreate = on;
+    const tbw = this.topics.get(SystemTopic.DEFAULT);
+    const perm = on ? Perm.READ_WRITE | Perm.INHERIT : Perm.READ_WRITE;
+    if (tbw && tbw.perm !== perm) {
+      tbw.perm = perm;
+      this.changed();
+    }
+  }
+
+  /** Queues of a topic auto-created from now on (TBW102 keeps the count it was made with, as in RocketMQ). */
+  setDefaultQueueNums(n: number): void {
+    this.defaultQueueNums = n;
   }
 
   onChange(l: () => void): void {

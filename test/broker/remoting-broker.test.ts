@@ -7,6 +7,7 @@ import { ResponseCode } from "../../src/protocol/remoting/response-code.js";
 import { decodeRecord } from "../../src/common/message-record.js";
 import { encodeProperties, getProperty } from "../../src/common/properties.js";
 import { startBroker } from "../support/broker-fixture.js";
+import { pullRequest, sendV2Request } from "../support/remoting-requests.js";
 
 function send(
   client: RemotingClient,
@@ -16,27 +17,7 @@ function send(
   body: string,
   props: Record<string, string>,
 ) {
-  return client.invoke(
-    addr,
-    createRequest(
-      RequestCode.SEND_MESSAGE_V2,
-      {
-        a: "PG",
-        b: topic,
-        c: "TBW102",
-        d: "4",
-        e: String(queueId),
-        f: "0",
-        g: String(Date.now()),
-        h: "0",
-        i: encodeProperties(props),
-        j: "0",
-        k: "false",
-      },
-      Buffer.from(body),
-    ),
-    3000,
-  );
+  return client.invoke(addr, sendV2Request(topic, queueId, body, props), 3000);
 }
 
 function pull(
@@ -48,22 +29,7 @@ function pull(
   sub = "*",
   suspend = 0,
 ) {
-  return client.invoke(
-    addr,
-    createRequest(RequestCode.PULL_MESSAGE, {
-      consumerGroup: "CG",
-      topic,
-      queueId: String(queueId),
-      queueOffset: String(offset),
-      maxMsgNums: "32",
-      sysFlag: String(suspend ? 6 : 4),
-      commitOffset: "0",
-      suspendTimeoutMillis: String(suspend),
-      subscription: sub,
-      subVersion: "0",
-    }),
-    suspend + 3000,
-  );
+  return client.invoke(addr, pullRequest("CG", topic, queueId, offset, sub, suspend), suspend + 3000);
 }
 
 function bodies(res: { body?: Buffer }): string[] {

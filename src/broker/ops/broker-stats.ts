@@ -7,6 +7,9 @@ export class BrokerStats {
   readonly produced = new Map<string, number>();
   /** group → topic → messages delivered to the group. */
   readonly consumed = new Map<string, Map<string, number>>();
+  /** Running sums of the two maps, kept beside them so readers need not walk every topic and group. */
+  private putTotal = 0;
+  private getTotal = 0;
   /** Called with the time a send took, ms. */
   sendLatency: ((ms: number) => void) | undefined;
   /** Called with store-to-delivery time of delivered messages (sampled per batch), ms. */
@@ -14,6 +17,7 @@ export class BrokerStats {
 
   produce(topic: string, n = 1): void {
     this.produced.set(topic, (this.produced.get(topic) ?? 0) + n);
+    this.putTotal += n;
   }
 
   consume(group: string, topic: string, n: number): void {
@@ -24,17 +28,14 @@ export class BrokerStats {
       this.consumed.set(group, m);
     }
     m.set(topic, (m.get(topic) ?? 0) + n);
+    this.getTotal += n;
   }
 
   get producedTotal(): number {
-    let n = 0;
-    for (const v of this.produced.values()) n += v;
-    return n;
+    return this.putTotal;
   }
 
   get consumedTotal(): number {
-    let n = 0;
-    for (const m of this.consumed.values()) for (const v of m.values()) n += v;
-    return n;
+    return this.getTotal;
   }
 }

@@ -52,6 +52,11 @@ export function groupLag(b: Broker, group: string, topic: string | undefined, no
   return { backlog, lagMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0 };
 }
 
+/** Groups that consume `topic`: online subscribers and groups with offsets on it. */
+export function consumersOfTopic(b: Broker, topic: string): string[] {
+  return [...new Set([...b.clients.groupsSubscribing(topic), ...b.offsets.groupsOfTopic(topic)])].sort();
+}
+
 /** Every group the broker knows: configured, online, or with offsets. */
 export function groupNames(b: Broker): string[] {
   const names = new Set<string>();

@@ -23,6 +23,8 @@ const ADMIN_CODES: ReadonlySet<number> = new Set([
   RequestCode.DELETE_SUBSCRIPTIONGROUP,
   RequestCode.UPDATE_AND_CREATE_STATIC_TOPIC,
   RequestCode.INVOKE_BROKER_TO_RESET_OFFSET,
+  // Writes a group's offsets (RocketMQ 5's ACL files it under UPDATE, as the reset above).
+  RequestCode.CLONE_GROUP_OFFSET,
   // A broker's whole metadata: what a slave copies from its master (it signs with an admin account).
   RequestCode.GET_ALL_TOPIC_CONFIG,
   RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG,

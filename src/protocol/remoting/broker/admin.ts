@@ -1,6 +1,5 @@
-// Administration over remoting, in the JSON shapes RocketMQ's admin tools read (fastjson writes maps keyed by
-// MessageQueue objects as `{"brokerName":..,"queueId":..,"topic":..}:value`, which is not standard JSON; Java's
-// admin parses exactly that).
+// Administration over remoting, in the JSON shapes RocketMQ's admin tools read (maps keyed by MessageQueue in
+// fastjson's form, see fastjson.ts). More admin codes: admin-runtime.ts, admin-groups.ts, admin-offsets.ts.
 // UPDATE_AND_CREATE_TOPIC (17): header topic, readQueueNums, writeQueueNums, perm, topicFilterType, topicSysFlag,
 // order, attributes ("+message.type=FIFO,-key"). DELETE_TOPIC_IN_BROKER (215): header topic. GET_ALL_TOPIC_CONFIG (21): body {topicConfigTable,
 // dataVersion}. GET_TOPIC_STATS_INFO (202): header topic → {offsetTable}. GET_CONSUME_STATS (208): header
@@ -13,14 +12,8 @@ import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
 import { optBool, optInt, optStr, reqStr } from "./ext-fields.js";
-
-function mqKey(brokerName: string, topic: string, queueId: number): string {
-  return `{"brokerName":${JSON.stringify(brokerName)},"queueId":${queueId},"topic":${JSON.stringify(topic)}}`;
-}
-
-function fastjsonMap(entries: [string, unknown][]): string {
-  return `{${entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(",")}}`;
-}
+import { fastjsonMap, mqKey } from "./fastjson.js";
+import { connectionJson } from "./admin-codec.js";
 
 export function handleCreateTopic(broker: Broker, req: RemotingCommand): RemotingCommand {
   const h = req.extFields;
@@ -98,12 +91,7 @@ export function handleConsumerConnectionList(broker: Broker, req: RemotingComman
       { remotingCode: ResponseCode.CONSUMER_NOT_ONLINE },
     );
   const body = {
-    connectionSet: [...g.clients.values()].map((c) => ({
-      clientId: c.clientId,
-      clientAddr: c.channel.remoteAddress,
-      language: c.language,
-      version: c.version,
-    })),
+    connectionSet: [...g.clients.values()].map(connectionJson),
     subscriptionTable: Object.fromEntries(g.subscriptions),
     consumeType: g.consumeType,
     messageModel: g.messageModel,

@@ -13,6 +13,17 @@ import {
   handleTopicStats,
 } from "./admin.js";
 import { remotingAccessGuard } from "./access-check.js";
+import {
+  handleDeleteGroup,
+  handleGetGroupConfig,
+  handleGetTopicConfig,
+  handleProducerConnectionList,
+  handleTopicConsumeByWho,
+  handleTopicsByConsumer,
+  handleUpdateGroup,
+} from "./admin-groups.js";
+import { handleCloneGroupOffset, handleConsumeTimeSpan, handleResetOffset } from "./admin-offsets.js";
+import { handleBrokerRuntimeInfo, handleGetBrokerConfig, handleUpdateBrokerConfig } from "./admin-runtime.js";
 import { existingChannel } from "./client-channel.js";
 import { handleGetConsumerList, handleHeartbeat, handleUnregisterClient } from "./client-manage.js";
 import {
@@ -68,6 +79,21 @@ export function registerBrokerHandlers(server: RemotingServer, broker: Broker): 
     .registerHandler(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) =>
       handleConsumerConnectionList(broker, req),
     )
+    .registerHandler(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => handleBrokerRuntimeInfo(broker, req))
+    .registerHandler(RequestCode.GET_BROKER_CONFIG, (req) => handleGetBrokerConfig(broker, req))
+    .registerHandler(RequestCode.UPDATE_BROKER_CONFIG, (req) => handleUpdateBrokerConfig(broker, req))
+    .registerHandler(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (req) => handleUpdateGroup(broker, req))
+    .registerHandler(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => handleDeleteGroup(broker, req))
+    .registerHandler(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, (req) => handleGetGroupConfig(broker, req))
+    .registerHandler(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => handleTopicConsumeByWho(broker, req))
+    .registerHandler(RequestCode.QUERY_TOPICS_BY_CONSUMER, (req) => handleTopicsByConsumer(broker, req))
+    .registerHandler(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) =>
+      handleProducerConnectionList(broker, req),
+    )
+    .registerHandler(RequestCode.GET_TOPIC_CONFIG, (req) => handleGetTopicConfig(broker, req))
+    .registerHandler(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => handleResetOffset(broker, req))
+    .registerHandler(RequestCode.CLONE_GROUP_OFFSET, (req) => handleCloneGroupOffset(broker, req))
+    .registerHandler(RequestCode.QUERY_CONSUME_TIME_SPAN, (req) => handleConsumeTimeSpan(broker, req))
     .registerHandler(RequestCode.LOCK_BATCH_MQ, (req) => handleLockBatch(broker, req))
     .registerHandler(RequestCode.UNLOCK_BATCH_MQ, (req) => handleUnlockBatch(broker, req))
     .registerHandler(RequestCode.END_TRANSACTION, (req) => handleEndTransaction(broker, req))

@@ -1,10 +1,12 @@
-// A remoting connection as the broker sees a client: an id for its registrations and a way to tell consumers
-// their group changed (NOTIFY_CONSUMER_IDS_CHANGED, oneway; clients that ignore it rebalance on their timer).
-import type { ClientChannel } from "../../../broker/client-manager.js";
+// A remoting connection as the broker sees a client: an id for its registrations and the requests the broker
+// sends clients: a consumer's group changed (NOTIFY_CONSUMER_IDS_CHANGED, oneway; clients that ignore it
+// rebalance on their timer), a transaction check, an offset reset.
+import type { ClientChannel, OffsetReset } from "../../../broker/client-manager.js";
 import type { TransactionCheck } from "../../../broker/transaction-service.js";
 import { createRequest } from "../command.js";
 import type { RemotingConnection } from "../connection.js";
 import { RequestCode } from "../request-code.js";
+import { resetOffsetBody } from "./fastjson.js";
 
 const KEY = "clientChannel";
 let seq = 0;
@@ -32,6 +34,19 @@ export function channelOf(conn: RemotingConnection): ClientChannel {
           offsetMsgId: c.offsetMsgId,
         };
         conn.oneway(createRequest(RequestCode.CHECK_TRANSACTION_STATE, header, c.record));
+      },
+      // RESET_CONSUMER_CLIENT_OFFSET (220), oneway as Broker2Client sends it: header topic, group, timestamp,
+      // isForce; body ResetOffsetBody. A Java consumer replaces the offsets it holds and re-pulls from them.
+      resetConsumerOffset(r: OffsetReset) {
+        if (conn.closed) return;
+        const header = {
+          topic: r.topic,
+          group: r.group,
+          timestamp: String(r.timestamp),
+          isForce: String(r.force),
+        };
+        const body = resetOffsetBody(r.brokerName, r.topic, r.offsets);
+        conn.oneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, header, body));
       },
     };
     conn.attributes.set(KEY, ch);
