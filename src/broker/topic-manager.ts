@@ -47,7 +47,12 @@ export class TopicManager {
   private ensure(tc: TopicConfig, overwritePerm: boolean): void {
     const cur = this.topics.get(tc.topicName);
     if (!cur) this.topics.set(tc.topicName, tc);
-    else if (overwritePerm && cur.perm !== tc.perm) cur.perm = tc.perm;
+    else if (overwritePerm && cur.perm !== tc.perm) {
+      cur.perm = tc.perm;
+      // A saved table whose TBW102 perm changed (autoCreate turned on or off between runs) is a new version, or
+      // a NameServer that still holds the old one would keep the old perm (see RouteRegistry.registerBroker).
+      this.dataVersion = { timestamp: Date.now(), counter: this.dataVersion.counter + 1 };
+    }
   }
 
   /**
