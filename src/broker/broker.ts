@@ -310,14 +310,17 @@ export class Broker {
   }
 
   /**
-   * Queues of a topic created by a send, as RocketMQ counts them: the client's defaultTopicQueueNums capped by
-   * TBW102's write queues. The producer guessed the topic's route the same way, so the route it refreshes to later
-   * is the one it sent on (ali-ons guesses 4; with 8 its messages spread to queues its first route lacked).
+   * The topic a send goes to, created on first use with as many queues as RocketMQ gives it: the client's
+   * defaultTopicQueueNums capped by TBW102's write queues. The producer guessed the topic's route the same way, so
+   * the route it refreshes to later is the one it sent on (ali-ons guesses 4; with 8 its messages spread to queues
+   * its first route lacked).
    */
-  private autoCreateQueues(req: SendRequest): number {
+  private topicForSend(req: SendRequest): TopicConfig {
+    const tc = this.topics.get(req.topic);
+    if (tc) return tc;
     const tbw = this.topics.get(SystemTopic.DEFAULT)?.writeQueueNums ?? this.config.defaultTopicQueueNums;
     const asked = req.defaultTopicQueueNums;
-    return asked !== undefined && asked >= 1 ? Math.min(asked, tbw) : tbw;
+    return this.topics.getOrCreate(req.topic, asked !== undefined && asked >= 1 ? Math.min(asked, tbw) : tbw);
   }
 
   /** Topics already in the table were validated when they were created. */
@@ -379,7 +382,7 @@ export class Broker {
     } else if (req.topic.startsWith(DLQ_PREFIX)) {
       tc = this.topics.getOrCreateSystem(req.topic, 1);
     } else {
-      tc = this.topics.get(req.topic) ?? this.topics.getOrCreate(req.topic, this.autoCreateQueues(req));
+      tc = this.topicForSend(req);
     }
     this.checkWritable(tc, req.topic);
     const txType = (req.sysFlag ?? 0) & SysFlag.TRANSACTION_MASK;
@@ -500,8 +503,7 @@ export class Broker {
     }
     if (this.isSlave) throw slaveRefusal();
     this.checkTopicName(base.topic);
-    const tc =
-      this.topics.get(base.topic) ?? this.topics.getOrCreate(base.topic, this.autoCreateQueues(base));
+    const tc = this.topicForSend(base);
     this.checkWritable(tc, base.topic);
     const queueId = this.chooseQueue(base, tc);
     const inputs = messages.map((m) => this.toInput(Object.assign({}, base, m), queueId));
@@ -1067,12 +1069,7 @@ export class Broker {
 
   /** Per-queue broker and consumer offsets of a group (its backlog is their difference). */
   consumeStats(group: string, topic?: string): ConsumeQueueStat[] {
-    const topics = topic
-      ? [topic]
-      : this.offsets
-          .pairs()
-          .filter((p) => p.group === group)
-          .map((p) => p.topic);
+    const topics = topic ? [topic] : this.offsets.topicsOfGroup(group);
     const out: ConsumeQueueStat[] = [];
     for (const t of new Set(topics)) {
       // A lite topic's queue (LMQ) is not in the topic table: it is queue 0 of its own.

@@ -98,6 +98,16 @@ export class OffsetManager {
     });
   }
 
+  /** Topics `group` has committed offsets on. */
+  topicsOfGroup(group: string): string[] {
+    const out: string[] = [];
+    for (const k of this.table.keys()) {
+      const at = k.lastIndexOf("@");
+      if (k.slice(at + 1) === group) out.push(k.slice(0, at));
+    }
+    return out;
+  }
+
   groupsOfTopic(topic: string): string[] {
     return [...(this.byTopic.get(topic) ?? [])].map((k) => k.slice(k.lastIndexOf("@") + 1));
   }

@@ -2,41 +2,22 @@
 // sets), and the few that can change while the broker runs. Changes live until restart: the broker does not own
 // its configuration file (the CLI reads it), so there is nothing here to persist them to. Secrets (ACL accounts,
 // TLS keys) are never listed.
-import { BrokerError } from "../common/errors.js";
 import type { BrokerConfig } from "./broker-config.js";
 import type { GroupManager } from "./group-manager.js";
 import type { TopicManager } from "./topic-manager.js";
 import type { DataVersion } from "./topic-manager.js";
 import type { StoreConfig } from "../store/store-config.js";
-
-interface Setting {
-  read(): string;
-  /** Absent: the setting is fixed at start-up. Throws BAD_REQUEST on a value it cannot take. */
-  write?(value: string): void;
-}
-
-function bool(key: string, v: string): boolean {
-  if (v === "true") return true;
-  if (v === "false") return false;
-  throw new BrokerError("BAD_REQUEST", `${key} must be true or false, got "${v.slice(0, 32)}"`);
-}
-
-function int(key: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < min || n > max)
-    throw new BrokerError(
-      "BAD_REQUEST",
-      `${key} must be an integer from ${min} to ${max}, got "${v.slice(0, 32)}"`,
-    );
-  return n;
-}
-
-const fixed = (value: () => string | number | boolean): Setting => ({ read: () => String(value()) });
+import {
+  SettingsTable,
+  booleanSetting,
+  fixedSetting as fixed,
+  integerSetting,
+} from "../common/settings-table.js";
 
 export class RuntimeSettings {
   /** Bumped by every change; GET_BROKER_CONFIG answers it as its `version`. */
   dataVersion: DataVersion = { timestamp: Date.now(), counter: 0 };
-  private readonly table: Map<string, Setting>;
+  private readonly table: SettingsTable;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -46,7 +27,7 @@ export class RuntimeSettings {
     aclEnabled: () => boolean,
   ) {
     const c = config;
-    this.table = new Map<string, Setting>([
+    this.table = new SettingsTable("broker", [
       ["brokerClusterName", fixed(() => c.clusterName)],
       ["brokerName", fixed(() => c.brokerName)],
       ["brokerId", fixed(() => c.brokerId)],
@@ -58,47 +39,51 @@ export class RuntimeSettings {
       ["namesrvAddr", fixed(() => c.namesrvAddrs.join(";"))],
       [
         "autoCreateTopicEnable",
-        {
-          read: () => String(c.autoCreateTopicEnable),
-          write: (v) => {
-            c.autoCreateTopicEnable = bool("autoCreateTopicEnable", v);
-            topics.setAutoCreate(c.autoCreateTopicEnable);
+        booleanSetting(
+          () => c.autoCreateTopicEnable,
+          (v) => {
+            c.autoCreateTopicEnable = v;
+            topics.setAutoCreate(v);
           },
-        },
+        ),
       ],
       [
         "autoCreateSubscriptionGroup",
-        {
-          read: () => String(c.autoCreateSubscriptionGroup),
-          write: (v) => {
-            c.autoCreateSubscriptionGroup = bool("autoCreateSubscriptionGroup", v);
-            groups.setAutoCreate(c.autoCreateSubscriptionGroup);
+        booleanSetting(
+          () => c.autoCreateSubscriptionGroup,
+          (v) => {
+            c.autoCreateSubscriptionGroup = v;
+            groups.setAutoCreate(v);
           },
-        },
+        ),
       ],
       [
         "defaultTopicQueueNums",
-        {
-          read: () => String(c.defaultTopicQueueNums),
-          write: (v) => {
-            c.defaultTopicQueueNums = int("defaultTopicQueueNums", v, 1, 1024);
-            topics.setDefaultQueueNums(c.defaultTopicQueueNums);
+        integerSetting(
+          () => c.defaultTopicQueueNums,
+          (v) => {
+            c.defaultTopicQueueNums = v;
+            topics.setDefaultQueueNums(v);
           },
-        },
+          1,
+          1024,
+        ),
       ],
       [
         "slaveReadEnable",
-        {
-          read: () => String(c.slaveReadEnable),
-          write: (v) => (c.slaveReadEnable = bool("slaveReadEnable", v)),
-        },
+        booleanSetting(
+          () => c.slaveReadEnable,
+          (v) => (c.slaveReadEnable = v),
+        ),
       ],
       [
         "accessMessageInMemoryMaxRatio",
-        {
-          read: () => String(c.accessMessageInMemoryMaxRatio),
-          write: (v) => (c.accessMessageInMemoryMaxRatio = int("accessMessageInMemoryMaxRatio", v, 0, 100)),
-        },
+        integerSetting(
+          () => c.accessMessageInMemoryMaxRatio,
+          (v) => (c.accessMessageInMemoryMaxRatio = v),
+          0,
+          100,
+        ),
       ],
       ["messageDelayLevel", fixed(() => c.messageDelayLevel)],
       ["transactionTimeOut", fixed(() => c.transactionTimeoutMs)],
@@ -121,7 +106,7 @@ export class RuntimeSettings {
 
   /** Every setting as [RocketMQ key, value], in a stable order. */
   list(): [string, string][] {
-    return [...this.table].map(([k, s]) => [k, s.read()]);
+    return this.table.list().map(([k, v]) => [k, String(v)]);
   }
 
   /**
@@ -129,22 +114,7 @@ export class RuntimeSettings {
    * whole update (BAD_REQUEST naming the key).
    */
   update(changes: ReadonlyMap<string, string>): void {
-    const writes: [NonNullable<Setting["write"]>, string][] = [];
-    for (const [key, value] of changes) {
-      const s = this.table.get(key);
-      if (!s) throw new BrokerError("BAD_REQUEST", `unknown broker setting ${key}`);
-      if (!s.write) throw new BrokerError("BAD_REQUEST", `${key} cannot change while the broker runs`);
-      writes.push([s.write, value]);
-    }
-    // A value refused halfway puts back what the earlier writes changed.
-    const before = this.list();
-    try {
-      for (const [write, value] of writes) write(value);
-    } catch (e) {
-      for (const [key, value] of before) this.table.get(key)?.write?.(value);
-      throw e;
-    }
-    if (writes.length > 0)
+    if (this.table.update(changes))
       this.dataVersion = { timestamp: Date.now(), counter: this.dataVersion.counter + 1 };
   }
 }

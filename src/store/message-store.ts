@@ -925,6 +925,12 @@ export class MessageStore {
     return this.storeTimeAt(u.phy, u.size);
   }
 
+  /** Store time of the oldest record in the commit log, or undefined when it holds none. */
+  getEarliestStoreTime(): number | undefined {
+    const min = this.log.minOffset;
+    return min < this.log.writtenOffset ? this.storeTimeAt(min, this.log.writtenOffset - min) : undefined;
+  }
+
   private storeTimeAt(phy: number, size: number): number | undefined {
     const head = this.log.read(phy, Math.min(size, 80));
     if (!head || head.length < 48) return undefined;

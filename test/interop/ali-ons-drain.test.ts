@@ -59,14 +59,14 @@ test("ali-ons: after wipeWritePerm on broker-a, sends go to broker-b only and br
   const before = await sendSome("before", 40);
   assert.deepEqual([...before.keys()].sort(), ["broker-a", "broker-b"]);
 
-  const wiped = await admin.invoke(
-    nsAddr,
-    createRequest(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName: "broker-a" }),
-    3000,
-  );
-  assert.equal(wiped.code, ResponseCode.SUCCESS, wiped.remark);
-  // ali-ons refreshes routes every 500 ms here (ali-ons-kit); wait past two refreshes and a registration.
-  await new Promise((r) => setTimeout(r, 1500));
+  // As mqadmin wipeWritePerm / addWritePerm send it; ali-ons refreshes routes every 500 ms here (ali-ons-kit), so
+  // wait past two refreshes and a registration.
+  const setWritePerm = async (code: number) => {
+    const r = await admin.invoke(nsAddr, createRequest(code, { brokerName: "broker-a" }), 3000);
+    assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
+    await new Promise((res) => setTimeout(res, 1500));
+  };
+  await setWritePerm(RequestCode.WIPE_WRITE_PERM_OF_BROKER);
   const during = await sendSome("during", 40);
   assert.deepEqual([...during.entries()], [["broker-b", 40]], "no send went to the drained group");
 
@@ -77,13 +77,7 @@ test("ali-ons: after wipeWritePerm on broker-a, sends go to broker-b only and br
   await c.ready();
   await until(() => got.size === 80, 30_000, "every message, broker-a's backlog included");
 
-  const added = await admin.invoke(
-    nsAddr,
-    createRequest(RequestCode.ADD_WRITE_PERM_OF_BROKER, { brokerName: "broker-a" }),
-    3000,
-  );
-  assert.equal(added.code, ResponseCode.SUCCESS, added.remark);
-  await new Promise((r) => setTimeout(r, 1500));
+  await setWritePerm(RequestCode.ADD_WRITE_PERM_OF_BROKER);
   const after = await sendSome("after", 40);
   assert.deepEqual([...after.keys()].sort(), ["broker-a", "broker-b"], "broker-a takes sends again");
 });

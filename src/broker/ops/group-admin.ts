@@ -8,7 +8,7 @@ import type { Broker } from "../broker.js";
 export function deleteGroup(b: Broker, group: string, cleanOffsets: boolean): void {
   b.groups.delete(group);
   if (!cleanOffsets) return;
-  for (const p of b.offsets.pairs()) if (p.group === group) b.pop.forget(group, p.topic);
+  for (const t of b.offsets.topicsOfGroup(group)) b.pop.forget(group, t);
   b.offsets.removeGroup(group);
   b.offsets.flush().catch(() => undefined);
 }

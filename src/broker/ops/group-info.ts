@@ -11,7 +11,7 @@ export type { ClientView, GroupClients, GroupSummary, QueueProgress } from "./vi
  * lite topics its clients follow. */
 export function groupTopics(b: Broker, group: string): string[] {
   const topics = new Set<string>();
-  for (const p of b.offsets.pairs()) if (p.group === group) topics.add(p.topic);
+  for (const t of b.offsets.topicsOfGroup(group)) topics.add(t);
   for (const t of b.clients.consumers.get(group)?.subscriptions.keys() ?? []) topics.add(t);
   for (const s of b.lite.subscriptions.list())
     if (s.group === group) for (const lite of s.liteTopics) topics.add(lmqName(s.parentTopic, lite));

@@ -93,12 +93,7 @@ export function cloneGroupOffsets(
   topic: string | undefined,
   offline: boolean,
 ): string[] {
-  const topics = topic
-    ? [topic]
-    : b.offsets
-        .pairs()
-        .filter((p) => p.group === src)
-        .map((p) => p.topic);
+  const topics = topic ? [topic] : b.offsets.topicsOfGroup(src);
   const subs = b.clients.consumers.get(src)?.subscriptions;
   const copied: string[] = [];
   for (const t of topics) {

@@ -1,8 +1,6 @@
 // The figures an operator asks a running broker for (mqadmin brokerStatus / clusterList, the Dashboard): message
 // totals now and at the last two midnights, put and delivery rates, the commit log's extent and how far flushing
 // and dispatching lag behind it, disk use, the oldest message kept.
-import { readInt64BE } from "../../common/int64.js";
-import { Pos, storeTimestampPos } from "../../common/message-record.js";
 import type { Broker } from "../broker.js";
 import type { DayTotals } from "./throughput-history.js";
 
@@ -47,14 +45,7 @@ export function runtimeFigures(b: Broker): RuntimeFigures {
     dispatchBehindBytes: Math.max(0, s.maxPhyOffset - s.dispatchedOffset),
     flushBehindBytes: Math.max(0, s.maxPhyOffset - s.flushedOffset),
     diskUsedRatio: s.diskUsedRatio,
-    earliestMessageTime: earliestMessageTime(b, s.minPhyOffset),
+    earliestMessageTime: b.store.getEarliestStoreTime() ?? -1,
     active: !b.isSlave,
   };
-}
-
-function earliestMessageTime(b: Broker, minPhyOffset: number): number {
-  const rec = b.store.readAt(minPhyOffset);
-  if (!rec || rec.length < Pos.SYS_FLAG + 4) return -1;
-  const at = storeTimestampPos(rec.readInt32BE(Pos.SYS_FLAG));
-  return rec.length >= at + 8 ? readInt64BE(rec, at) : -1;
 }

@@ -75,8 +75,10 @@ export function handleTopicConsumeByWho(broker: Broker, req: RemotingCommand): R
 export function handleTopicsByConsumer(broker: Broker, req: RemotingCommand): RemotingCommand {
   const group = reqStr(req.extFields, "group");
   // RocketMQ answers from the offset table alone: topics the group has committed offsets on.
-  const topics = [...new Set(broker.offsets.pairs().flatMap((p) => (p.group === group ? [p.topic] : [])))];
-  return jsonResponse(req, { topicList: topics.sort(), brokerAddr: broker.address });
+  return jsonResponse(req, {
+    topicList: broker.offsets.topicsOfGroup(group).sort(),
+    brokerAddr: broker.address,
+  });
 }
 
 export function handleProducerConnectionList(broker: Broker, req: RemotingCommand): RemotingCommand {

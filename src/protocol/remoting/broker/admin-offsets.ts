@@ -17,7 +17,7 @@ function groupKnown(broker: Broker, group: string): boolean {
   return (
     broker.groups.get(group) !== undefined ||
     broker.clients.consumers.has(group) ||
-    broker.offsets.pairs().some((p) => p.group === group)
+    broker.offsets.topicsOfGroup(group).length > 0
   );
 }
 

@@ -14,6 +14,7 @@ import { ResponseCode } from "../response-code.js";
 import { optBool, optInt, optStr, reqStr } from "./ext-fields.js";
 import { fastjsonMap, mqKey } from "./fastjson.js";
 import { connectionJson } from "./admin-codec.js";
+import { jsonResponse } from "./admin-codec.js";
 
 export function handleCreateTopic(broker: Broker, req: RemotingCommand): RemotingCommand {
   const h = req.extFields;
@@ -42,13 +43,12 @@ export function handleGetAllTopicConfig(broker: Broker, req: RemotingCommand): R
     topicConfigTable: Object.fromEntries(broker.topics.all().map((t) => [t.topicName, t])),
     dataVersion: broker.topics.dataVersion,
   };
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+  return jsonResponse(req, body);
 }
 
 /** GET_ALL_CONSUMER_OFFSET (43): {offsetTable: {"topic@group": {queueId: offset}}}, what a slave copies. */
 export function handleGetAllConsumerOffset(broker: Broker, req: RemotingCommand): RemotingCommand {
-  const body = JSON.stringify({ offsetTable: broker.offsets.snapshot() });
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(body));
+  return jsonResponse(req, { offsetTable: broker.offsets.snapshot() });
 }
 
 /** GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201): {subscriptionGroupTable: {group: config}, dataVersion}. */
@@ -57,7 +57,7 @@ export function handleGetAllSubscriptionGroups(broker: Broker, req: RemotingComm
     subscriptionGroupTable: Object.fromEntries(broker.groups.all().map((g) => [g.groupName, g])),
     dataVersion: broker.topics.dataVersion,
   };
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+  return jsonResponse(req, body);
 }
 
 export function handleTopicStats(broker: Broker, req: RemotingCommand): RemotingCommand {
@@ -97,5 +97,5 @@ export function handleConsumerConnectionList(broker: Broker, req: RemotingComman
     messageModel: g.messageModel,
     consumeFromWhere: g.consumeFromWhere,
   };
-  return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(body)));
+  return jsonResponse(req, body);
 }

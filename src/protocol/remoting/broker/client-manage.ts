@@ -12,6 +12,7 @@ import type { RemotingConnection } from "../connection.js";
 import { ResponseCode } from "../response-code.js";
 import { channelOf } from "./client-channel.js";
 import { optStr, reqStr } from "./ext-fields.js";
+import { jsonResponse } from "./admin-codec.js";
 
 interface WireSubscription {
   topic?: string;
@@ -77,11 +78,5 @@ export function handleUnregisterClient(broker: Broker, req: RemotingCommand): Re
 
 export function handleGetConsumerList(broker: Broker, req: RemotingCommand): RemotingCommand {
   const ids = broker.consumerIds(reqStr(req.extFields, "consumerGroup"));
-  return createResponse(
-    req,
-    ResponseCode.SUCCESS,
-    undefined,
-    {},
-    Buffer.from(JSON.stringify({ consumerIdList: ids })),
-  );
+  return jsonResponse(req, { consumerIdList: ids });
 }

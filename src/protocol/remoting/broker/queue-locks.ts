@@ -6,6 +6,7 @@ import { BrokerError } from "../../../common/errors.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
 import { ResponseCode } from "../response-code.js";
+import { jsonResponse } from "./admin-codec.js";
 
 interface LockBody {
   consumerGroup: string;
@@ -46,13 +47,7 @@ function parseLockBody(body: Buffer | undefined): LockBody {
 export function handleLockBatch(broker: Broker, req: RemotingCommand): RemotingCommand {
   const b = parseLockBody(req.body);
   const held = broker.locks.tryLock(b.consumerGroup, b.clientId, b.mqSet);
-  return createResponse(
-    req,
-    ResponseCode.SUCCESS,
-    undefined,
-    {},
-    Buffer.from(JSON.stringify({ lockOKMQSet: held })),
-  );
+  return jsonResponse(req, { lockOKMQSet: held });
 }
 
 export function handleUnlockBatch(broker: Broker, req: RemotingCommand): RemotingCommand {
