@@ -8,8 +8,14 @@
 
 import type { RemotingCommand } from "./command.js";
 import { SerializeType } from "./command.js";
-import { binaryHeaderSize, decodeBinaryHeader, writeBinaryHeader } from "./binary-header.js";
+import {
+  binaryHeaderRoom,
+  binaryHeaderSize,
+  decodeBinaryHeader,
+  writeBinaryHeader,
+} from "./binary-header.js";
 import { FrameError } from "./frame-error.js";
+import { i32, put32 } from "../../common/big-endian.js";
 import { decodeJsonHeader, encodeJsonHeader } from "./json-header.js";
 import { jsonHeaderSize, writeJsonHeader } from "./json-header-writer.js";
 
@@ -30,8 +36,9 @@ export interface PreparedFrame {
   cmd: RemotingCommand;
   /** JSON header text when the header needs the string encoder; empty otherwise (written directly). */
   json: string;
+  /** The header's size; for a binary header, room enough for it (writeFrame returns where the frame ends). */
   headerBytes: number;
-  /** Whole frame, length word and body included. */
+  /** Whole frame, length word and body included: exact, or at most this for a binary header. */
   frameBytes: number;
 }
 
@@ -50,7 +57,9 @@ export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
       hl = Buffer.byteLength(json, "utf8");
     }
   } else if (type === SerializeType.ROCKETMQ) {
-    hl = binaryHeaderSize(cmd);
+    hl = binaryHeaderRoom(cmd);
+    // Only a header near the 24-bit limit needs its exact size to be judged.
+    if (hl > MAX_HEADER_BYTES) hl = binaryHeaderSize(cmd);
   } else {
     throw new RangeError(`unknown serialize type ${String(type)}`);
   }
@@ -68,13 +77,21 @@ export function inlinesBody(f: PreparedFrame): boolean {
 /** Writes length word, type word, header and (when `withBody`) body at `off`; returns the end offset. */
 export function writeFrame(f: PreparedFrame, buf: Buffer, off: number, withBody: boolean): number {
   const cmd = f.cmd;
-  const hl = f.headerBytes;
-  buf.writeInt32BE(f.frameBytes - 4, off);
-  buf.writeInt32BE((cmd.serializeType << 24) | hl, off + 4);
-  if (cmd.serializeType !== SerializeType.JSON) writeBinaryHeader(cmd, buf, off + 8);
-  else if (f.json === "") writeJsonHeader(cmd, buf, off + 8);
-  else buf.write(f.json, off + 8, "utf8");
-  let end = off + 8 + hl;
+  let end: number;
+  if (cmd.serializeType !== SerializeType.JSON) {
+    // The true header size is known once written: the length words go in after it.
+    end = writeBinaryHeader(cmd, buf, off + 8);
+    const hl = end - off - 8;
+    put32(buf, off, 4 + hl + (cmd.body?.length ?? 0));
+    put32(buf, off + 4, (cmd.serializeType << 24) | hl);
+  } else {
+    const hl = f.headerBytes;
+    put32(buf, off, f.frameBytes - 4);
+    put32(buf, off + 4, (cmd.serializeType << 24) | hl);
+    if (f.json === "") writeJsonHeader(cmd, buf, off + 8);
+    else buf.write(f.json, off + 8, "utf8");
+    end = off + 8 + hl;
+  }
   if (withBody && cmd.body !== undefined) end += cmd.body.copy(buf, end);
   return end;
 }
@@ -83,8 +100,7 @@ export function writeFrame(f: PreparedFrame, buf: Buffer, off: number, withBody:
 export function encodeCommand(cmd: RemotingCommand): Buffer {
   const f = prepareFrame(cmd);
   const buf = Buffer.allocUnsafe(f.frameBytes);
-  writeFrame(f, buf, 0, true);
-  return buf;
+  return buf.subarray(0, writeFrame(f, buf, 0, true));
 }
 
 /** Decodes the bytes after a frame's length word. `payload` is kept by reference: the body is a view of it. */
@@ -100,7 +116,7 @@ function decodeFrameAt(buf: Buffer, start: number, end: number): RemotingCommand
   const len = end - start;
   if (len < 4) throw new FrameError("bad-length", `frame of ${len} bytes has no header length`);
   const type = buf[start];
-  const hl = buf.readUInt32BE(start) & MAX_HEADER_BYTES;
+  const hl = i32(buf, start) & MAX_HEADER_BYTES;
   if (hl > len - 4) {
     throw new FrameError("header-too-long", `header length ${hl} exceeds frame length ${len}`);
   }
@@ -189,7 +205,7 @@ export class FrameDecoder {
     }
     const n = chunk.length;
     while (n - off >= 4) {
-      const len = chunk.readInt32BE(off);
+      const len = i32(chunk, off);
       checkLength(len, this.maxFrameBytes);
       if (n - off - 4 < len) {
         this.need = len;
