@@ -237,7 +237,7 @@ export class CommitLog<T> {
     // rest of it is still being read. Waiting for setImmediate held every answer until the poll phase had read
     // a producer's whole window, so producer and broker took turns instead of working at once (pipelined
     // sends 35-41 k -> 58-65 k msg/s). Sync mode keeps setImmediate: the group commit gathers the whole turn's
-    // appends under one fdatasync.
+    // appends, every connection's, under one fdatasync (from a microtask, 16 producers got 12.6 k msg/s, not 18.4 k).
     const run = (): void => {
       this.scheduled = false;
       void this.drain();
