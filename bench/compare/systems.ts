@@ -26,6 +26,8 @@ export interface Publisher {
 
 export interface Subscription {
   close(): Promise<void>;
+  /** A consumer that shares its group's queues: whether the rebalance has given it any yet. */
+  assigned?(): boolean;
 }
 
 export interface System {
@@ -300,7 +302,7 @@ export function oursSystem(server: Server, flush: "async" | "sync"): System {
         return Action.CommitMessage;
       });
       await c.start();
-      return { close: () => c.shutdown() };
+      return { close: () => c.shutdown(), assigned: () => c.assignedQueues().length > 0 };
     },
     async drop() {},
   };
