@@ -623,6 +623,11 @@ export class Broker {
     return r;
   }
 
+  /** Hands a body from pullMessage back to the store once it has been written out and nothing reads it. */
+  releasePullBody(body: Buffer): void {
+    this.store.releaseBody(body);
+  }
+
   private countDelivered(group: string, topic: string, first: Buffer | undefined, count: number): void {
     if (!first || count === 0) return;
     this.stats.consume(group, topic, count);

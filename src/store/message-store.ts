@@ -32,6 +32,7 @@ import { nodeFileIO } from "./file-io.js";
 import { KeyIndex } from "./key-index.js";
 import { ScanOut, recordKeys } from "./record-scan.js";
 import { RecordFields, writeRecord } from "./record-writer.js";
+import { BodyPool } from "./body-pool.js";
 import { MiB, resolveStoreConfig } from "./store-config.js";
 import type { StoreConfig } from "./store-config.js";
 
@@ -191,6 +192,7 @@ export class MessageStore {
   private readonly io: FileIO;
   private readonly log: CommitLog<Pending>;
   private readonly queues: ConsumeQueueStore;
+  private readonly bodies = new BodyPool();
   private readonly index: KeyIndex;
   private readonly nextOffsets = new Map<string, Map<number, number>>();
   private readonly listeners: ArrivalListener[] = [];
@@ -823,7 +825,7 @@ export class MessageStore {
       return true;
     });
     if (phys.length === 0) return bodyResult(r, undefined, 0);
-    const body = Buffer.allocUnsafe(total);
+    const body = this.bodies.take(total);
     let pos = 0;
     for (let i = 0; i < phys.length; i++) {
       if (!log.readInto(phys[i]!, sizes[i]!, body, pos)) {
@@ -832,6 +834,19 @@ export class MessageStore {
       pos += sizes[i]!;
     }
     return bodyResult(r, body, phys.length);
+  }
+
+  /**
+   * Hands back a body from getMessagesBody once nothing reads it any more (written to its socket), so the next
+   * pull reuses its memory. Optional: a body never handed back is collected as usual.
+   */
+  releaseBody(body: Buffer): void {
+    this.bodies.give(body);
+  }
+
+  /** Pull bodies served from memory handed back by earlier pulls (a figure for tests and diagnostics). */
+  get reusedBodies(): number {
+    return this.bodies.reused;
   }
 
   /**

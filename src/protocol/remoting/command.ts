@@ -31,6 +31,12 @@ export interface RemotingCommand {
   body?: Buffer;
   /** Header encoding this command arrived in or will be sent in. */
   serializeType: SerializeTypeCode;
+  /**
+   * Sending side only: called once the body's memory is no longer needed (copied into the connection's write
+   * buffer, or written to the socket, or the write failed), so it may be reused. Not called for a command the
+   * connection drops unsent.
+   */
+  onWritten?: () => void;
 }
 
 export function isResponse(cmd: RemotingCommand): boolean {

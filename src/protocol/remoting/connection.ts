@@ -229,6 +229,8 @@ export class RemotingConnection {
     let off = 0;
     let segment = 0;
     let chunks: Buffer[] | undefined;
+    /** onWritten of bodies written as their own chunks: the socket holds them until the write completes. */
+    let written: (() => void)[] | undefined;
     for (const f of q) {
       const inline = inlinesBody(f);
       off = writeFrame(f, buf, off, inline);
@@ -236,14 +238,24 @@ export class RemotingConnection {
         chunks ??= [];
         chunks.push(buf.subarray(segment, off), f.cmd.body);
         segment = off;
+        if (f.cmd.onWritten) (written ??= []).push(f.cmd.onWritten);
+      } else if (f.cmd.onWritten) {
+        f.cmd.onWritten(); // copied into buf
       }
     }
     q.length = 0;
     this.queuedBytes = 0;
+    const spare = buf.length >= MIN_WRITE_BUFFER_BYTES && buf.length <= MAX_SPARE_BYTES;
+    const bodiesWritten = written;
     const done =
-      buf.length >= MIN_WRITE_BUFFER_BYTES && buf.length <= MAX_SPARE_BYTES
-        ? () => this.giveBackWriteBuffer(buf)
-        : undefined;
+      bodiesWritten === undefined
+        ? spare
+          ? () => this.giveBackWriteBuffer(buf)
+          : undefined
+        : () => {
+            if (spare) this.giveBackWriteBuffer(buf);
+            for (const w of bodiesWritten) w();
+          };
     if (chunks === undefined) {
       socket.write(buf.subarray(0, off), done);
       return;

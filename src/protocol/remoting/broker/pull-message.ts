@@ -45,5 +45,8 @@ export async function handlePullMessage(broker: Broker, req: RemotingCommand): P
     maxOffset: r.maxOffset,
   });
   const body = r.status === "FOUND" ? r.body : undefined;
-  return createResponse(req, CODE[r.status], undefined, header, body);
+  const res = createResponse(req, CODE[r.status], undefined, header, body);
+  // The body's memory goes back to the store's pool once the connection is done with it.
+  if (body !== undefined) res.onWritten = () => broker.releasePullBody(body);
+  return res;
 }
