@@ -256,11 +256,10 @@ function fallsShortOfFixedRate(system: string, round: number): string | undefine
     );
     return typeof piped?.["msgsPerSec"] === "number" ? piped["msgsPerSec"] : undefined;
   };
-  const here = measured(round);
-  const rate = here ?? measured(1);
+  const from = measured(round) === undefined ? 1 : round;
+  const rate = measured(from);
   if (rate === undefined || rate >= SIZES.fixedRate) return undefined;
-  const when = here === undefined ? "in round 1" : "in this round";
-  return `cannot sustain ${SIZES.fixedRate} msg/s: pipelined publishing reached ${rate.toLocaleString("en-US")} msg/s ${when}`;
+  return `cannot sustain ${SIZES.fixedRate} msg/s: pipelined publishing reached ${rate.toLocaleString("en-US")} msg/s in round ${from}`;
 }
 
 /** Quick mode measures these once for a system that publishes below the fixed rate (see slowInQuickMode). */
@@ -274,9 +273,7 @@ const SLOW_IN_QUICK = new Set<Workload>(["publish-pipelined", "consume-backlog",
 function slowInQuickMode(system: string, workload: Workload, round: number): string | undefined {
   if (!QUICK || round === 1 || !SLOW_IN_QUICK.has(workload)) return undefined;
   const short = fallsShortOfFixedRate(system, 1);
-  return short === undefined
-    ? undefined
-    : `quick mode: measured in round 1 only (${short.replace(" in this round", " in round 1")})`;
+  return short === undefined ? undefined : `quick mode: measured in round 1 only (${short})`;
 }
 
 async function main(): Promise<void> {

@@ -248,14 +248,12 @@ export class RemotingConnection {
     const spare = buf.length >= MIN_WRITE_BUFFER_BYTES && buf.length <= MAX_SPARE_BYTES;
     const bodiesWritten = written;
     const done =
-      bodiesWritten === undefined
-        ? spare
-          ? () => this.giveBackWriteBuffer(buf)
-          : undefined
-        : () => {
+      spare || bodiesWritten
+        ? () => {
             if (spare) this.giveBackWriteBuffer(buf);
-            for (const w of bodiesWritten) w();
-          };
+            if (bodiesWritten) for (const w of bodiesWritten) w();
+          }
+        : undefined;
     if (chunks === undefined) {
       socket.write(buf.subarray(0, off), done);
       return;
