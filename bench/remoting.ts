@@ -8,6 +8,7 @@
 //   node dist/bench/remoting.js --quick      smaller sizes, under a minute
 //   options: --only <case>[,<case>]  --fixed-seconds <s>  --window <n>  --consume-threads <n>
 //            --pull-batch <n>  --queues <n>  --consume-messages <n> (experiments; the target needs 1 M)
+//            --auto-batch (the producers batch the sends of one turn: ProducerOptions.autoBatch)
 //            --cpu-prof <dir> (CPU profiles of the broker child and this process over each case's measured phase,
 //            <dir>/<case>.broker.cpuprofile and .client.cpuprofile; summarise with dist/bench/remoting-profile.js)
 //            --heap-prof <dir> (the same for sampled allocations, garbage included: .heapprofile)
@@ -85,6 +86,8 @@ const GiB = 1024 * MiB;
 const SEND1_MAX = QUICK ? 5_000 : 20_000;
 const SEND1_SECONDS = QUICK ? 3 : 10;
 const WINDOW = numOption("--window", 256);
+/** --auto-batch: the producer batches the sends of one turn (ProducerOptions.autoBatch). */
+const AUTO_BATCH = flag("--auto-batch");
 const PIPE_MESSAGES = QUICK ? 30_000 : 200_000;
 const PIPE_MAX_SECONDS = 120;
 const CONSUME_MESSAGES = numOption("--consume-messages", QUICK ? 100_000 : 1_000_000);
@@ -587,7 +590,13 @@ async function sendWindowed(
 }
 
 function newProducer(namesrv: string, group: string): Producer {
-  const p = new Producer({ nameServer: namesrv, groupId: group, clientIP: "127.0.0.1", ...CREDS });
+  const p = new Producer({
+    nameServer: namesrv,
+    groupId: group,
+    clientIP: "127.0.0.1",
+    ...CREDS,
+    ...(AUTO_BATCH ? { autoBatch: true } : {}),
+  });
   clientsToClose.push(p);
   return p;
 }

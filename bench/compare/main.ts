@@ -3,6 +3,7 @@
 //   npm run bench:compare                 full run (3 rounds, 60 s of fixed rate per system), under 20 min
 //   npm run bench:compare -- --quick      small sizes, 10 s of fixed rate per system, under 3 min
 //   options: --rounds <n> (default 3)  --only <system>[,<system>]  --workloads <w>[,<w>]  --out <file.md>
+//            --no-auto-batch (our SDK sends each publish as its own request; see oursSystem)
 //
 // Installs missing peers from Debian's packages, starts every server itself on 127.0.0.1 with data in a temp dir,
 // runs the rounds interleaved (round → workload → system), and stops everything by pid at the end, on failure and
@@ -27,6 +28,7 @@ import type { CaseResult, Sizes } from "./workloads.js";
 
 const QUICK = flag("--quick");
 const ROUNDS = numOption("--rounds", 3);
+const AUTO_BATCH = !flag("--no-auto-batch");
 const ONLY = option("--only")?.split(",");
 /** --workloads <w>[,<w>]: a subset (consume-backlog drains the backlog publish-pipelined leaves). */
 const RUN_WORKLOADS: readonly Workload[] = (() => {
@@ -142,7 +144,7 @@ async function startAll(): Promise<void> {
   for (const p of failed) log(`could not install ${p}; its systems will be skipped`);
   const topics = topicNames();
   const ours = async (mode: "async" | "sync"): Promise<System> =>
-    oursSystem(await startOurs(mode, topics, 8, 60), mode);
+    oursSystem(await startOurs(mode, topics, 8, 60), mode, AUTO_BATCH);
   const redis = async (fsync: "everysec" | "always"): Promise<System> => {
     const srv: Server = await startRedis(fsync, 15);
     return redisSystem(srv, fsync, /v=(\S+)/.exec(srv.version)?.[1] ?? "?");

@@ -265,19 +265,30 @@ export async function rabbitSystem(server: Server): Promise<System> {
 
 // ---- ours: rocketmq-ts SDK over remoting ------------------------------------------------------------------
 
-export function oursSystem(server: Server, flush: "async" | "sync"): System {
+/**
+ * `autoBatch`: the producer sends what the caller publishes in one turn as SEND_BATCH_MESSAGE requests
+ * (ProducerOptions.autoBatch); each publish is still its own call with its own acknowledgement. A publisher
+ * waiting for each answer sends one by one either way.
+ */
+export function oursSystem(server: Server, flush: "async" | "sync", autoBatch: boolean): System {
   const nameServer = `${HOST}:${server.port}`;
   return {
     id: `ours-${flush}`,
     label: `rocketmq-ts, ${flush} flush${flush === "sync" ? " (group commit, fdatasync before ack)" : ""}`,
-    client: "rocketmq-ts SDK (src/client, remoting)",
+    client: `rocketmq-ts SDK (src/client, remoting${autoBatch ? ", autoBatch" : ""})`,
     durability: flush === "sync" ? "fsync" : "page-cache",
     server,
     singleQueues: 8,
     // Topics are created by the broker child at start (bench/remoting-server.js --topics).
     async create() {},
     async publisher(name) {
-      const p = new Producer({ nameServer, groupId: `P_${name}`, clientIP: HOST, instanceName: uniq() });
+      const p = new Producer({
+        nameServer,
+        groupId: `P_${name}`,
+        clientIP: HOST,
+        instanceName: uniq(),
+        autoBatch,
+      });
       await p.start();
       return {
         publish: async (_q, body) => {

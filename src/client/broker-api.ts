@@ -4,7 +4,8 @@
 //
 // SEND_MESSAGE_V2 (310): a producerGroup, b topic, c defaultTopic, d defaultTopicQueueNums, e queueId, f sysFlag,
 //   g bornTimestamp, h flag, i properties, j reconsumeTimes, k unitMode, l maxReconsumeTimes → msgId, queueId,
-//   queueOffset. PULL_MESSAGE (11): see pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
+//   queueOffset. SEND_BATCH_MESSAGE (320): the same header plus m batch=true, the messages in the body; msgId is
+//   then the stored messages' ids joined by commas, queueOffset the first one's. PULL_MESSAGE (11): see pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
 //   UPDATE_CONSUMER_OFFSET (15). GET_MAX_OFFSET (30), SEARCH_OFFSET_BY_TIMESTAMP (29) → offset.
 //   GET_CONSUMER_LIST_BY_GROUP (38) → {"consumerIdList":[...]}. CONSUMER_SEND_MSG_BACK (36). HEART_BEAT (34),
 //   UNREGISTER_CLIENT (35). LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42): orderly consumers' queue leases.
@@ -51,8 +52,47 @@ export interface SendHeader {
 
 const DEFAULT_TOPIC_QUEUE_NUMS_TEXT = String(DEFAULT_TOPIC_QUEUE_NUMS);
 
-/** The SEND_MESSAGE_V2 request for `h` to queue `queueId`. */
-export function sendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
+/** One message of a SEND_BATCH_MESSAGE body. */
+export interface BatchItem {
+  flag: number;
+  body: Buffer;
+  properties: string;
+}
+
+/**
+ * A SEND_BATCH_MESSAGE body as Java's MessageDecoder.encodeMessages lays it out, per message: total size (int32),
+ * magic and body CRC (int32 each, 0: the broker computes the CRC), flag, body length (int32), body, properties
+ * length (int16), properties (UTF-8).
+ */
+export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
+  const propBytes = new Array<number>(items.length);
+  let size = 0;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    propBytes[i] = Buffer.byteLength(it.properties);
+    size += 22 + it.body.length + propBytes[i]!;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    const bodyLen = it.body.length;
+    const total = 22 + bodyLen + propBytes[i]!;
+    out.writeInt32BE(total, p);
+    out.writeInt32BE(0, p + 4);
+    out.writeInt32BE(0, p + 8);
+    out.writeInt32BE(it.flag, p + 12);
+    out.writeInt32BE(bodyLen, p + 16);
+    it.body.copy(out, p + 20);
+    out.writeInt16BE(propBytes[i]!, p + 20 + bodyLen);
+    out.write(it.properties, p + 22 + bodyLen, "utf8");
+    p += total;
+  }
+  return out;
+}
+
+/** The SEND_MESSAGE_V2 request for `h` to queue `queueId`; SEND_BATCH_MESSAGE with `batch` (body: encodeBatchBody). */
+export function sendCommand(h: SendHeader, queueId: number, body: Buffer, batch = false): RemotingCommand {
   const ext: Record<string, string> = {
     a: h.producerGroup,
     b: h.topic,
@@ -67,7 +107,8 @@ export function sendCommand(h: SendHeader, queueId: number, body: Buffer): Remot
     k: "false",
   };
   if (h.maxReconsumeTimes !== undefined) ext["l"] = String(h.maxReconsumeTimes);
-  return createRequest(RequestCode.SEND_MESSAGE_V2, ext, body);
+  if (batch) ext["m"] = "true";
+  return createRequest(batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, ext, body);
 }
 
 export interface SendReply {
@@ -95,6 +136,32 @@ export function readSendReply(addr: string, res: RemotingCommand, queueId: numbe
     queueId: Number(res.extFields["queueId"] ?? queueId),
     queueOffset: Number(res.extFields["queueOffset"] ?? -1),
   };
+}
+
+/**
+ * A batch's answer, one SendReply per message: the broker stores a batch back to back in one queue, so message i
+ * sits at the first one's queue offset + i.
+ */
+export function readBatchSendReply(
+  addr: string,
+  res: RemotingCommand,
+  queueId: number,
+  count: number,
+): SendReply[] {
+  const first = readSendReply(addr, res, queueId);
+  const ids = first.offsetMsgId.split(",");
+  if (ids.length !== count || !(first.queueOffset >= 0)) {
+    throw new MQClientError(
+      "BROKER_ERROR",
+      `SEND_BATCH_MESSAGE to ${addr}: ${ids.length} message ids and queue offset ${first.queueOffset} for a batch of ${count}`,
+    );
+  }
+  return ids.map((offsetMsgId, i) => ({
+    status: first.status,
+    offsetMsgId,
+    queueId: first.queueId,
+    queueOffset: first.queueOffset + i,
+  }));
 }
 
 export async function sendMessage(

@@ -7,6 +7,9 @@
 // A sync or async send is tried up to 1 + retryTimesWhenSendFailed times within sendTimeoutMs, after transport
 // errors and the response codes Java retries on; a oneway send is tried once and not confirmed.
 // Every message gets a unique id (UNIQ_KEY) here: SendResult.messageId, and ReceivedMessage.messageId later.
+// sendBatch sends several messages of one topic as one SEND_BATCH_MESSAGE (Java's send(Collection<Message>)):
+// one queue, stored back to back, all or none. With autoBatch, plain sends made in the same turn of the event
+// loop are batched that way on their own (see send-accumulator.ts); each still gets its own SendResult.
 //
 // TransactionProducer (RocketMQ TransactionMQProducer): sendMessageInTransaction sends a half message
 // (TRAN_MSG=true, PGROUP, sysFlag TRANSACTION_PREPARED) that consumers cannot see, runs the local transaction
@@ -19,15 +22,22 @@ import { deflateSync } from "node:zlib";
 import { javaStringHashCode } from "../common/java-hash.js";
 import { decodeOffsetMsgId } from "../common/message-id.js";
 import { SysFlag } from "../common/message-record.js";
-import { Prop } from "../common/properties.js";
+import { Prop, encodeProperties } from "../common/properties.js";
 import type { Properties } from "../common/properties.js";
 import type { RemotingCommand } from "../protocol/remoting/command.js";
 import { SerializeType } from "../protocol/remoting/command.js";
-import { topicNameProblem } from "../common/topic.js";
+import { RETRY_PREFIX, topicNameProblem } from "../common/topic.js";
 import type { RemotingLogger } from "../protocol/remoting/logger.js";
 import { silentLogger } from "../protocol/remoting/logger.js";
 import type { SendHeader } from "./broker-api.js";
-import { endTransactionCommand, readSendReply, sendCommand, unregisterClient } from "./broker-api.js";
+import {
+  encodeBatchBody,
+  endTransactionCommand,
+  readBatchSendReply,
+  readSendReply,
+  sendCommand,
+  unregisterClient,
+} from "./broker-api.js";
 import type { ClientOptions } from "./client-config.js";
 import { checkGroup, nonNegative, positive } from "./client-config.js";
 import { MQClientError, errorMessage, isTransportError } from "./errors.js";
@@ -36,6 +46,8 @@ import { encodeMessageProperties } from "./message.js";
 import { MQClient } from "./mq-client.js";
 import type { ProducerMember, TransactionCheckHeader } from "./mq-client.js";
 import type { MessageQueue } from "./route-cache.js";
+import type { Pending } from "./send-accumulator.js";
+import { SendAccumulator } from "./send-accumulator.js";
 
 export interface ProducerOptions extends ClientOptions {
   /** Time budget of one send, retries included. Default 3000. */
@@ -44,8 +56,19 @@ export interface ProducerOptions extends ClientOptions {
   retryTimesWhenSendFailed?: number;
   /** Bodies at least this long are sent zlib-deflated (sysFlag bit 0). Default 4096; 0 turns it off. */
   compressOverBytes?: number;
-  /** Largest body accepted. Default 4 MiB (RocketMQ maxMessageSize). */
+  /** Largest body accepted, and largest batch body. Default 4 MiB (RocketMQ maxMessageSize). */
   maxMessageSize?: number;
+  /**
+   * Sends made in the same turn of the event loop to one topic leave as one batch request (RocketMQ 5's
+   * autoBatch, without its hold time). Messages with a sharding key, a delay or a start time, and bodies big
+   * enough to be compressed, still go one by one. The batch goes to one queue. Default false.
+   */
+  autoBatch?: boolean;
+  /**
+   * With autoBatch: the most body and property bytes in one batch. Default 128 KiB: pipelined sends of 1 KiB
+   * messages ran 0-10 % faster than with Java's 32 KiB holdSize, and the broker takes a batch in one write.
+   */
+  batchMaxBytes?: number;
 }
 
 export interface SendOptions {
@@ -112,10 +135,28 @@ function releaseGroup(group: string): void {
  * the send path it is cheaper than JSON on both sides (no escaping of the properties' separator characters,
  * one-letter keys, shorter frames). Every RocketMQ broker reads both encodings.
  */
-function binarySendCommand(h: SendHeader, queueId: number, body: Buffer): RemotingCommand {
-  const cmd = sendCommand(h, queueId, body);
+function binarySendCommand(h: SendHeader, queueId: number, body: Buffer, batch = false): RemotingCommand {
+  const cmd = sendCommand(h, queueId, body, batch);
   cmd.serializeType = SerializeType.ROCKETMQ;
   return cmd;
+}
+
+/** A batch's own properties (Java MessageBatch: the first message's waitStoreMsgOK); each message has its own. */
+const BATCH_PROPERTIES = encodeProperties({ [Prop.WAIT]: "true" });
+
+/** A message's share of a batch body: its body, properties and 22 bytes of framing. */
+function batchItemBytes(p: Prepared): number {
+  return 22 + p.body.length + p.header.properties.length;
+}
+
+/** What a send reports once its attempts or its time are spent: the broker's refusal, or a TIMEOUT. */
+function sendFailure(topic: string, started: number, lastErr: unknown): MQClientError {
+  if (lastErr instanceof MQClientError && !isTransportError(lastErr)) return lastErr;
+  return new MQClientError(
+    "TIMEOUT",
+    `send to ${topic} failed after ${Date.now() - started} ms: ${errorMessage(lastErr ?? "time budget spent")}`,
+    { cause: lastErr },
+  );
 }
 
 /** The queue for a sharding key: |hashCode| mod the number of queues (see the file comment). */
@@ -130,6 +171,10 @@ export class Producer {
   private readonly retryTimes: number;
   private readonly compressOver: number;
   private readonly maxMessageSize: number;
+  private readonly batchMaxBytes: number;
+  private readonly batcher: SendAccumulator<Prepared, SendResult> | undefined;
+  /** Sends and batches waiting for the broker's answer: with none, a send cannot share a batch (see send). */
+  private sending = 0;
   protected client: MQClient | undefined;
   private readonly topics = new Set<string>();
   private readonly roundRobin = new Map<string, number>();
@@ -146,6 +191,8 @@ export class Producer {
     this.retryTimes = nonNegative(options.retryTimesWhenSendFailed, "retryTimesWhenSendFailed", 2);
     this.compressOver = nonNegative(options.compressOverBytes, "compressOverBytes", 4096);
     this.maxMessageSize = positive(options.maxMessageSize, "maxMessageSize", 4 * 1024 * 1024);
+    this.batchMaxBytes = positive(options.batchMaxBytes, "batchMaxBytes", 128 * 1024);
+    if (options.autoBatch) this.batcher = new SendAccumulator((g) => this.flushBatch(g));
     this.member = { group: this.groupId, publishedTopics: () => this.topics };
   }
 
@@ -185,13 +232,15 @@ export class Producer {
 
   /**
    * Validates and encodes `msg`. A transactional half message gets TRAN_MSG and PGROUP and the prepared
-   * sysFlag, and no delay (as Java, which clears the delay level of a transactional message).
+   * sysFlag, and no delay (as Java, which clears the delay level of a transactional message). A batch's
+   * messages are never compressed: the batch has one sysFlag for all of them.
    */
   private prepare(
     client: MQClient,
     msg: Message,
     opts: SendOptions | undefined,
     transactional = false,
+    compress = true,
   ): Prepared {
     // A topic in `topics` passed this check on an earlier send.
     if (!this.topics.has(msg.topic)) {
@@ -233,7 +282,7 @@ export class Producer {
     }
     let body = msg.body;
     let sysFlag = 0;
-    if (this.compressOver > 0 && body.length >= this.compressOver) {
+    if (compress && this.compressOver > 0 && body.length >= this.compressOver) {
       const z = deflateSync(body);
       if (z.length < body.length) {
         body = z;
@@ -309,7 +358,84 @@ export class Producer {
   /** Sends and waits for the broker's answer. Rejects with MQClientError or a transport error. */
   async send(msg: Message, opts?: SendOptions): Promise<SendResult> {
     const client = this.running();
-    return this.sendPrepared(client, this.prepare(client, msg, opts));
+    const p = this.prepare(client, msg, opts);
+    // With nothing in flight the caller waits for each answer (one in flight): it goes at once, spared the
+    // accumulator's extra promise and microtask (3 % of a send's client CPU).
+    if (
+      this.batcher &&
+      this.sending > 0 &&
+      p.shardingKey === undefined &&
+      p.header.sysFlag === 0 &&
+      msg.delayTimeLevel < 1 &&
+      msg.startDeliverTime === undefined &&
+      this.topics.has(p.header.topic) &&
+      client.routes.cachedPublishQueues(p.header.topic) !== undefined
+    ) {
+      return this.batcher.add(p.header.topic, p);
+    }
+    return this.sendPrepared(client, p);
+  }
+
+  /**
+   * Sends `msgs` as one SEND_BATCH_MESSAGE (Java's send(Collection<Message>)): all to one queue, stored back to
+   * back, all stored or none. They must share a topic, which may not be a retry topic, and none may be delayed
+   * or timed (as in Java). The queue is chosen as for a single send of the first message (its sharding key, if
+   * any). Bodies are sent uncompressed; the whole batch body must fit in maxMessageSize.
+   */
+  async sendBatch(msgs: readonly Message[], opts?: SendOptions): Promise<SendResult[]> {
+    const client = this.running();
+    const topic = msgs[0]?.topic;
+    if (topic === undefined)
+      throw new MQClientError("ILLEGAL_ARGUMENT", "a batch needs at least one message");
+    if (topic.startsWith(RETRY_PREFIX)) {
+      throw new MQClientError("MESSAGE_ILLEGAL", `retry topic ${topic} cannot take a batch`);
+    }
+    for (const m of msgs) {
+      if (m.topic !== topic) {
+        throw new MQClientError("MESSAGE_ILLEGAL", `a batch has one topic: ${topic} and ${m.topic}`);
+      }
+      if (m.delayTimeLevel >= 1 || m.startDeliverTime !== undefined) {
+        throw new MQClientError("MESSAGE_ILLEGAL", "delayed and timed messages cannot be sent in a batch");
+      }
+    }
+    const ps = msgs.map((m) => this.prepare(client, m, opts, false, false));
+    const bytes = ps.reduce((n, p) => n + batchItemBytes(p), 0);
+    if (bytes > this.maxMessageSize) {
+      throw new MQClientError("MESSAGE_ILLEGAL", `batch is ${bytes} bytes, over ${this.maxMessageSize}`);
+    }
+    return this.sendPreparedBatch(client, ps);
+  }
+
+  /** One turn's auto-batched sends of a topic: in batches of up to batchMaxBytes; a batch of one goes alone. */
+  private flushBatch(g: Pending<Prepared, SendResult>[]): void {
+    const client = this.running();
+    let i = 0;
+    while (i < g.length) {
+      let bytes = batchItemBytes(g[i]!.item);
+      let j = i + 1;
+      while (j < g.length && bytes + batchItemBytes(g[j]!.item) <= this.batchMaxBytes) {
+        bytes += batchItemBytes(g[j]!.item);
+        j++;
+      }
+      const chunk = g.slice(i, j);
+      i = j;
+      if (chunk.length === 1) {
+        const one = chunk[0]!;
+        this.sendPrepared(client, one.item).then(one.resolve, one.reject);
+        continue;
+      }
+      this.sendPreparedBatch(
+        client,
+        chunk.map((c) => c.item),
+      ).then(
+        (rs) => {
+          for (let k = 0; k < chunk.length; k++) chunk[k]!.resolve(rs[k]!);
+        },
+        (e: unknown) => {
+          for (const c of chunk) c.reject(e);
+        },
+      );
+    }
   }
 
   /** A synchronous send of a half message (TransactionProducer). */
@@ -317,21 +443,13 @@ export class Producer {
     return this.sendPrepared(client, this.prepare(client, msg, undefined, true));
   }
 
-  private async sendPrepared(client: MQClient, p: Prepared): Promise<SendResult> {
-    const started = Date.now();
-    let lastErr: unknown;
-    let avoid: string | undefined;
-    for (let attempt = 0; attempt <= this.retryTimes; attempt++) {
-      const left = this.sendTimeoutMs - (Date.now() - started);
-      if (left <= 0) break;
-      let mq: MessageQueue | undefined;
-      try {
-        const t = this.cachedTarget(client, p, avoid) ?? (await this.target(client, p, avoid));
-        mq = t.mq;
-        // The request and its reply are handled here rather than through sendMessage(): one async frame less
-        // per send on the hottest path.
-        const cmd = binarySendCommand(p.header, mq.queueId, p.body);
-        const r = readSendReply(t.addr, await client.remoting.invoke(t.addr, cmd, left), mq.queueId);
+  private sendPrepared(client: MQClient, p: Prepared): Promise<SendResult> {
+    return this.attempts(
+      client,
+      p,
+      (queueId) => binarySendCommand(p.header, queueId, p.body),
+      (addr, res, mq) => {
+        const r = readSendReply(addr, res, mq.queueId);
         return {
           sendStatus: r.status,
           messageId: p.uniqKey,
@@ -341,24 +459,82 @@ export class Producer {
           queueId: r.queueId,
           queueOffset: r.queueOffset,
         };
-      } catch (e) {
-        lastErr = e;
-        if (this.state !== "running") break;
-        const retriable = isTransportError(e) || (e instanceof MQClientError && e.retriable);
-        if (!retriable) throw e;
-        avoid = mq?.brokerName;
-        this.logger.warn(
-          { topic: p.header.topic, broker: mq?.brokerName, attempt, err: errorMessage(e) },
-          "send failed; retrying",
-        );
-      }
-    }
-    if (lastErr instanceof MQClientError && !isTransportError(lastErr)) throw lastErr;
-    throw new MQClientError(
-      "TIMEOUT",
-      `send to ${p.header.topic} failed after ${Date.now() - started} ms: ${errorMessage(lastErr ?? "time budget spent")}`,
-      { cause: lastErr },
+      },
     );
+  }
+
+  /** sendPrepared for a batch: one SEND_BATCH_MESSAGE, retried whole to one queue at a time. */
+  private sendPreparedBatch(client: MQClient, ps: Prepared[]): Promise<SendResult[]> {
+    const first = ps[0]!;
+    const topic = first.header.topic;
+    const header: SendHeader = { ...first.header, sysFlag: 0, flag: 0, properties: BATCH_PROPERTIES };
+    const body = encodeBatchBody(
+      ps.map((p) => ({ flag: p.header.flag, body: p.body, properties: p.header.properties })),
+    );
+    return this.attempts(
+      client,
+      first,
+      (queueId) => binarySendCommand(header, queueId, body, true),
+      (addr, res, mq) =>
+        readBatchSendReply(addr, res, mq.queueId, ps.length).map((r, i) => ({
+          sendStatus: r.status,
+          messageId: ps[i]!.uniqKey,
+          offsetMsgId: r.offsetMsgId,
+          topic,
+          brokerName: mq.brokerName,
+          queueId: r.queueId,
+          queueOffset: r.queueOffset,
+        })),
+    );
+  }
+
+  /**
+   * A send's attempts: the request for the queue chosen for `p` (another broker after a failure), its answer read
+   * by `read`, which throws on a refusal. Retried after transport errors and retriable refusals, up to
+   * retryTimesWhenSendFailed times within sendTimeoutMs. The request and its reply are handled here rather than
+   * through sendMessage(): one async frame less per send on the hottest path.
+   */
+  private async attempts<T>(
+    client: MQClient,
+    p: Prepared,
+    request: (queueId: number) => RemotingCommand,
+    read: (addr: string, res: RemotingCommand, mq: MessageQueue) => T,
+  ): Promise<T> {
+    const topic = p.header.topic;
+    const started = Date.now();
+    let lastErr: unknown;
+    let avoid: string | undefined;
+    this.sending++;
+    try {
+      for (let attempt = 0; attempt <= this.retryTimes; attempt++) {
+        const left = this.sendTimeoutMs - (Date.now() - started);
+        if (left <= 0) break;
+        let mq: MessageQueue | undefined;
+        try {
+          const t = this.cachedTarget(client, p, avoid) ?? (await this.target(client, p, avoid));
+          mq = t.mq;
+          return read(t.addr, await client.remoting.invoke(t.addr, request(mq.queueId), left), mq);
+        } catch (e) {
+          lastErr = e;
+          if (!this.retriable(e, topic, mq, attempt)) break;
+          avoid = mq?.brokerName;
+        }
+      }
+    } finally {
+      this.sending--;
+    }
+    throw sendFailure(topic, started, lastErr);
+  }
+
+  /** After a failed attempt: whether to try again (logged), or to stop and report `e` (thrown when final). */
+  private retriable(e: unknown, topic: string, mq: MessageQueue | undefined, attempt: number): boolean {
+    if (this.state !== "running") return false;
+    if (!(isTransportError(e) || (e instanceof MQClientError && e.retriable))) throw e;
+    this.logger.warn(
+      { topic, broker: mq?.brokerName, attempt, err: errorMessage(e) },
+      "send failed; retrying",
+    );
+    return true;
   }
 
   /**

@@ -57,8 +57,15 @@ const RECENT_BATCHES = 4;
 const WRITES_IN_FLIGHT = 3;
 /** Async mode: batches from this size are scanned and written by the writer thread (see writeBatch). */
 const THREAD_WRITE_BYTES = 512 * 1024;
-/** Batches up to this size are written synchronously (see writeBatch). */
+/** Sync mode: batches up to this size are written synchronously, and groups up to it synced so (see writeBatch). */
 const IN_PLACE_WRITE_BYTES = 64 * 1024;
+/**
+ * Async mode: batches up to this size are written synchronously. A producer sending batches (SEND_BATCH_MESSAGE,
+ * autoBatch) fills a 64-256 KiB write from one socket read; through the thread pool its acknowledgements waited
+ * on two cross-thread wake-ups while the event loop idled. bench:compare pipelined with autoBatch, alternated:
+ * 73-87 k msg/s with 64 KiB, 85-118 k with 256 KiB (512 KiB: no better).
+ */
+const ASYNC_IN_PLACE_WRITE_BYTES = 256 * 1024;
 /** An fdatasync in place that took longer than this sends the next ones through the thread pool... */
 const SLOW_SYNC_MS = 50;
 /** ...for this long. */
@@ -366,7 +373,7 @@ export class CommitLog<T> {
     // A small batch is written in place: a page-cache write of a few KiB costs less than the thread-pool round
     // trip, whose two cross-thread wake-ups dominate an ack's latency at moderate rates. (In sync mode the
     // fdatasync that follows is in place too for a small group; see drainSync.)
-    const inPlace = b.len <= IN_PLACE_WRITE_BYTES;
+    const inPlace = b.len <= (this.syncFlush ? IN_PLACE_WRITE_BYTES : ASYNC_IN_PLACE_WRITE_BYTES);
     if (this.syncFlush && !seg.extended) this.extend(seg);
     // Only big batches in async mode go to the thread. Its message round trip is slower than the pool's, and where
     // acknowledgements wait on the write that latency costs more than the scan saves: sync group commits

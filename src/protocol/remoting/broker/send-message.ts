@@ -6,6 +6,7 @@
 // Response header: msgId (offset message id; comma-separated for a batch), queueId, queueOffset, recallHandle
 // (timed messages), MSG_REGION, TRACE_ON.
 import type { Broker, SendRequest, SendResult } from "../../../broker/broker.js";
+import { i16, i32 } from "../../../common/big-endian.js";
 import { BrokerError } from "../../../common/errors.js";
 import { hostAddress } from "../../../common/socket-address.js";
 import type { HostAddress } from "../../../common/socket-address.js";
@@ -148,25 +149,27 @@ function sendCode(r: SendResult): number {
   return ResponseCode.SUCCESS;
 }
 
-/** Splits a batch body into its messages; throws BAD_REQUEST on a malformed body. */
+/**
+ * Splits a batch body into its messages; throws BAD_REQUEST on a malformed body. The bodies are views into
+ * `body`, as a single send's body is a view into its frame: the store copies them as it encodes.
+ */
 export function decodeBatchBody(body: Buffer): { flag: number; body: Buffer; properties: string }[] {
   const out: { flag: number; body: Buffer; properties: string }[] = [];
   let p = 0;
   while (p < body.length) {
     if (p + 20 > body.length) throw new BrokerError("BAD_REQUEST", "batch body is truncated");
-    const total = body.readInt32BE(p);
+    const total = i32(body, p);
     if (total < 22 || p + total > body.length)
       throw new BrokerError("BAD_REQUEST", `batch message size ${total} is invalid`);
-    const flag = body.readInt32BE(p + 12);
-    const bodyLen = body.readInt32BE(p + 16);
+    const flag = i32(body, p + 12);
+    const bodyLen = i32(body, p + 16);
     if (bodyLen < 0 || 20 + bodyLen + 2 > total)
       throw new BrokerError("BAD_REQUEST", "batch message body overruns it");
-    const b = body.subarray(p + 20, p + 20 + bodyLen);
-    const propLen = body.readInt16BE(p + 20 + bodyLen);
+    const propLen = i16(body, p + 20 + bodyLen);
     if (propLen < 0 || 22 + bodyLen + propLen > total)
       throw new BrokerError("BAD_REQUEST", "batch message properties overrun it");
     const props = body.toString("utf8", p + 22 + bodyLen, p + 22 + bodyLen + propLen);
-    out.push({ flag, body: Buffer.from(b), properties: props });
+    out.push({ flag, body: body.subarray(p + 20, p + 20 + bodyLen), properties: props });
     p += total;
   }
   if (out.length === 0) throw new BrokerError("BAD_REQUEST", "batch is empty");
