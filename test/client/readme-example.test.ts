@@ -24,6 +24,8 @@ test("the README example produces and consumes", async (t) => {
   const a = await producer.send(msg, { shardingKey: "user-7" });
   const b = await producer.send(msg, { shardingKey: "user-7" });
   assert.equal(a.queueId, b.queueId, "same key, same queue");
+  const batch = await producer.sendBatch([msg, new Message("TopicDemo", "TagB", "hello")]);
+  assert.equal(batch[1]!.queueOffset, batch[0]!.queueOffset + 1, "one queue, back to back");
 
   const got: { id: string; body: string; reconsumeTimes: number; region: string | undefined }[] = [];
   consumer.subscribe("TopicDemo", "TagA||TagB", async (m) => {
@@ -37,12 +39,12 @@ test("the README example produces and consumes", async (t) => {
   });
   await consumer.start();
   const deadline = Date.now() + 15_000;
-  while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(got.length, 3);
+  while (got.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(got.length, 5);
   assert.ok(got.some((g) => g.id === sent.messageId));
   for (const g of got) {
     assert.equal(g.body, "hello");
     assert.equal(g.reconsumeTimes, 0);
-    assert.equal(g.region, "hz");
+    assert.equal(g.region, g.id === batch[1]!.messageId ? undefined : "hz");
   }
 });
