@@ -102,15 +102,17 @@ test("a 4 MiB body and an empty body round-trip through the store", async (t) =>
   assert.equal(b.phyOffset, a.phyOffset + a.size);
 });
 
-// Batches up to 64 KiB are written in place on the event loop; bigger ones through the thread pool. The tests
-// above use small records, so these repeat the failure cases with batches past that size.
+// In async mode batches up to 256 KiB are written in place on the event loop; bigger ones (up to 512 KiB, where
+// the writer thread takes over) through the thread pool. The tests above use small records, so these repeat the
+// failure cases with batches past that size.
 test("a batch too big to write in place: ENOSPC fails it whole and short writes still store it whole", async (t) => {
   const h = faultyStore(t, { segmentBytes: 1024 * 1024 });
   const { faults } = h;
   let store = h.store;
   const body = (tag: string) => Buffer.from(tag.padEnd(30_000, "."));
   const put = (tag: string) => store.putMessage({ topic: "L", queueId: 0, body: body(tag) });
-  const many = (prefix: string) => Promise.allSettled([0, 1, 2, 3].map((i) => put(`${prefix}-${i}`)));
+  const twelve = [...Array(12).keys()];
+  const many = (prefix: string) => Promise.allSettled(twelve.map((i) => put(`${prefix}-${i}`)));
   for (const r of await many("ok")) assert.equal(r.status, "fulfilled");
   faults.enospc = true;
   for (const r of await many("lost")) {
@@ -121,7 +123,7 @@ test("a batch too big to write in place: ENOSPC fails it whole and short writes 
   for (const r of await many("short")) assert.equal(r.status, "fulfilled");
   faults.maxWriteBytes = Infinity;
   assert.ok(faults.asyncWrites > 0, "the batches went through the thread-pool write path");
-  const expected = ["ok", "short"].flatMap((p) => [0, 1, 2, 3].map((i) => body(`${p}-${i}`).toString()));
+  const expected = ["ok", "short"].flatMap((p) => twelve.map((i) => body(`${p}-${i}`).toString()));
   assert.deepEqual(queueBodies(store, "L", 0), expected);
   store = await h.reopen();
   assert.equal(store.recovery.stoppedBecause, undefined, "no partial record on disk");
