@@ -191,7 +191,11 @@ export class Producer {
     this.retryTimes = nonNegative(options.retryTimesWhenSendFailed, "retryTimesWhenSendFailed", 2);
     this.compressOver = nonNegative(options.compressOverBytes, "compressOverBytes", 4096);
     this.maxMessageSize = positive(options.maxMessageSize, "maxMessageSize", 4 * 1024 * 1024);
-    this.batchMaxBytes = positive(options.batchMaxBytes, "batchMaxBytes", 128 * 1024);
+    // A batch body is one message to a broker, held to its maxMessageSize.
+    this.batchMaxBytes = Math.min(
+      positive(options.batchMaxBytes, "batchMaxBytes", 128 * 1024),
+      this.maxMessageSize,
+    );
     if (options.autoBatch) this.batcher = new SendAccumulator((g) => this.flushBatch(g));
     this.member = { group: this.groupId, publishedTopics: () => this.topics };
   }

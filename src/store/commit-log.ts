@@ -67,12 +67,14 @@ const IN_PLACE_WRITE_BYTES = 64 * 1024;
  */
 const ASYNC_IN_PLACE_WRITE_BYTES = 256 * 1024;
 /**
- * After this long of drains started from microtasks (or one drain this long), the next drain starts from
- * setImmediate (see schedule). With in-place writes every step of a drain is a microtask, and appenders that
- * append again as soon as they are acknowledged (in-process writers) would otherwise keep draining forever and
- * starve timers, sockets and stdout.
+ * After this many drains started from microtasks in a row, the next one starts from setImmediate (see schedule);
+ * a drain that has written this many batches stops and the next one does the same. With in-place writes every
+ * step of a drain is a microtask, and appenders that append again as soon as they are acknowledged (in-process
+ * writers) would otherwise keep draining forever and starve timers, sockets and stdout. Counted rather than
+ * timed: a clock read per drain cost one in flight a few per cent on this VM.
  */
-const MAX_DRAIN_MS = 50;
+const MAX_MICROTASK_DRAINS = 200;
+const MAX_BATCHES_PER_DRAIN = 64;
 /** An fdatasync in place that took longer than this sends the next ones through the thread pool... */
 const SLOW_SYNC_MS = 50;
 /** ...for this long. */
@@ -88,9 +90,9 @@ export class CommitLog<T> {
   private pending: Batch<T>[] = [];
   private writing = false;
   private scheduled = false;
-  /** When the current run of drains scheduled from microtasks began; -1: none (see schedule). */
-  private microtaskRunStart = -1;
-  /** The last drain stopped at MAX_DRAIN_MS: the next one starts from setImmediate. */
+  /** Drains started from microtasks since the last one from setImmediate (see schedule). */
+  private microtaskDrains = 0;
+  /** The last drain stopped at MAX_BATCHES_PER_DRAIN: the next one starts from setImmediate. */
   private yieldBeforeDrain = false;
   private readonly cache: ReadCache;
   private readonly freeBuffers: Buffer[] = [];
@@ -264,15 +266,13 @@ export class CommitLog<T> {
       setImmediate(run);
       return;
     }
-    // Nothing here sees the event loop's turns, so a run spans them: a broker, whose drains are each started by
-    // a socket read, sends one drain in MAX_DRAIN_MS to the check phase for nothing. Rarely enough: with 2 ms,
-    // that drain waited while the poll phase read whole windows, and send-256 fell from 70 k to 56-60 k msg/s.
-    // (A setImmediate per run to mark the turns cost one in flight 2-3 %.)
-    const now = performance.now();
-    if (this.microtaskRunStart < 0) this.microtaskRunStart = now;
-    if (this.yieldBeforeDrain || now - this.microtaskRunStart > MAX_DRAIN_MS) {
+    // Nothing here sees the event loop's turns, so the count spans them: a broker, whose drains are each started
+    // by a socket read, sends one in MAX_MICROTASK_DRAINS to the check phase for nothing. Rarely enough: sent
+    // every 2 ms, that drain waited while the poll phase read whole windows, and send-256 fell from 70 k to
+    // 56-60 k msg/s. (A setImmediate per run, to see the turns, cost one in flight 2-3 %.)
+    if (this.yieldBeforeDrain || ++this.microtaskDrains >= MAX_MICROTASK_DRAINS) {
       this.yieldBeforeDrain = false;
-      this.microtaskRunStart = -1;
+      this.microtaskDrains = 0;
       setImmediate(run);
     } else {
       queueMicrotask(run);
@@ -283,8 +283,7 @@ export class CommitLog<T> {
     if (this.writing) return;
     this.writing = true;
     try {
-      const until = performance.now() + MAX_DRAIN_MS;
-      await (this.syncFlush ? this.drainSync(until) : this.drainAsync(until));
+      await (this.syncFlush ? this.drainSync() : this.drainAsync());
     } finally {
       this.writing = false;
       // Appends made while the last batches were being settled found `writing` set and did not schedule.
@@ -293,9 +292,9 @@ export class CommitLog<T> {
   }
 
   /** Sync mode: group commit. */
-  private async drainSync(until: number): Promise<void> {
-    while (this.pending.length > 0) {
-      if (performance.now() > until) {
+  private async drainSync(): Promise<void> {
+    for (let groups = 0; this.pending.length > 0; groups++) {
+      if (groups >= MAX_BATCHES_PER_DRAIN) {
         this.yieldBeforeDrain = true;
         return;
       }
@@ -360,10 +359,10 @@ export class CommitLog<T> {
    * Async mode: up to WRITES_IN_FLIGHT batches are being written at once (the writer thread takes them in order),
    * so the event loop encodes the next batches meanwhile; they complete strictly in log order.
    */
-  private async drainAsync(until: number): Promise<void> {
+  private async drainAsync(): Promise<void> {
     const inFlight: Promise<void>[] = [];
-    while (this.pending.length > 0) {
-      if (inFlight.length === 0 && performance.now() > until) {
+    for (let written = 0; this.pending.length > 0; written++) {
+      if (inFlight.length === 0 && written >= MAX_BATCHES_PER_DRAIN) {
         this.yieldBeforeDrain = true;
         return;
       }
