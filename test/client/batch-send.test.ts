@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Action, Consumer, MQClientError, Message, Producer } from "../../src/client/index.js";
 import type { ReceivedMessage, SendResult } from "../../src/client/index.js";
 import { shardingQueueIndex } from "../../src/client/producer.js";
+import { Perm, topicConfig } from "../../src/common/topic.js";
 import { clientOpts, createTopic, startCluster, uniq, waitFor } from "./helpers.js";
 import type { Cluster } from "./helpers.js";
 
@@ -182,4 +183,27 @@ test("autoBatch leaves keyed, timed and compressible sends on their own paths", 
   assert.equal(got.size, 7);
   assert.equal(got.has(d!.messageId), false, "the timed message is not delivered yet");
   assert.deepEqual(got.get(b!.messageId)?.body, big.body);
+});
+
+test("autoBatch: a batch the broker refuses fails every send in it with the broker's reason", async (t) => {
+  const topic = uniq("T_auto_refused");
+  await createTopic(c, topic, 4);
+  const p = new Producer({ ...clientOpts(c, uniq("PID")), autoBatch: true, sendTimeoutMs: 2000 });
+  await p.start();
+  t.after(() => p.shutdown());
+  await p.send(msgOf(topic, 1000)); // the route, cached from here on
+  const broker = c.broker.server.broker;
+  broker.createTopic(topicConfig(topic, 4, Perm.READ)); // the cached route still says writable
+  const refused = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => p.send(msgOf(topic, i))));
+  for (const r of refused) {
+    assert.equal(r.status, "rejected");
+    const e = (r as PromiseRejectedResult).reason as unknown;
+    assert.ok(e instanceof MQClientError, String(e));
+    assert.equal(e.responseCode, 16, e.message);
+  }
+  const stored = [0, 1, 2, 3].reduce((n, q) => n + broker.store.getMaxOffset(topic, q), 0);
+  assert.equal(stored, 1, "only the first message was stored");
+  broker.createTopic(topicConfig(topic, 4));
+  const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => p.send(msgOf(topic, 10 + i))));
+  assert.equal(new Set(rs.map((r) => r.messageId)).size, 10);
 });
