@@ -5,11 +5,13 @@
 // SEND_MESSAGE_V2 (310): a producerGroup, b topic, c defaultTopic, d defaultTopicQueueNums, e queueId, f sysFlag,
 //   g bornTimestamp, h flag, i properties, j reconsumeTimes, k unitMode, l maxReconsumeTimes → msgId, queueId,
 //   queueOffset. SEND_BATCH_MESSAGE (320): the same header plus m batch=true, the messages in the body; msgId is
-//   then the stored messages' ids joined by commas, queueOffset the first one's. PULL_MESSAGE (11): see pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
+//   then the stored messages' ids joined by commas, queueOffset the first one's. PULL_MESSAGE (11): see
+//   pullMessage. QUERY_CONSUMER_OFFSET (14) → offset or QUERY_NOT_FOUND (22).
 //   UPDATE_CONSUMER_OFFSET (15). GET_MAX_OFFSET (30), SEARCH_OFFSET_BY_TIMESTAMP (29) → offset.
 //   GET_CONSUMER_LIST_BY_GROUP (38) → {"consumerIdList":[...]}. CONSUMER_SEND_MSG_BACK (36). HEART_BEAT (34),
 //   UNREGISTER_CLIENT (35). LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42): orderly consumers' queue leases.
 //   END_TRANSACTION (37), oneway: a transaction's outcome.
+import { put16, put32 } from "../common/big-endian.js";
 import type { RemotingClient } from "../protocol/remoting/client.js";
 import { createRequest } from "../protocol/remoting/command.js";
 import type { RemotingCommand } from "../protocol/remoting/command.js";
@@ -78,13 +80,13 @@ export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
     const it = items[i]!;
     const bodyLen = it.body.length;
     const total = 22 + bodyLen + propBytes[i]!;
-    out.writeInt32BE(total, p);
-    out.writeInt32BE(0, p + 4);
-    out.writeInt32BE(0, p + 8);
-    out.writeInt32BE(it.flag, p + 12);
-    out.writeInt32BE(bodyLen, p + 16);
+    put32(out, p, total);
+    put32(out, p + 4, 0);
+    put32(out, p + 8, 0);
+    put32(out, p + 12, it.flag);
+    put32(out, p + 16, bodyLen);
     it.body.copy(out, p + 20);
-    out.writeInt16BE(propBytes[i]!, p + 20 + bodyLen);
+    put16(out, p + 20 + bodyLen, propBytes[i]!);
     out.write(it.properties, p + 22 + bodyLen, "utf8");
     p += total;
   }

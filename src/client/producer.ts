@@ -144,19 +144,12 @@ function binarySendCommand(h: SendHeader, queueId: number, body: Buffer, batch =
 /** A batch's own properties (Java MessageBatch: the first message's waitStoreMsgOK); each message has its own. */
 const BATCH_PROPERTIES = encodeProperties({ [Prop.WAIT]: "true" });
 
-/** A message's share of a batch body: its body, properties and 22 bytes of framing. */
+/**
+ * A message's share of a batch body: its body, properties and 22 bytes of framing. The properties count in
+ * UTF-16 units, the exact UTF-8 size of ASCII text; this sizes batches and checks sendBatch's limit.
+ */
 function batchItemBytes(p: Prepared): number {
   return 22 + p.body.length + p.header.properties.length;
-}
-
-/** What a send reports once its attempts or its time are spent: the broker's refusal, or a TIMEOUT. */
-function sendFailure(topic: string, started: number, lastErr: unknown): MQClientError {
-  if (lastErr instanceof MQClientError && !isTransportError(lastErr)) return lastErr;
-  return new MQClientError(
-    "TIMEOUT",
-    `send to ${topic} failed after ${Date.now() - started} ms: ${errorMessage(lastErr ?? "time budget spent")}`,
-    { cause: lastErr },
-  );
 }
 
 /** The queue for a sharding key: |hashCode| mod the number of queues (see the file comment). */
@@ -333,12 +326,16 @@ export class Producer {
    */
   private cachedTarget(client: MQClient, p: Prepared, avoidBroker?: string): Target | undefined {
     const topic = p.header.topic;
-    if (!this.topics.has(topic)) return undefined;
-    const queues = client.routes.cachedPublishQueues(topic);
+    const queues = this.cachedQueues(client, topic);
     if (queues === undefined) return undefined;
     const mq = this.selectQueue(topic, queues, p, avoidBroker);
     const addr = client.routes.masterAddress(mq.brokerName);
     return addr ? { mq, addr } : undefined;
+  }
+
+  /** The topic's writable queues when this producer has used it and its route is cached; else undefined. */
+  private cachedQueues(client: MQClient, topic: string): MessageQueue[] | undefined {
+    return this.topics.has(topic) ? client.routes.cachedPublishQueues(topic) : undefined;
   }
 
   private async target(client: MQClient, p: Prepared, avoidBroker?: string): Promise<Target> {
@@ -372,8 +369,7 @@ export class Producer {
       p.header.sysFlag === 0 &&
       msg.delayTimeLevel < 1 &&
       msg.startDeliverTime === undefined &&
-      this.topics.has(p.header.topic) &&
-      client.routes.cachedPublishQueues(p.header.topic) !== undefined
+      this.cachedQueues(client, p.header.topic) !== undefined
     ) {
       return this.batcher.add(p.header.topic, p);
     }
@@ -520,25 +516,21 @@ export class Producer {
           return read(t.addr, await client.remoting.invoke(t.addr, request(mq.queueId), left), mq);
         } catch (e) {
           lastErr = e;
-          if (!this.retriable(e, topic, mq, attempt)) break;
+          if (this.state !== "running") break;
+          if (!(isTransportError(e) || (e instanceof MQClientError && e.retriable))) throw e;
           avoid = mq?.brokerName;
+          this.logger.warn({ topic, broker: avoid, attempt, err: errorMessage(e) }, "send failed; retrying");
         }
       }
     } finally {
       this.sending--;
     }
-    throw sendFailure(topic, started, lastErr);
-  }
-
-  /** After a failed attempt: whether to try again (logged), or to stop and report `e` (thrown when final). */
-  private retriable(e: unknown, topic: string, mq: MessageQueue | undefined, attempt: number): boolean {
-    if (this.state !== "running") return false;
-    if (!(isTransportError(e) || (e instanceof MQClientError && e.retriable))) throw e;
-    this.logger.warn(
-      { topic, broker: mq?.brokerName, attempt, err: errorMessage(e) },
-      "send failed; retrying",
+    if (lastErr instanceof MQClientError && !isTransportError(lastErr)) throw lastErr;
+    throw new MQClientError(
+      "TIMEOUT",
+      `send to ${topic} failed after ${Date.now() - started} ms: ${errorMessage(lastErr ?? "time budget spent")}`,
+      { cause: lastErr },
     );
-    return true;
   }
 
   /**

@@ -92,7 +92,7 @@ export class CommitLog<T> {
   private scheduled = false;
   /** Drains started from microtasks since the last one from setImmediate (see schedule). */
   private microtaskDrains = 0;
-  /** The last drain stopped at MAX_BATCHES_PER_DRAIN: the next one starts from setImmediate. */
+  /** Async mode: the last drain stopped at MAX_BATCHES_PER_DRAIN, so the next one starts from setImmediate. */
   private yieldBeforeDrain = false;
   private readonly cache: ReadCache;
   private readonly freeBuffers: Buffer[] = [];
@@ -294,10 +294,8 @@ export class CommitLog<T> {
   /** Sync mode: group commit. */
   private async drainSync(): Promise<void> {
     for (let groups = 0; this.pending.length > 0; groups++) {
-      if (groups >= MAX_BATCHES_PER_DRAIN) {
-        this.yieldBeforeDrain = true;
-        return;
-      }
+      // drain() schedules the rest, from setImmediate as every sync drain.
+      if (groups >= MAX_BATCHES_PER_DRAIN) return;
       // Write every batch there is, then one fdatasync for all of them.
       const done: Batch<T>[] = [];
       const touched = new Set<Segment>();

@@ -9,6 +9,8 @@ import { shardingQueueIndex } from "../../src/client/producer.js";
 import { Perm, topicConfig } from "../../src/common/topic.js";
 import { clientOpts, createTopic, startCluster, uniq, waitFor } from "./helpers.js";
 import type { Cluster } from "./helpers.js";
+import type { ProducerOptions } from "../../src/client/producer.js";
+import type { TestContext } from "node:test";
 
 let c: Cluster;
 
@@ -19,6 +21,14 @@ before(async () => {
 after(async () => {
   await c.stop();
 });
+
+/** A started producer for this test (shut down after it), with `options` on top of the cluster's. */
+async function startedProducer(t: TestContext, options: Partial<ProducerOptions> = {}): Promise<Producer> {
+  const p = new Producer({ ...clientOpts(c, uniq("PID")), ...options });
+  await p.start();
+  t.after(() => p.shutdown());
+  return p;
+}
 
 function msgOf(topic: string, i: number): Message {
   const m = new Message(
@@ -69,9 +79,7 @@ function checkDelivered(sent: { msg: Message; r: SendResult }[], got: Map<string
 test("sendBatch stores the messages back to back in one queue and each arrives whole", async (t) => {
   const topic = uniq("T_batch");
   await createTopic(c, topic, 4);
-  const p = new Producer(clientOpts(c, uniq("PID")));
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t);
   const msgs = Array.from({ length: 20 }, (_, i) => msgOf(topic, i));
   const rs = await p.sendBatch(msgs);
   assert.equal(rs.length, 20);
@@ -90,9 +98,7 @@ test("sendBatch stores the messages back to back in one queue and each arrives w
 test("sendBatch with a sharding key uses the key's queue", async (t) => {
   const topic = uniq("T_batch_key");
   await createTopic(c, topic, 4);
-  const p = new Producer(clientOpts(c, uniq("PID")));
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t);
   const rs = await p.sendBatch([msgOf(topic, 0), msgOf(topic, 1)], { shardingKey: "order-42" });
   const queues = [...new Set(rs.map((r) => r.queueId))];
   assert.deepEqual(queues, [shardingQueueIndex("order-42", 4)]);
@@ -101,9 +107,7 @@ test("sendBatch with a sharding key uses the key's queue", async (t) => {
 test("sendBatch refuses what Java refuses, and sends nothing then", async (t) => {
   const topic = uniq("T_batch_bad");
   await createTopic(c, topic, 4);
-  const p = new Producer({ ...clientOpts(c, uniq("PID")), maxMessageSize: 4096 });
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t, { maxMessageSize: 4096 });
   const code = async (f: () => Promise<unknown>): Promise<string> => {
     try {
       await f();
@@ -133,9 +137,7 @@ test("autoBatch: the sends of one turn share batches; each send gets its own res
   const topic = uniq("T_auto");
   await createTopic(c, topic, 4);
   // About 12 messages of ~60 bytes fit in 1 KiB: 100 sends make several batches.
-  const p = new Producer({ ...clientOpts(c, uniq("PID")), autoBatch: true, batchMaxBytes: 1024 });
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t, { autoBatch: true, batchMaxBytes: 1024 });
   await p.send(msgOf(topic, 1000)); // the route: sends before it is known go one by one
   const msgs = Array.from({ length: 100 }, (_, i) => msgOf(topic, i));
   const rs = await Promise.all(msgs.map((m) => p.send(m)));
@@ -159,9 +161,7 @@ test("autoBatch: the sends of one turn share batches; each send gets its own res
 test("autoBatch leaves keyed, timed and compressible sends on their own paths", async (t) => {
   const topic = uniq("T_auto_mixed");
   await createTopic(c, topic, 4);
-  const p = new Producer({ ...clientOpts(c, uniq("PID")), autoBatch: true, compressOverBytes: 512 });
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t, { autoBatch: true, compressOverBytes: 512 });
   await p.send(msgOf(topic, 1000));
   const keyed = Array.from({ length: 3 }, (_, i) => msgOf(topic, i));
   const timed = msgOf(topic, 10);
@@ -188,9 +188,7 @@ test("autoBatch leaves keyed, timed and compressible sends on their own paths", 
 test("autoBatch: a batch the broker refuses fails every send in it with the broker's reason", async (t) => {
   const topic = uniq("T_auto_refused");
   await createTopic(c, topic, 4);
-  const p = new Producer({ ...clientOpts(c, uniq("PID")), autoBatch: true, sendTimeoutMs: 2000 });
-  await p.start();
-  t.after(() => p.shutdown());
+  const p = await startedProducer(t, { autoBatch: true, sendTimeoutMs: 2000 });
   await p.send(msgOf(topic, 1000)); // the route, cached from here on
   const broker = c.broker.server.broker;
   broker.createTopic(topicConfig(topic, 4, Perm.READ)); // the cached route still says writable
