@@ -204,7 +204,8 @@ test(
       if (restartedAt > 0 && !firstAfterRestart.has(kind))
         firstAfterRestart.set(kind, Date.now() - restartedAt);
     };
-    const loops = (["r", "g", "h"] as const).map(async (kind) => {
+    const kinds = ["r", "g", "h"] as const;
+    const loops = kinds.map(async (kind) => {
       for (let i = 0; !stop; i++) {
         try {
           await send(kind, i);
@@ -216,14 +217,20 @@ test(
       }
     });
 
-    await until(() => acked.size >= 600, 30_000, "sends before the kill");
+    const ackedOf = (kind: string, from?: Set<string>) =>
+      [...acked].filter((k) => k.startsWith(`${kind}-`) && !from?.has(k)).length;
+    await until(() => kinds.every((k) => ackedOf(k) >= 150), 30_000, "each client's sends before the kill");
     const killedAt = Date.now();
     await kill(proc);
     const ackedAtKill = acked.size;
     const beforeKill = new Set(acked);
     proc = await startProcess(data, ports);
     restartedAt = Date.now();
-    await until(() => acked.size >= ackedAtKill + 300, 60_000, "sends after the restart");
+    await until(
+      () => kinds.every((k) => ackedOf(k, beforeKill) >= 100),
+      60_000,
+      "each client's sends after the restart",
+    );
     stop = true;
     await Promise.all(loops);
 
@@ -250,11 +257,6 @@ test(
         `restart ${restartedAt - killedAt} ms, first sends after it ${JSON.stringify(Object.fromEntries(firstAfterRestart))} ms, ` +
         `after-restart phase ${sendsEnded - restartedAt} ms, groups complete ${JSON.stringify(Object.fromEntries(complete))} ms after the last send`,
     );
-    for (const kind of ["r", "g", "h"]) {
-      const mine = [...acked].filter((k) => k.startsWith(`${kind}-`));
-      const before = mine.filter((k) => beforeKill.has(k)).length;
-      assert.ok(before >= 50 && mine.length - before >= 20, `${kind} sent on both sides of the kill`);
-    }
     assert.ok(httpErrors > 0 || failedSends > 0, "the clients saw the process go away");
     // A failure the kill cut short (the listener failed, the client could not tell the broker) ends as a plain
     // redelivery; the ones failed after the restart must come back as retries.
