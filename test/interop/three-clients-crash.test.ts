@@ -7,85 +7,32 @@
 // group can take some 30 s longer than the others.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { HttpSdk, HttpSdkError } from "./mq-http-sdk.js";
-import { freePort } from "../support/free-port.js";
+import { sleep } from "../client/helpers.js";
 import { quietLogger, rocketmqClient } from "../support/rocketmq-client.js";
+import { freeStartPorts, startProcess } from "../support/start-process.js";
 import { tempDir } from "../support/temp-dir.js";
 import { closeClients, consumer, ons, producer, until } from "./ali-ons-kit.js";
 
 const require = createRequire(import.meta.url);
 const sdk = require("@aliyunmq/mq-http-sdk") as HttpSdk;
-const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TOPIC = "TP_TRIO";
-
-interface Ports {
-  ns: number;
-  broker: number;
-  grpc: number;
-  http: number;
-}
-
-/** `start` on `dataDir`; resolves once it printed its ready line. */
-async function startProcess(dataDir: string, p: Ports): Promise<ChildProcess> {
-  const args = [
-    main,
-    "start",
-    "--data-dir",
-    dataDir,
-    "--host",
-    "127.0.0.1",
-    "--namesrv-port",
-    String(p.ns),
-    "--broker-port",
-    String(p.broker),
-    "--grpc-port",
-    String(p.grpc),
-    "--http-port",
-    String(p.http),
-  ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!out.includes("ready")) {
-    if (child.exitCode !== null || Date.now() > deadline) assert.fail(`start did not get ready:\n${out}`);
-    await sleep(50);
-  }
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
-}
 
 test(
   "ali-ons, gRPC and HTTP clients through a SIGKILL of `start`: every acknowledged message reaches every group",
   { timeout: 150_000 },
   async (t) => {
     const { dir, cleanup } = tempDir("rmq-trio-");
-    const ports: Ports = {
-      ns: await freePort(),
-      broker: await freePort(),
-      grpc: await freePort(),
-      http: await freePort(),
-    };
+    const ports = await freeStartPorts();
     const data = join(dir, "data");
     let proc = await startProcess(data, ports);
     const { client: grpc } = rocketmqClient();
     const closers: (() => Promise<unknown>)[] = [];
     t.after(async () => {
       for (const c of closers.reverse()) await c().catch(() => undefined);
-      await kill(proc);
+      await proc.kill();
       cleanup();
     });
     const created = await fetch(`http://127.0.0.1:${ports.http}/admin/topics`, {
@@ -106,7 +53,7 @@ test(
     const failedOnce = new Map<string, number>();
     const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
-    const nsAddr = `127.0.0.1:${ports.ns}`;
+    const nsAddr = `127.0.0.1:${ports.namesrv}`;
     const onsConsumer = consumer(nsAddr, "GID_TRIO_ONS", "trio-c");
     closers.push(() => closeClients(onsConsumer));
     // Keys ending in 7 fail once on the remoting side, keys ending in 3 on the gRPC side.
@@ -221,8 +168,7 @@ test(
       [...acked].filter((k) => k.startsWith(`${kind}-`) && !from?.has(k)).length;
     await until(() => kinds.every((k) => ackedOf(k) >= 150), 30_000, "each client's sends before the kill");
     const killedAt = Date.now();
-    await kill(proc);
-    const ackedAtKill = acked.size;
+    await proc.kill();
     const beforeKill = new Set(acked);
     proc = await startProcess(data, ports);
     restartedAt = Date.now();
@@ -253,7 +199,7 @@ test(
     });
 
     t.diagnostic(
-      `${acked.size} acknowledged (${ackedAtKill} before the kill), ${failedSends} failed sends, ` +
+      `${acked.size} acknowledged (${beforeKill.size} before the kill), ${failedSends} failed sends, ` +
         `restart ${restartedAt - killedAt} ms, first sends after it ${JSON.stringify(Object.fromEntries(firstAfterRestart))} ms, ` +
         `after-restart phase ${sendsEnded - restartedAt} ms, groups complete ${JSON.stringify(Object.fromEntries(complete))} ms after the last send`,
     );

@@ -1,0 +1,78 @@
+// `start` as a user runs it (NameServer, remoting, gRPC and HTTP in one child process), for tests where the process
+// itself is the point: a kill and a restart on the same data and ports, a file it watches, what it prints.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+export interface StartPorts {
+  namesrv: number;
+  broker: number;
+  grpc: number;
+  http: number;
+}
+
+export async function freeStartPorts(): Promise<StartPorts> {
+  return {
+    namesrv: await freePort(),
+    broker: await freePort(),
+    grpc: await freePort(),
+    http: await freePort(),
+  };
+}
+
+export interface StartProcess {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** SIGKILL; resolves once it has exited. */
+  kill(): Promise<void>;
+}
+
+/** `start --data-dir dataDir` on 127.0.0.1 and `ports`, plus `args`; resolves once it printed its ready line. */
+export async function startProcess(
+  dataDir: string,
+  ports: StartPorts,
+  args: string[] = [],
+): Promise<StartProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      "start",
+      "--data-dir",
+      dataDir,
+      "--host",
+      "127.0.0.1",
+      "--namesrv-port",
+      String(ports.namesrv),
+      "--broker-port",
+      String(ports.broker),
+      "--grpc-port",
+      String(ports.grpc),
+      "--http-port",
+      String(ports.http),
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  };
+  const deadline = Date.now() + 20_000;
+  while (!out.includes("ready")) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await kill();
+      throw new Error(`start did not get ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, output: () => out, kill };
+}
