@@ -314,10 +314,13 @@ test("signatures: checked when accounts are configured; an account's rights limi
 test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {
   const { c, client, cleanup } = await cluster(t);
   await client.getProducer("", "HttpCross").publishMessage("from-http", "TagX");
+  await client.getProducer("", "HttpCross").publishMessage("from-http-2", "TagX");
   const received: string[] = [];
+  const bornViaHttp: string[] = [];
   const consumer = new Consumer({ nameServer: c.namesrvAddr, groupId: "GID_CROSS_R" });
   consumer.subscribe("HttpCross", "*", async (m) => {
     received.push(`${m.body.toString()}|${m.tag}`);
+    if (m.tag === "TagX") bornViaHttp.push(m.bornHost);
     return Action.CommitMessage;
   });
   await consumer.start();
@@ -332,8 +335,11 @@ test("cross-protocol: HTTP to remoting and remoting to HTTP", async (t) => {
   msg.properties = { color: "red" };
   await producer.send(msg);
   const end = Date.now() + 10_000;
-  while (received.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(received.sort(), ["from-http|TagX", "from-remoting|TagY"]);
+  while (received.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(received.sort(), ["from-http-2|TagX", "from-http|TagX", "from-remoting|TagY"]);
+  // The born host of an HTTP publish is the publisher's connection: this host, with the connection's port.
+  assert.equal(bornViaHttp.length, 2);
+  for (const b of bornViaHttp) assert.match(b, /^127\.0\.0\.1:[1-9]\d*$/);
   const viaHttp = await consumeUntil(client.getConsumer("", "HttpCross", "GID_CROSS_H", "TagY"), 1, 5000);
   assert.equal(viaHttp[0]?.MessageBody, "from-remoting");
   assert.equal(viaHttp[0]?.MessageKey, "k-remoting");

@@ -27,12 +27,19 @@ export interface HttpEndpoint {
   close(): Promise<void>;
 }
 
+/** Each keep-alive connection's address, parsed once (a client's requests reuse a few connections). */
+const remotes = new WeakMap<object, HostAddress>();
+
 function remote(req: FastifyRequest): HostAddress {
+  let h = remotes.get(req.socket);
+  if (h !== undefined) return h;
   try {
-    return hostAddress(req.socket.remoteAddress ?? "127.0.0.1", req.socket.remotePort ?? 0);
+    h = hostAddress(req.socket.remoteAddress ?? "127.0.0.1", req.socket.remotePort ?? 0);
   } catch {
-    return hostAddress("127.0.0.1", 0);
+    h = hostAddress("127.0.0.1", 0);
   }
+  remotes.set(req.socket, h);
+  return h;
 }
 
 /**
