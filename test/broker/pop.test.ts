@@ -48,6 +48,8 @@ function receive(b: Broker, group: string, more: Partial<ReceiveRequest> = {}) {
 }
 
 const bodies = (ms: { record: { body: Buffer } }[]) => ms.map((m) => m.record.body.toString()).sort();
+/** Bodies in the order they were handed out. */
+const inOrder = (ms: { record: { body: Buffer } }[]) => ms.map((m) => m.record.body.toString());
 
 async function withBroker(t: { after: (f: () => Promise<void>) => void }, extra: Partial<BrokerConfig> = {}) {
   const tmp = tempDir();
@@ -172,38 +174,64 @@ test("tag and SQL92 filters select messages; filtered-out ones do not hold the o
   );
 });
 
-test("FIFO groups get one message per message group at a time, in order", async (t) => {
+test("FIFO groups: a free message group gets its messages in order in one receive, then nothing more of it until all are finished", async (t) => {
   const { b } = await withBroker(t);
   b.groups.createOrUpdate({ ...groupConfig("GO", 16), consumeMessageOrderly: true });
   assert.equal(b.isFifoGroup("GO"), true);
-  for (const [body, key] of [
+  const sendAll = async (list: (readonly [string, string])[]) => {
+    for (const [body, key] of list) await send(b, body, key ? { __SHARDINGKEY: key } : {}, 0);
+  };
+  await sendAll([
     ["a1", "A"],
     ["b1", "B"],
     ["a2", "A"],
     ["b2", "B"],
     ["a3", "A"],
     ["n1", ""],
-  ] as const) {
-    await send(b, body, key ? { __SHARDINGKEY: key } : {}, 0);
-  }
+  ]);
   const r1 = await receive(b, "GO", { invisibleMs: 300 });
-  assert.deepEqual(bodies(r1), ["a1", "b1", "n1"]);
-  for (const m of r1.filter((m) => m.record.body.toString() !== "b1")) {
-    await b.ackMessage("GO", TOPIC, m.receiptHandle);
-  }
+  assert.deepEqual(
+    inOrder(r1),
+    ["a1", "b1", "a2", "b2", "a3", "n1"],
+    "every group was free: all of it, in order",
+  );
+  // A's run is acked in part: A stays busy, and so does B, whose run is not acked at all.
+  await sendAll([
+    ["a4", "A"],
+    ["b3", "B"],
+  ]);
+  const byBody = new Map(r1.map((m) => [m.record.body.toString(), m]));
+  for (const body of ["a1", "a2", "n1"]) await b.ackMessage("GO", TOPIC, byBody.get(body)!.receiptHandle);
+  assert.deepEqual(bodies(await receive(b, "GO", { invisibleMs: 300 })), [], "a3 and b1, b2 still in flight");
+  await b.ackMessage("GO", TOPIC, byBody.get("a3")!.receiptHandle);
   const r2 = await receive(b, "GO", { invisibleMs: 60_000 });
-  assert.deepEqual(bodies(r2), ["a2"], "B waits for b1, A moves on once a1 is acked");
-  // b1 is not acked: it comes back (attempt 2) before b2.
+  assert.deepEqual(bodies(r2), ["a4"], "A moves on once its whole run is acked; B waits");
+  // B's run is not acked: it comes back whole (attempt 2), before b3, which joins it.
   const r3 = await receive(b, "GO", { invisibleMs: 60_000, pollTimeoutMs: 3000 });
   assert.deepEqual(
     r3.map((m) => [m.record.body.toString(), m.deliveryAttempt]),
-    [["b1", 2]],
+    [
+      ["b1", 2],
+      ["b2", 2],
+      ["b3", 1],
+    ],
   );
-  await b.ackMessage("GO", TOPIC, r3[0]!.receiptHandle);
-  const r4 = await receive(b, "GO", { pollTimeoutMs: 2000 });
-  assert.deepEqual(bodies(r4), ["b2"]);
+  for (const m of r3) await b.ackMessage("GO", TOPIC, m.receiptHandle);
+  assert.deepEqual(bodies(await receive(b, "GO", { pollTimeoutMs: 0 })), []);
   // The same messages to a non-FIFO group: all at once.
-  assert.equal((await receive(b, "GPlain")).length, 6);
+  assert.equal((await receive(b, "GPlain")).length, 8);
+});
+
+test("FIFO groups: a receive's batch size bounds a group's run; the rest follows the run in order", async (t) => {
+  const { b } = await withBroker(t);
+  b.groups.createOrUpdate({ ...groupConfig("GR", 16), consumeMessageOrderly: true });
+  for (let i = 0; i < 10; i++) await send(b, `x${i}`, { __SHARDINGKEY: "X" }, 0);
+  const r1 = await receive(b, "GR", { batchSize: 4 });
+  assert.deepEqual(inOrder(r1), ["x0", "x1", "x2", "x3"]);
+  assert.deepEqual(bodies(await receive(b, "GR", { batchSize: 4 })), [], "the group is busy");
+  for (const m of r1) await b.ackMessage("GR", TOPIC, m.receiptHandle);
+  const r2 = await receive(b, "GR", { batchSize: 32 });
+  assert.deepEqual(inOrder(r2), ["x4", "x5", "x6", "x7", "x8", "x9"]);
 });
 
 test("queue order: a queue's batch is redelivered whole and nothing after it comes first", async (t) => {

@@ -8,12 +8,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import type { HttpSdk, HttpSdkError } from "./mq-http-sdk.js";
 import { sleep } from "../client/helpers.js";
 import { quietLogger, rocketmqClient } from "../support/rocketmq-client.js";
-import { freeStartPorts, startProcess } from "../support/start-process.js";
-import { tempDir } from "../support/temp-dir.js";
+import { startForCrash } from "../support/start-process.js";
 import { closeClients, consumer, ons, producer, until } from "./ali-ons-kit.js";
 
 const require = createRequire(import.meta.url);
@@ -24,17 +22,9 @@ test(
   "ali-ons, gRPC and HTTP clients through a SIGKILL of `start`: every acknowledged message reaches every group",
   { timeout: 150_000 },
   async (t) => {
-    const { dir, cleanup } = tempDir("rmq-trio-");
-    const ports = await freeStartPorts();
-    const data = join(dir, "data");
-    let proc = await startProcess(data, ports);
+    const run = await startForCrash(t, "rmq-trio-");
+    const { ports, closers } = run;
     const { client: grpc } = rocketmqClient();
-    const closers: (() => Promise<unknown>)[] = [];
-    t.after(async () => {
-      for (const c of closers.reverse()) await c().catch(() => undefined);
-      await proc.kill();
-      cleanup();
-    });
     const created = await fetch(`http://127.0.0.1:${ports.http}/admin/topics`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -168,9 +158,9 @@ test(
       [...acked].filter((k) => k.startsWith(`${kind}-`) && !from?.has(k)).length;
     await until(() => kinds.every((k) => ackedOf(k) >= 150), 30_000, "each client's sends before the kill");
     const killedAt = Date.now();
-    await proc.kill();
+    await run.kill();
     const beforeKill = new Set(acked);
-    proc = await startProcess(data, ports);
+    await run.restart();
     restartedAt = Date.now();
     await until(
       () => kinds.every((k) => ackedOf(k, beforeKill) >= 100),

@@ -2,8 +2,11 @@
 // itself is the point: a kill and a restart on the same data and ports, a file it watches, what it prints.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.js";
+import { tempDir } from "./temp-dir.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -75,4 +78,43 @@ export async function startProcess(
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, output: () => out, kill };
+}
+
+/** `start` on free ports with its data in a temp dir, for a test that kills and restarts it (see startForCrash). */
+export interface CrashableStart {
+  ports: StartPorts;
+  /** Shut down by the test's after hook, last added first, before the process is killed. */
+  closers: (() => Promise<unknown>)[];
+  /** SIGKILL. */
+  kill(): Promise<void>;
+  /** Starts it again on the same data and ports. */
+  restart(): Promise<void>;
+}
+
+export async function startForCrash(
+  t: { after: (f: () => Promise<void>) => void },
+  prefix: string,
+): Promise<CrashableStart> {
+  const { dir, cleanup } = tempDir(prefix);
+  const ports = await freeStartPorts();
+  const data = join(dir, "data");
+  let proc = await startProcess(data, ports);
+  const closers: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    // The official gRPC client's shutdown half-closes its telemetry stream and drops the stream's listeners at
+    // once; a kill before the broker has finished that call resets it, and the client throws the error, which
+    // has no listener left, in the test's process.
+    await delay(1000);
+    await proc.kill();
+    cleanup();
+  });
+  return {
+    ports,
+    closers,
+    kill: () => proc.kill(),
+    restart: async () => {
+      proc = await startProcess(data, ports);
+    },
+  };
 }

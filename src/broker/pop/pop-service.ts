@@ -1,8 +1,11 @@
 // Pop consumption (RocketMQ 5 receive/ack) on top of the consume queues. Each (group, topic, queue) keeps only
 // what is in flight (see PopQueue); a message not acked before its invisible time ends is handed out again, in
 // place, with its delivery attempt increased, and after the group's max attempts it is copied to %DLQ%group.
-// FIFO groups (consumeMessageOrderly) get one message of a message group at a time, in queue order; later
-// messages of that group are held until it is acked or dead-lettered, while other groups go on in parallel.
+// FIFO groups (consumeMessageOrderly): a message group with nothing in flight gets its next messages, in queue
+// order, up to the receive's batch size; later messages of that group are held until every one of them is acked
+// or dead-lettered, while other groups go on in parallel. (RocketMQ pops a batch per queue and blocks the whole
+// queue; a run per group keeps its batching without one group holding up the others in its queue. One message
+// per group and receive cost a round trip each: 95 msg/s a group with the official PushConsumer.)
 import { join } from "node:path";
 import { BrokerError } from "../../common/errors.js";
 import { decodeRecord } from "../../common/message-record.js";
@@ -342,7 +345,8 @@ export class PopService {
       this.readNew(pq, c, undefined);
       return;
     }
-    // Groups with a message in flight: FIFO delivers nothing more of them until it is finished.
+    // Groups with a message in flight: FIFO delivers nothing more of them until it is finished. A group free at
+    // the start may get several messages below, in order: they are finished together before its next ones.
     const busy = new Set<string>();
     if (c.fifo) {
       for (const e of pq.inflight.values()) if (e.msgGroup && e.deadline > c.now) busy.add(e.msgGroup);
@@ -359,7 +363,7 @@ export class PopService {
 
   /**
    * Hands out again expired in-flight messages (and FIFO-held ones), oldest first; messages that used up their
-   * attempts go to the dead-letter queue instead. `busy`: FIFO message groups that may not get another one.
+   * attempts go to the dead-letter queue instead. `busy`: FIFO message groups that may get none now.
    */
   private redeliverExpired(pq: PopQueue, offsets: number[], c: Collect, busy: Set<string> | undefined): void {
     for (const off of offsets) {
@@ -381,7 +385,6 @@ export class PopService {
       }
       pq.held.delete(off);
       this.deliver(pq, off, decodeRecord(raw), e, msgGroup, c);
-      if (busy && msgGroup) busy.add(msgGroup);
     }
   }
 
@@ -411,7 +414,6 @@ export class PopService {
           this.journal.held(pq, off, h);
         } else {
           this.deliver(pq, off, rec, undefined, msgGroup, c);
-          if (busy && msgGroup) busy.add(msgGroup);
         }
       }
       const progressed = r.nextBeginOffset > pq.cursor;

@@ -177,43 +177,49 @@ test("tag filter: only TagA || TagB are delivered", { timeout: 60_000 }, async (
   }
 });
 
-test("FIFO group: one message of a message group at a time, in send order", { timeout: 60_000 }, async () => {
-  const topic = topicWith(4);
-  const group = uniq("GID_fifo");
-  env.b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 16), consumeMessageOrderly: true });
-  const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" });
-  try {
-    for (let i = 0; i < 5; i++) {
-      await env.producer.send({ topic, messageGroup: "g1", body: Buffer.from(`a${i}`) });
-      await env.producer.send({ topic, messageGroup: "g2", body: Buffer.from(`b${i}`) });
-    }
-    const order: string[] = [];
-    const end = Date.now() + 30_000;
-    while (order.length < 10 && Date.now() < end) {
-      const got = await c.receive(32, 15_000);
-      const groups = got.map((m) => m.messageGroup);
-      assert.equal(
-        new Set(groups).size,
-        groups.length,
-        `at most one message per group per batch: ${groups.join()}`,
-      );
-      for (const m of got) {
-        order.push(m.body.toString());
-        await c.ack(m);
+test(
+  "FIFO group: a message group's messages come in send order, a run per receive, the next run once it is acked",
+  { timeout: 60_000 },
+  async () => {
+    const topic = topicWith(4);
+    const group = uniq("GID_fifo");
+    env.b.server.broker.groups.createOrUpdate({ ...groupConfig(group, 16), consumeMessageOrderly: true });
+    const c = await startSimpleConsumer(env.b.grpcAddr, group, { [topic]: "*" });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await env.producer.send({ topic, messageGroup: "g1", body: Buffer.from(`a${i}`) });
+        await env.producer.send({ topic, messageGroup: "g2", body: Buffer.from(`b${i}`) });
       }
+      const first: Awaited<ReturnType<typeof c.receive>> = [];
+      const end = Date.now() + 15_000;
+      while (first.length < 10 && Date.now() < end) first.push(...(await c.receive(32, 15_000)));
+      const ofGroup = (g: string) => first.filter((m) => m.messageGroup === g).map((m) => m.body.toString());
+      assert.deepEqual(ofGroup("g1"), ["a0", "a1", "a2", "a3", "a4"]);
+      assert.deepEqual(ofGroup("g2"), ["b0", "b1", "b2", "b3", "b4"]);
+
+      await env.producer.send({ topic, messageGroup: "g1", body: Buffer.from("a5") });
+      await env.producer.send({ topic, messageGroup: "g2", body: Buffer.from("b5") });
+      // g1's run is acked but for a2; g2's whole run is acked.
+      for (const m of first) if (m.body.toString() !== "a2") await c.ack(m);
+      const second = await c.receive(32, 15_000);
+      assert.deepEqual(
+        second.map((m) => m.body.toString()),
+        ["b5"],
+        "g2 moves on; g1 waits for a2",
+      );
+      await c.ack(second[0]!);
+      await c.ack(first.find((m) => m.body.toString() === "a2")!);
+      const third = await c.receive(32, 15_000);
+      assert.deepEqual(
+        third.map((m) => m.body.toString()),
+        ["a5"],
+      );
+      await c.ack(third[0]!);
+    } finally {
+      await c.shutdown();
     }
-    assert.deepEqual(
-      order.filter((s) => s.startsWith("a")),
-      ["a0", "a1", "a2", "a3", "a4"],
-    );
-    assert.deepEqual(
-      order.filter((s) => s.startsWith("b")),
-      ["b0", "b1", "b2", "b3", "b4"],
-    );
-  } finally {
-    await c.shutdown();
-  }
-});
+  },
+);
 
 test(
   "PushConsumer: receives and acks through QueryAssignment and long polling",
