@@ -59,6 +59,10 @@ function commonOptions(cmd: Command): Command {
     .option("--slave-read-enable", "suggest that consumers far behind read from the slave")
     .addOption(new Option("--flush-mode <mode>", "commit log flush").choices(["async", "sync"]))
     .option("--max-lite-topics <n>", "lite topics the broker keeps at most (default 20000)")
+    .option(
+      "--http-invisible-seconds <n>",
+      "how long a message consumed over HTTP stays invisible before it comes back unless acked (default 300)",
+    )
     .option("--log-level <level>", "pino level (default info)")
     .option("--config <file>", "JSON file of settings (overridden by ROCKETMQ_TS_* variables, then flags)");
 }
@@ -91,6 +95,7 @@ function settingsFrom(opts: Record<string, unknown>): Settings {
       slaveReadEnable: opts["slaveReadEnable"],
       flushMode: opts["flushMode"],
       maxLiteTopics: opts["maxLiteTopics"],
+      httpInvisibleSeconds: opts["httpInvisibleSeconds"],
       logLevel: opts["logLevel"],
     },
     opts["config"] as string | undefined,
@@ -183,6 +188,7 @@ async function runBroker(
         port: s.httpPort,
         host: s.host,
         adminToken: s.adminToken,
+        invisibleMs: s.httpInvisibleSeconds * 1000,
       },
       ...(s.alarmWebhook ? { alarmWebhook: s.alarmWebhook } : {}),
       tlsMaterial: tls.material,

@@ -20,6 +20,11 @@ export interface Settings {
   /** Port of the HTTP endpoint (Alibaba Cloud MQ HTTP protocol). */
   httpPort: number;
   /**
+   * How long a message consumed over HTTP stays invisible before it comes back unless acked: 300 s, the
+   * protocol's own 5 minutes. Shorter suits development and tests.
+   */
+  httpInvisibleSeconds: number;
+  /**
    * "accessKey:secretKey,...": accounts with every right on all three protocols (access control is on once any
    * account exists). Rights per topic and group go in aclFile.
    */
@@ -59,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   brokerPort: 10911,
   grpcPort: 8081,
   httpPort: 8080,
+  httpInvisibleSeconds: 300,
   tlsMode: "permissive",
   tlsCert: "",
   tlsKey: "",
@@ -89,6 +95,7 @@ const ENV: Record<keyof Settings, string> = {
   brokerPort: "ROCKETMQ_TS_BROKER_PORT",
   grpcPort: "ROCKETMQ_TS_GRPC_PORT",
   httpPort: "ROCKETMQ_TS_HTTP_PORT",
+  httpInvisibleSeconds: "ROCKETMQ_TS_HTTP_INVISIBLE_SECONDS",
   tlsMode: "ROCKETMQ_TS_TLS_MODE",
   tlsCert: "ROCKETMQ_TS_TLS_CERT",
   tlsKey: "ROCKETMQ_TS_TLS_KEY",
@@ -124,6 +131,8 @@ function coerce(key: keyof Settings, raw: unknown): Settings[keyof Settings] {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0)
       throw new Error(`setting ${key}: expected a non-negative integer, got ${String(raw)}`);
+    if (key === "httpInvisibleSeconds" && n < 1)
+      throw new Error(`setting httpInvisibleSeconds: expected at least 1, got ${String(raw)}`);
     return n;
   }
   if (typeof def === "boolean") {

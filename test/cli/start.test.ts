@@ -29,7 +29,10 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
   ];
   // Settings come from a file, then the environment, then flags: the flag's port must win over the file's.
   const config = join(dir, "settings.json");
-  writeFileSync(config, JSON.stringify({ namesrvPort: 1, logLevel: "info", flushMode: "sync" }));
+  writeFileSync(
+    config,
+    JSON.stringify({ namesrvPort: 1, logLevel: "info", flushMode: "sync", httpInvisibleSeconds: 2 }),
+  );
   const child = spawn(
     process.execPath,
     [
@@ -115,6 +118,16 @@ test("start: ready line, a working broker behind the NameServer, clean stop on S
     );
     assert.equal(res.status, 200);
     assert.match(await res.text(), /<MessageBody><!\[CDATA\[hi\]\]><\/MessageBody>/);
+    // Not acked: it comes back after the file's httpInvisibleSeconds (2 s), not the protocol's 5 minutes.
+    const consumedAt = Date.now();
+    const again = await fetch(
+      `http://127.0.0.1:${httpPort}/topics/CliTopic/messages?consumer=GID_CLI&numOfMessages=16&waitseconds=10`,
+    );
+    assert.equal(again.status, 200);
+    const text = await again.text();
+    assert.match(text, /<MessageBody><!\[CDATA\[hi\]\]><\/MessageBody>/);
+    assert.match(text, /<ConsumedTimes>2<\/ConsumedTimes>/);
+    assert.ok(Date.now() - consumedAt < 9000, "back after about 2 s");
   } finally {
     client.close();
   }
@@ -133,4 +146,11 @@ test("start: a bad setting is refused with a message naming it", async () => {
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
   assert.notEqual(code, 0);
   assert.match(err, /flush-mode/);
+  const zero = spawn(process.execPath, [main, "start", "--http-invisible-seconds", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let zeroErr = "";
+  zero.stderr.on("data", (d: Buffer) => (zeroErr += d.toString()));
+  assert.notEqual(await new Promise<number | null>((r) => zero.on("exit", (c) => r(c))), 0);
+  assert.match(zeroErr, /httpInvisibleSeconds: expected at least 1/);
 });

@@ -94,11 +94,12 @@ export interface CrashableStart {
 export async function startForCrash(
   t: { after: (f: () => Promise<void>) => void },
   prefix: string,
+  args: string[] = [],
 ): Promise<CrashableStart> {
   const { dir, cleanup } = tempDir(prefix);
   const ports = await freeStartPorts();
   const data = join(dir, "data");
-  let proc = await startProcess(data, ports);
+  let proc = await startProcess(data, ports, args);
   const closers: (() => Promise<unknown>)[] = [];
   t.after(async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
@@ -114,7 +115,7 @@ export async function startForCrash(
     closers,
     kill: () => proc.kill(),
     restart: async () => {
-      proc = await startProcess(data, ports);
+      proc = await startProcess(data, ports, args);
     },
   };
 }
