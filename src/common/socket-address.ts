@@ -36,3 +36,8 @@ export function ipOfAddress(addr: string): string {
   const at = addr.lastIndexOf(":");
   return (at > 0 ? addr.slice(0, at) : addr).replace(/^\[|\]$/g, "");
 }
+
+/** An address written "ip:port" or "[v6]:port" as records store it; throws when it is not an IP address. */
+export function parseHostPort(addr: string): HostAddress {
+  return hostAddress(ipOfAddress(addr), Number(addr.slice(addr.lastIndexOf(":") + 1)));
+}

@@ -24,20 +24,8 @@ test(
     const { ports, closers } = run;
     const { client: grpc } = rocketmqClient();
 
-    const admin = `http://127.0.0.1:${ports.http}/admin`;
-    const json = { "content-type": "application/json" };
-    const topic = await fetch(`${admin}/topics`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ topic: TOPIC, queues: 4, attributes: { "message.type": "FIFO" } }),
-    });
-    assert.equal(topic.status, 200, await topic.text());
-    const group = await fetch(`${admin}/groups/${GROUP}`, {
-      method: "PUT",
-      headers: json,
-      body: JSON.stringify({ fifo: true }),
-    });
-    assert.equal(group.status, 200, await group.text());
+    await run.admin("POST", "/topics", { topic: TOPIC, queues: 4, attributes: { "message.type": "FIFO" } });
+    await run.admin("PUT", `/groups/${GROUP}`, { fifo: true });
 
     const endpoints = `127.0.0.1:${ports.grpc}`;
     const producer = new grpc.Producer({ endpoints, namespace: "", topic: TOPIC, logger: quietLogger });

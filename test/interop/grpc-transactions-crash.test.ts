@@ -16,12 +16,11 @@ test(
     const run = await startForCrash(t, "rmq-tx-crash-");
     const { ports, closers } = run;
     const { client: grpc, pb } = rocketmqClient();
-    const created = await fetch(`http://127.0.0.1:${ports.http}/admin/topics`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ topic: TOPIC, queues: 4, attributes: { "message.type": "TRANSACTION" } }),
+    await run.admin("POST", "/topics", {
+      topic: TOPIC,
+      queues: 4,
+      attributes: { "message.type": "TRANSACTION" },
     });
-    assert.equal(created.status, 200, await created.text());
 
     const endpoints = `127.0.0.1:${ports.grpc}`;
     const checked: string[] = [];

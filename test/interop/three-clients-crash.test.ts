@@ -27,12 +27,7 @@ test(
     const run = await startForCrash(t, "rmq-trio-", ["--http-invisible-seconds", "10"]);
     const { ports, closers } = run;
     const { client: grpc } = rocketmqClient();
-    const created = await fetch(`http://127.0.0.1:${ports.http}/admin/topics`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ topic: TOPIC, queues: 4 }),
-    });
-    assert.equal(created.status, 200, await created.text());
+    await run.admin("POST", "/topics", { topic: TOPIC, queues: 4 });
 
     // Each group's deliveries by key, and the reconsume counts of redeliveries.
     const got = {

@@ -89,6 +89,8 @@ export interface CrashableStart {
   kill(): Promise<void>;
   /** Starts it again on the same data and ports. */
   restart(): Promise<void>;
+  /** A call to the admin API on the HTTP port (e.g. POST /topics, PUT /groups/G); a status other than 200 throws. */
+  admin(method: "POST" | "PUT", path: string, body: object): Promise<void>;
 }
 
 export async function startForCrash(
@@ -116,6 +118,14 @@ export async function startForCrash(
     kill: () => proc.kill(),
     restart: async () => {
       proc = await startProcess(data, ports, args);
+    },
+    admin: async (method, path, body) => {
+      const res = await fetch(`http://127.0.0.1:${ports.http}/admin${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 200) throw new Error(`${method} /admin${path}: ${res.status} ${await res.text()}`);
     },
   };
 }

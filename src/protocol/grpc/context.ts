@@ -2,7 +2,7 @@
 // this endpoint advertises in routes.
 import type * as grpc from "@grpc/grpc-js";
 import type { Broker } from "../../broker/broker.js";
-import { hostAddress, ipOfAddress } from "../../common/socket-address.js";
+import { parseHostPort } from "../../common/socket-address.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import type { RemotingLogger } from "../remoting/logger.js";
 import type { ReceiptRenewals } from "./receipt-renewals.js";
@@ -46,10 +46,9 @@ const MAX_PEERS = 4096;
 export function peerHost(peer: string): HostAddress | undefined {
   const cached = peers.get(peer);
   if (cached !== undefined) return cached ?? undefined;
-  const at = peer.lastIndexOf(":");
   let h: HostAddress | null = null;
   try {
-    h = hostAddress(ipOfAddress(peer), Number(peer.slice(at + 1)));
+    h = parseHostPort(peer);
   } catch {
     // Not an IP address ("unknown", a unix socket): records get the broker's placeholder.
   }

@@ -23,7 +23,7 @@ import {
   encodeProperties,
 } from "../../common/properties.js";
 import type { HostAddress } from "../../common/socket-address.js";
-import { formatHost } from "../../common/socket-address.js";
+import { formatHost, ipOfAddress } from "../../common/socket-address.js";
 import { durationOf, millisOf, timestampOf, topicOf } from "./request-fields.js";
 import { Code, badRequest } from "./status.js";
 import { producerGroupOfTopic } from "./transaction-ids.js";
@@ -210,8 +210,7 @@ export interface DeliveryInfo {
 }
 
 function hostOnly(a: HostAddress): string {
-  const s = formatHost(a);
-  return s.slice(0, s.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return ipOfAddress(formatHost(a));
 }
 
 function deliveredType(props: Map<string, string>): MessageType {

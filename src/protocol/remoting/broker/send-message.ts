@@ -8,7 +8,7 @@
 import type { Broker, SendRequest, SendResult } from "../../../broker/broker.js";
 import { i16, i32 } from "../../../common/big-endian.js";
 import { BrokerError } from "../../../common/errors.js";
-import { hostAddress } from "../../../common/socket-address.js";
+import { parseHostPort } from "../../../common/socket-address.js";
 import type { HostAddress } from "../../../common/socket-address.js";
 import type { RemotingCommand } from "../command.js";
 import { createResponse } from "../command.js";
@@ -74,13 +74,9 @@ function fieldNames(req: RemotingCommand): SendFieldNames {
 function bornHostOf(conn: RemotingConnection): HostAddress | undefined {
   const cached = conn.attributes.get("bornHost") as HostAddress | null | undefined;
   if (cached !== undefined) return cached ?? undefined;
-  const at = conn.remoteAddress.lastIndexOf(":");
   let h: HostAddress | null = null;
   try {
-    h = hostAddress(
-      conn.remoteAddress.slice(0, at).replace(/^\[|\]$/g, ""),
-      Number(conn.remoteAddress.slice(at + 1)),
-    );
+    h = parseHostPort(conn.remoteAddress);
   } catch {
     // Not an IP address (should not happen on TCP): records get the broker's placeholder.
   }
