@@ -4,7 +4,13 @@
 import { deliveredBody } from "../common/compressed-body.js";
 import { createOffsetMsgId } from "../common/message-id.js";
 import type { MessageRecord } from "../common/message-record.js";
-import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, Prop, decodeProperties } from "../common/properties.js";
+import {
+  NAME_VALUE_SEPARATOR,
+  PROPERTY_SEPARATOR,
+  Prop,
+  decodeProperties,
+  hasPropertySeparator,
+} from "../common/properties.js";
 import type { Properties } from "../common/properties.js";
 import { formatHost } from "../common/socket-address.js";
 import type { HostAddress } from "../common/socket-address.js";
@@ -76,7 +82,7 @@ export class Message {
 }
 
 function checkPropertyText(s: string, what: string): void {
-  if (s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR)) {
+  if (hasPropertySeparator(s)) {
     throw new MQClientError("MESSAGE_ILLEGAL", `${what} contains the reserved characters \\u0001 or \\u0002`);
   }
 }

@@ -3,6 +3,14 @@
 export const NAME_VALUE_SEPARATOR = "\u0001";
 export const PROPERTY_SEPARATOR = "\u0002";
 
+/**
+ * True when `s` holds one of the two separators. A tag, key, property name or value that did would be read back
+ * as other properties (a "TAGS" or "DELAY" of the sender's choosing), so every edge refuses such text.
+ */
+export function hasPropertySeparator(s: string): boolean {
+  return s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR);
+}
+
 /** Well-known property keys (MessageConst). */
 export const Prop = {
   TAGS: "TAGS",

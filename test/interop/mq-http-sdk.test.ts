@@ -451,6 +451,64 @@ test("bad input gets an XML error and the endpoint keeps serving", async (t) => 
   void url;
 });
 
+test("the SDK's own unchecked input: separators, a stray ']]>', out-of-range parameters, long and badly encoded names", async (t) => {
+  const { endpoint, client } = await cluster(t);
+  const producer = client.getProducer("", "HttpEdge");
+  const refused = async (p: Promise<unknown>, code: string) => {
+    const e = (await p.then(
+      () => assert.fail("accepted"),
+      (err: unknown) => err,
+    )) as HttpSdkError;
+    assert.equal(e.Code, code, String((e as { message?: string }).message));
+  };
+  // \u0001 and \u0002 separate the stored properties: inside a tag or a property they would become a TAGS, DELAY
+  // or UNIQ_KEY of the sender's choosing (this tag would have been a delay level 3 message tagged "A").
+  await refused(producer.publishMessage("x", "A\u0002DELAY\u00013"), "InvalidArgument");
+  const evil = new sdk.MessageProperties();
+  evil.putProperty("evil", "x\u0002TAGS\u0001Evil");
+  await refused(producer.publishMessage("x", "Real", evil), "InvalidArgument");
+  const evilKey = new sdk.MessageProperties();
+  evilKey.messageKey("k\u0001v");
+  await refused(producer.publishMessage("x", "Real", evilKey), "InvalidArgument");
+  // The SDK puts a body in one CDATA section without splitting a "]]>" in it: refused rather than stored cut.
+  await refused(producer.publishMessage("before ]]> after", "Real"), "MalformedXML");
+  // Parameters: decimal integers in the documented ranges (1..16 messages, 0..30 s), nothing capped or coerced.
+  const consumer = client.getConsumer("", "HttpEdge", "GID_EDGE");
+  await refused(consumer.consumeMessage(17, 1), "InvalidArgument");
+  await refused(consumer.consumeMessage(1, 31), "InvalidArgument");
+  await refused(consumer.consumeMessage("1e1" as unknown as number, 1), "InvalidArgument");
+  await refused(consumer.consumeMessage("0x2" as unknown as number, 1), "InvalidArgument");
+
+  // A topic name may have 127 characters; the router once refused more than 100 in JSON, which the SDK took
+  // for a success with no message id.
+  const long = "T".repeat(120);
+  const sent = await client.getProducer("", long).publishMessage("long name", "Real");
+  assert.match(sent.body.MessageId, /^[0-9A-F]{32}$/);
+  const gotLong = await consumeUntil(client.getConsumer("", long, "GID_EDGE_LONG"), 1, 5000);
+  assert.deepEqual(
+    gotLong.map((m) => m.MessageBody),
+    ["long name"],
+  );
+  // The router's own refusals answer in XML too.
+  for (const path of [`/topics/${"T".repeat(2000)}/messages`, "/topics/%RETRY%G/messages"]) {
+    const r = await fetch(`${endpoint}${path}?consumer=G&numOfMessages=1`);
+    assert.ok(r.status >= 400 && r.status < 500, `${path}: ${r.status}`);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/xml/);
+    assert.match(await r.text(), /<Code>InvalidArgument<\/Code>/);
+  }
+
+  // Nothing refused was stored; a message like the refused ones, without the separators, arrives as sent.
+  const props = new sdk.MessageProperties();
+  props.putProperty("evil", "x TAGS Evil");
+  await producer.publishMessage("before ]] > after", "Real", props);
+  const got = await consumeUntil(consumer, 1, 5000);
+  assert.equal(got.length, 1);
+  assert.equal(got[0]!.MessageBody, "before ]] > after");
+  assert.equal(got[0]!.MessageTag, "Real");
+  assert.equal(got[0]!.Properties["evil"], "x TAGS Evil");
+  assert.deepEqual(await consume(consumer, 16, 1), []);
+});
+
 test("an instance id (ns=) is the instance's namespace: HTTP and ali-ons with that namespace share topic and group", async (t) => {
   const { c, client, cleanup } = await cluster(t);
   const ns = "MQ_INST_7";

@@ -15,13 +15,7 @@ import { TRANSACTION_ID } from "../../broker/transaction-service.js";
 import { liteTopicProblem, parseLmqName } from "../../common/lite-topic.js";
 import { createOffsetMsgId } from "../../common/message-id.js";
 import type { MessageRecord } from "../../common/message-record.js";
-import {
-  NAME_VALUE_SEPARATOR,
-  PROPERTY_SEPARATOR,
-  Prop,
-  decodeProperties,
-  encodeProperties,
-} from "../../common/properties.js";
+import { hasPropertySeparator, Prop, decodeProperties, encodeProperties } from "../../common/properties.js";
 import type { HostAddress } from "../../common/socket-address.js";
 import { formatHost, ipOfAddress } from "../../common/socket-address.js";
 import { durationOf, millisOf, timestampOf, topicOf } from "./request-fields.js";
@@ -53,7 +47,7 @@ export interface DecodedSend {
 }
 
 function clean(s: string, what: string, code: number): string {
-  if (s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR))
+  if (hasPropertySeparator(s))
     throw badRequest(`${what} contains a control character (\\u0001 or \\u0002)`, code);
   return s;
 }

@@ -95,15 +95,16 @@ function intParam(q: Query, name: string, min: number, max: number, def?: number
     if (def !== undefined) return def;
     throw new HttpError(400, "InvalidArgument", `the ${name} parameter is required`);
   }
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
+  // Decimal digits only: Number() would also take "1e1", "0x10", " 2" and "16.0".
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) {
     throw new HttpError(
       400,
       "InvalidArgument",
       `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
     );
   }
-  return Math.min(n, max);
+  return n;
 }
 
 function messages(deliveries: Delivery[]): Reply {

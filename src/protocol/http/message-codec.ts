@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { deliveredBody } from "../../common/compressed-body.js";
 import { createOffsetMsgId } from "../../common/message-id.js";
 import type { MessageRecord } from "../../common/message-record.js";
-import { Prop, decodeProperties } from "../../common/properties.js";
+import { Prop, decodeProperties, hasPropertySeparator } from "../../common/properties.js";
 import { HttpError } from "./http-error.js";
 import { cdata, elements } from "./xml.js";
 
@@ -74,9 +74,21 @@ export function readPublish(
     );
   }
   const props = parsePropertyString(propertyString);
-  for (const k of props.keys()) {
+  for (const [k, v] of props) {
     if (HIDDEN.has(k)) throw new HttpError(400, "InvalidArgument", `property ${k} is reserved`);
+    if (hasPropertySeparator(k) || hasPropertySeparator(v))
+      throw new HttpError(
+        400,
+        "InvalidArgument",
+        `property ${k} contains the reserved characters \\u0001 or \\u0002`,
+      );
   }
+  if (tag && hasPropertySeparator(tag))
+    throw new HttpError(
+      400,
+      "InvalidArgument",
+      "MessageTag contains the reserved characters \\u0001 or \\u0002",
+    );
   if (tag) props.set(Prop.TAGS, tag);
   const start = props.get(Prop.START_DELIVER_TIME);
   if (start !== undefined && !/^\d{1,15}$/.test(start)) {

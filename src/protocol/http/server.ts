@@ -55,7 +55,12 @@ export async function startHttpEndpoint(
   const app = Fastify({
     // The body holds one message of up to maxBodyBytes, XML-wrapped (and possibly escaped).
     bodyLimit: config.maxBodyBytes * 2 + 64 * 1024,
-    routerOptions: { ignoreDuplicateSlashes: true },
+    // A topic name may be 127 characters (more once percent-encoded); find-my-way's default limit is 100.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    // The router's own refusals (a bad percent-encoding, an over-long path segment) answer in the protocol's
+    // XML like every other error: the SDK reads an error only from an <Error> document.
+    frameworkErrors: (e, req, reply) =>
+      fail(req, reply, new HttpError(e.statusCode ?? 400, "InvalidArgument", e.message)),
     keepAliveTimeout: 65_000,
     requestTimeout: 0,
   });

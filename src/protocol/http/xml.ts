@@ -62,12 +62,35 @@ export function parseRequest(body: Buffer | undefined, root: string): Record<str
       `the XML body is malformed: ${valid.err.msg} (line ${valid.err.line})`,
     );
   }
+  if (strayCdataEnd(text)) {
+    // The SDKs wrap a body in one CDATA section without splitting a "]]>" inside it; read leniently, the body
+    // would be stored cut and reordered ("a ]]> b" as "a  b]]>") under an MD5 the sender never computed.
+    throw new HttpError(
+      400,
+      "MalformedXML",
+      'the XML body is malformed: "]]>" outside a CDATA section (a body that contains "]]>" cannot be sent in one CDATA section)',
+    );
+  }
   const doc = parser.parse(text) as Record<string, unknown>;
   const node = doc[root] === "" ? {} : doc[root];
   if (node === undefined || node === null || typeof node !== "object") {
     throw new HttpError(400, "MalformedXML", `the XML root must be <${root}>`);
   }
   return node as Record<string, unknown>;
+}
+
+/** True when a "]]>" stands outside CDATA, which XML allows only as a CDATA section's end (XML 1.0, 2.4). */
+function strayCdataEnd(text: string): boolean {
+  let from = 0;
+  for (;;) {
+    const end = text.indexOf("]]>", from);
+    if (end < 0) return false;
+    const open = text.indexOf("<![CDATA[", from);
+    if (open < 0 || end < open) return true;
+    const close = text.indexOf("]]>", open + 9);
+    if (close < 0) return false; // unterminated: the validator has refused it already
+    from = close + 3;
+  }
 }
 
 /** The text of a child element ("" when empty, undefined when absent). */
