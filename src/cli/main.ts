@@ -125,7 +125,6 @@ async function runNamesrv(
     host: s.host,
     port: s.namesrvPort,
     logger: log.child("namesrv"),
-    autoCreateQueueNums: 8,
     tls,
   });
   await ns.start();

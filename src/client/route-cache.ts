@@ -14,11 +14,12 @@ const PERM_WRITE = 2;
 const PERM_INHERIT = 1;
 const MASTER_ID = "0";
 /**
- * Queues used on TBW102's route for an unknown topic (Java's DefaultMQProducer.defaultTopicQueueNums is 4). Ours
- * is 8, the broker's default queue count for a new topic, so the route a producer guesses before the first send is
- * the route the topic gets.
+ * Queues used on TBW102's route for an unknown topic, and asked of the broker that creates it on the first send:
+ * 4, as Java's DefaultMQProducer.defaultTopicQueueNums and ali-ons. One value for every client, so that a topic
+ * created by one client's first send has the route the NameServer guessed for all of them (see the NameServer's
+ * autoCreateQueueNums): a consumer that subscribed first polls only queues that will exist.
  */
-export const DEFAULT_TOPIC_QUEUE_NUMS = 8;
+export const DEFAULT_TOPIC_QUEUE_NUMS = 4;
 const DEFAULT_TOPIC = "TBW102";
 
 export interface MessageQueue {

@@ -14,7 +14,7 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const { dir, cleanup } = tempDir();
-    const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 8 });
+    const ns = createNamesrv({ host: "127.0.0.1", port: 0 });
     await ns.start();
     const nsAddr = `127.0.0.1:${ns.port}`;
     const config = {

@@ -69,6 +69,46 @@ test("ali-ons: produce, 'TagA || TagB' filter, keys and properties, msgId, retry
   assert.equal(retried[0]!.topic, "TP_IT");
 });
 
+test("ali-ons on a topic nobody created: the consumer that subscribed first polls only the queues its first send creates", async (t) => {
+  // The NameServer guesses an unknown topic's route; ali-ons (like Java) asks the broker for 4 queues on the first
+  // send. When the guess said 8, the early consumer pulled queues 4..7 and got "out of range" until its route
+  // refreshed, and the producer sent to queues its first route had and the topic never got.
+  const cluster = await startCluster();
+  const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_FRESH" });
+  // ali-ons's own route refresh (30 s), so the route the consumer started with is the one it pulls with.
+  const c = consumer(cluster.namesrvAddr, "GID_FRESH", "c1", { pollNameServerInteval: 30_000 });
+  t.after(() => teardown(cluster, c, producer));
+  const errors: string[] = [];
+  c.on("error", (e) => errors.push(e.message));
+  const got = new Set<string>();
+  c.subscribe("TP_FRESH", "*", async (m) => {
+    got.add(m.body.toString());
+  });
+  await c.ready();
+  await new Promise((r) => setTimeout(r, 1000));
+  await producer.ready();
+  const queues = new Set<number>();
+  for (let i = 0; i < 20; i++) {
+    const r = await producer.send(new ons.Message("TP_FRESH", "T", `m${i}`));
+    assert.equal(r.sendStatus, "SEND_OK");
+    queues.add(r.messageQueue.queueId);
+  }
+  await until(() => got.size === 20, 15_000, "all 20 messages");
+  const tc = cluster.broker.server.broker.topics.get("TP_FRESH");
+  assert.equal(tc?.writeQueueNums, 4);
+  assert.equal(tc?.readQueueNums, 4);
+  assert.ok(
+    [...queues].every((q) => q < 4),
+    `sent to queues ${[...queues].join(",")}`,
+  );
+  // (Pulls before the first send get "topic does not exist", as from RocketMQ's broker; none may name a queue the
+  // topic does not have.)
+  assert.deepEqual(
+    errors.filter((m) => /out of range/i.test(m)),
+    [],
+  );
+});
+
 test("ali-ons: two clustering consumers share the queues and together get everything", async (t) => {
   const cluster = await startCluster();
   const producer = new ons.Producer({ ...common(cluster.namesrvAddr), producerGroup: "PID_SHARE" });

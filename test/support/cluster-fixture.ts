@@ -17,7 +17,7 @@ export async function startCluster(
   overrides: Partial<BrokerConfig> = {},
   endpoints: Parameters<typeof startBroker>[2] = {},
 ): Promise<Cluster> {
-  const ns = createNamesrv({ host: "127.0.0.1", port: 0, autoCreateQueueNums: 8 });
+  const ns = createNamesrv({ host: "127.0.0.1", port: 0 });
   await ns.start();
   const namesrvAddr = `127.0.0.1:${ns.port}`;
   const broker = await startBroker({ namesrvAddrs: [namesrvAddr], ...overrides }, undefined, endpoints);
