@@ -3,7 +3,8 @@
 // with the COMMIT sysflag and preparedTransactionOffset pointing at the half) or rolls it back (nothing is
 // delivered). Either way an op record goes to RMQ_SYS_TRANS_OP_HALF_TOPIC, which is what makes the outcome durable.
 // An unresolved half message is checked back with a live producer of its group after its CheckImmunityTime
-// (default 6 s), then every 5 s, up to 15 checks; then it is discarded to TRANS_CHECK_MAX_TIME_TOPIC.
+// (without one, the transaction timeout: 6 s), then every 5 s, up to 15 checks; then it is discarded to
+// TRANS_CHECK_MAX_TIME_TOPIC.
 //
 // Op records are small text bodies: "commit <halfOffset>", "rollback <halfOffset>", "discard <halfOffset>",
 // "check <halfOffset> <n>". On start both queues are read back to rebuild the unresolved set, so half and op state
@@ -24,6 +25,16 @@ export const TRANSACTION_ID = "__transactionId__";
  * consumeHalfMessage) instead of being called back; the checker never calls anyone for them.
  */
 export const PULL_CHECK_GROUP = "%PULL_CHECK%";
+
+/**
+ * When a half message is first checked: its producer's CHECK_IMMUNITY_TIME_IN_SECONDS, shorter or longer than the
+ * broker's transaction timeout, as RocketMQ reads it; without one (or an unreadable or negative one) the timeout.
+ */
+function firstCheckDelay(props: string, transactionTimeoutMs: number): number {
+  const v = getProperty(props, Prop.CHECK_IMMUNITY_TIME_IN_SECONDS);
+  const seconds = v === undefined || v.trim() === "" ? NaN : Number(v);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : transactionTimeoutMs;
+}
 
 /** A half message handed to a producer that pulls its checks. */
 export interface DueTransaction {
@@ -120,14 +131,14 @@ export class TransactionService {
   /** A half message was stored: track it for checks. */
   tracked(halfQueueOffset: number, phy: number, size: number, props: string, storeTimestamp: number): void {
     if (this.pending.has(halfQueueOffset) || this.resolved.has(halfQueueOffset)) return;
-    const immunity = Number(getProperty(props, Prop.CHECK_IMMUNITY_TIME_IN_SECONDS) ?? 0) * 1000;
+    const immunity = firstCheckDelay(props, this.options.firstCheckMs);
     this.pending.set(halfQueueOffset, {
       phy,
       size,
       group: getProperty(props, Prop.PRODUCER_GROUP) ?? "",
       topic: getProperty(props, Prop.REAL_TOPIC) ?? "",
       checks: Number(getProperty(props, Prop.TRANSACTION_CHECK_TIMES) ?? 0),
-      nextCheckAt: storeTimestamp + Math.max(this.options.firstCheckMs, immunity),
+      nextCheckAt: storeTimestamp + immunity,
     });
     this.halfReadOffset = Math.max(this.halfReadOffset, halfQueueOffset + 1);
   }

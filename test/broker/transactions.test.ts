@@ -198,6 +198,37 @@ test("CheckImmunityTimeInSeconds delays the first check; unanswered checks end i
   assert.deepEqual(await visible(client, b.addr), []);
 });
 
+test("a CheckImmunityTimeInSeconds shorter than the transaction timeout brings the first check forward", async (t) => {
+  // RocketMQ takes the producer's immunity as it is; the broker's timeout (here a minute) applies only without one.
+  const b = await startBroker({ ...fast, transactionTimeoutMs: 60_000 });
+  const client = new RemotingClient();
+  const checks: { at: number; body: string }[] = [];
+  client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (req) => {
+    checks.push({ at: Date.now(), body: req.body ? decodeRecord(req.body).body.toString() : "" });
+    return undefined;
+  });
+  t.after(async () => {
+    client.close();
+    await b.stop();
+  });
+  await producer(client, b.addr);
+  const sentAt = Date.now();
+  await sendHalf(client, b.addr, "soon", { CHECK_IMMUNITY_TIME_IN_SECONDS: "1" });
+  await sendHalf(client, b.addr, "default");
+  for (let i = 0; i < 200 && checks.length === 0; i++) await sleep(25);
+  await sleep(500);
+  assert.ok(checks.length >= 1, "checked within 5 s");
+  const first = checks[0]!;
+  assert.equal(first.body, "soon");
+  assert.ok(first.at - sentAt >= 1000, `first check ${first.at - sentAt} ms after the send`);
+  assert.ok(first.at - sentAt < 5000, `first check ${first.at - sentAt} ms after the send`);
+  assert.deepEqual(
+    checks.filter((c) => c.body === "default"),
+    [],
+    "the half message without an immunity waits for the transaction timeout",
+  );
+});
+
 test("unresolved half messages survive a restart and can be committed after it", async (t) => {
   const { dir, cleanup } = tempDir();
   const cfg = { ...fast, transactionTimeoutMs: 60_000 };
