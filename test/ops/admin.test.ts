@@ -89,6 +89,25 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
     cli(server, "topic", "update", "OpsPrio", "--attributes", "+message.type=SOMETIMES"),
     /message.type SOMETIMES/,
   );
+  // An update changes what it names and keeps the rest (it used to reset queues to 8 and perm to 6).
+  await cli(server, "topic", "create", "OpsNarrow", "--queues", "2", "--perm", "4");
+  await cli(server, "topic", "update", "OpsNarrow", "--attributes", "+message.type=FIFO");
+  const narrow = (
+    await json<{
+      topics: { topicName: string; readQueueNums: number; writeQueueNums: number; perm: number }[];
+    }>(server, "topic", "list")
+  ).topics.find((x) => x.topicName === "OpsNarrow");
+  assert.deepEqual([narrow?.readQueueNums, narrow?.writeQueueNums, narrow?.perm], [2, 2, 4]);
+  await cli(server, "topic", "update", "OpsNarrow", "--write-queues", "1");
+  const narrower = (
+    await json<{
+      topics: { topicName: string; readQueueNums: number; writeQueueNums: number; attributes: object }[];
+    }>(server, "topic", "list")
+  ).topics.find((x) => x.topicName === "OpsNarrow");
+  assert.deepEqual(
+    [narrower?.readQueueNums, narrower?.writeQueueNums, narrower?.attributes],
+    [2, 1, { "message.type": "FIFO" }],
+  );
   await producer.start();
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) {

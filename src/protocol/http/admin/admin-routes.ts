@@ -158,16 +158,20 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
   route("POST", "/admin/topics", (_p, _q, req) => {
     const body = jsonBody(req);
     const name = str(body["topic"], "topic");
+    // An update (the topic exists) changes only what the body names; a new topic takes the defaults.
+    const old = b.topics.get(name);
     const queues = num(body["queues"], "queues", b.config.defaultTopicQueueNums);
-    const tc = topicConfig(name, queues, num(body["perm"], "perm", Perm.READ_WRITE));
-    tc.readQueueNums = num(body["readQueues"], "readQueues", queues);
-    tc.writeQueueNums = num(body["writeQueues"], "writeQueues", queues);
+    const tc = old ? { ...old } : topicConfig(name, queues);
+    if (old && body["queues"] !== undefined) tc.readQueueNums = tc.writeQueueNums = queues;
+    tc.perm = num(body["perm"], "perm", old?.perm ?? Perm.READ_WRITE);
+    tc.readQueueNums = num(body["readQueues"], "readQueues", tc.readQueueNums);
+    tc.writeQueueNums = num(body["writeQueues"], "writeQueues", tc.writeQueueNums);
     if (![tc.readQueueNums, tc.writeQueueNums].every((n) => Number.isInteger(n) && n >= 1 && n <= 1024)) {
       throw new BrokerError("BAD_REQUEST", "queue counts must be integers from 1 to 1024");
     }
     // "+message.type=LITE,-key" (mqadmin's form) or {"message.type": "LITE"}; an update keeps the rest.
     const attrs = body["attributes"];
-    const existing = b.topics.get(name)?.attributes ?? {};
+    const existing = old?.attributes ?? {};
     if (attrs !== undefined && typeof attrs !== "string" && (typeof attrs !== "object" || attrs === null))
       throw new BrokerError("BAD_REQUEST", "attributes is a string (+key=value,-key) or an object");
     tc.attributes =
