@@ -130,7 +130,7 @@ export function timerDeliverTime(
   if (at === undefined || at <= now) return undefined;
   if (at - now > maxDelayMs) {
     throw new BrokerError(
-      "BAD_REQUEST",
+      "ILLEGAL_DELIVERY_TIME",
       `${name}=${v} asks for delivery ${Math.ceil((at - now) / 1000)} s from now; timed messages may be at most ` +
         `${maxDelayMs} ms (${+(maxDelayMs / DAY_MS).toFixed(3)} days) ahead`,
     );

@@ -108,6 +108,14 @@ export const ErrorCatalog = {
   MESSAGE_NOT_FOUND: { retriable: false, remoting: 1, grpc: 40401, http: 404, message: "message not found" },
   ILLEGAL_TOPIC: { retriable: false, remoting: 13, grpc: 40002, http: 400, message: "illegal topic name" },
   ILLEGAL_GROUP: { retriable: false, remoting: 13, grpc: 40003, http: 400, message: "illegal group name" },
+  // A delivery time further ahead than the broker keeps timed messages for (40 days by default), or unreadable.
+  ILLEGAL_DELIVERY_TIME: {
+    retriable: false,
+    remoting: 13,
+    grpc: 40012,
+    http: 400,
+    message: "illegal delivery time",
+  },
   // A receipt handle that was never issued, was superseded by a later delivery or change, or was already acked.
   INVALID_RECEIPT_HANDLE: {
     retriable: false,

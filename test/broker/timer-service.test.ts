@@ -93,7 +93,7 @@ test("delivery time from __STARTDELIVERTIME, TIMER_DELIVER_MS, TIMER_DELAY_SEC a
   assert.equal(timerDeliverTime(p({ TIMER_DELIVER_MS: String(now - 60_000) }), now), undefined);
   assert.equal(timerDeliverTime(p({ TIMER_DELAY_MS: "0" }), now), undefined);
   assert.equal(timerDeliverTime(p({ __STARTDELIVERTIME: "0" }), now), undefined);
-  // Up to 40 days is accepted; beyond is a clear BAD_REQUEST naming the limit.
+  // Up to 40 days is accepted; beyond is a clear ILLEGAL_DELIVERY_TIME naming the limit.
   assert.equal(timerDeliverTime(p({ TIMER_DELAY_MS: String(40 * DAY) }), now), now + 40 * DAY);
   assert.equal(DEFAULT_TIMER_MAX_DELAY_MS, 40 * DAY);
   for (const props of [
@@ -104,7 +104,7 @@ test("delivery time from __STARTDELIVERTIME, TIMER_DELIVER_MS, TIMER_DELAY_SEC a
     assert.throws(
       () => timerDeliverTime(props, now),
       (e: unknown) =>
-        e instanceof BrokerError && e.code === "BAD_REQUEST" && /at most .*40 days/.test(e.message),
+        e instanceof BrokerError && e.code === "ILLEGAL_DELIVERY_TIME" && /at most .*40 days/.test(e.message),
     );
   }
   assert.throws(

@@ -141,6 +141,8 @@ export function decodeSendMessage(
   clean(messageId, "message_id", Code.ILLEGAL_MESSAGE_ID);
   const type = typeOf(sp);
   const body = bodyOf(m, sp);
+  // As RocketMQ's proxy (enableMessageBodyEmptyCheck); remoting keeps RocketMQ 4's broker, which stores them.
+  if (body.length === 0) throw badRequest("message body cannot be empty", Code.MESSAGE_BODY_EMPTY);
   const props = new Map<string, string>();
   for (const [k, v] of Object.entries(m.userProperties ?? {})) {
     if (!k || SYSTEM_PROPERTIES.has(k))

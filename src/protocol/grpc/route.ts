@@ -40,7 +40,7 @@ function endpointsOf(ctx: GrpcContext): Endpoints {
  * PRIORITY topic also takes NORMAL: the Node.js client declares a priority-0 message NORMAL (0 is falsy to it),
  * and checks the declared type against this list before sending.
  */
-function acceptedTypes(tc: TopicConfig): string[] {
+export function acceptedTypes(tc: TopicConfig): string[] {
   const t = tc.attributes["message.type"]?.toUpperCase();
   if (t === "PRIORITY") return ["PRIORITY", "NORMAL"];
   if (t === "MIXED") return ["NORMAL", "FIFO", "DELAY", "TRANSACTION"];

@@ -5,6 +5,7 @@
 import type { GrpcContext, Caller } from "./context.js";
 import { peerHost } from "./context.js";
 import { decodeSendMessage } from "./message-codec.js";
+import { acceptedTypes } from "./route.js";
 import type { SendResult } from "../../broker/broker.js";
 import { Code, OK, badRequest, combinedStatus, statusOf } from "./status.js";
 import { encodeTransactionId } from "./transaction-ids.js";
@@ -30,6 +31,13 @@ export async function sendMessage(
       try {
         const d = decodeSendMessage(m, born);
         messageId = d.messageId;
+        // The client checks the type against its route, which may be older than the topic's last update.
+        const tc = ctx.broker.topics.get(d.request.topic);
+        if (tc !== undefined && !acceptedTypes(tc).includes(d.type))
+          throw badRequest(
+            `topic ${tc.topicName} takes ${acceptedTypes(tc).join(", ")} messages, not ${d.type}`,
+            Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
+          );
         session?.addProducerTopic(d.request.topic);
         const r = await ctx.broker.sendMessage(d.request);
         const entry: SendResultEntry = {

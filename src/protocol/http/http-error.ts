@@ -22,6 +22,7 @@ const CODE_NAMES: Partial<Record<ErrorCode, string>> = {
   BAD_REQUEST: "InvalidArgument",
   ILLEGAL_TOPIC: "InvalidArgument",
   ILLEGAL_GROUP: "InvalidArgument",
+  ILLEGAL_DELIVERY_TIME: "InvalidArgument",
   MESSAGE_TOO_LARGE: "InvalidArgument",
   PROPERTIES_TOO_LARGE: "InvalidArgument",
   NO_PERMISSION: "AccessDenied",

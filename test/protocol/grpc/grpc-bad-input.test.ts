@@ -87,6 +87,18 @@ test("SendMessage: malformed messages get a BAD_REQUEST-family status and nothin
     (await sendStatus([message({ body: Buffer.alloc(4 * 1024 * 1024 - 64 * 1024 + 1) })]))?.code,
     "MESSAGE_BODY_TOO_LARGE",
   );
+  assert.equal((await sendStatus([message({ body: Buffer.alloc(0) })]))?.code, "MESSAGE_BODY_EMPTY");
+  const farAhead = { seconds: Math.floor(Date.now() / 1000) + 41 * 86_400, nanos: 0 };
+  assert.equal(
+    (await sendStatus([message({}, { messageType: "DELAY", deliveryTimestamp: farAhead })]))?.code,
+    "ILLEGAL_DELIVERY_TIME",
+  );
+  // A topic whose type changed after the client's route said otherwise: the broker checks the type too.
+  b.server.broker.createTopic({ ...topicConfig(`${TOPIC}_fifo`, 1), attributes: { "message.type": "FIFO" } });
+  const wrongType = await sendStatus([message({ topic: { name: `${TOPIC}_fifo` } })]);
+  assert.equal(wrongType?.code, "MESSAGE_PROPERTY_CONFLICT_WITH_TYPE");
+  assert.match(wrongType?.message ?? "", /takes FIFO messages, not NORMAL/);
+  assert.equal(b.server.broker.getMaxOffset(`${TOPIC}_fifo`, 0), 0, "nothing stored");
   assert.equal((await sendStatus([message({ topic: { name: "NoSuchTopic" } })]))?.code, "TOPIC_NOT_FOUND");
   assert.equal((await sendStatus([message({ topic: { name: "bad topic!" } })]))?.code, "ILLEGAL_TOPIC");
   for (let q = 0; q < 4; q++) assert.equal(b.server.broker.getMaxOffset(TOPIC, q), 0, "nothing stored");

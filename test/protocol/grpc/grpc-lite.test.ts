@@ -279,7 +279,11 @@ test(
           },
         ],
       })) as { status: { code: string } };
-      assert.equal(typed.status.code, "BAD_REQUEST", "a topic typed NORMAL takes no lite message");
+      assert.equal(
+        typed.status.code,
+        "MESSAGE_PROPERTY_CONFLICT_WITH_TYPE",
+        "a topic typed NORMAL takes no lite message",
+      );
       const sync = (await raw.unary("SyncLiteSubscription", {
         action: "PARTIAL_ADD",
         topic: { name: topic },
