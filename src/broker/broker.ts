@@ -1011,8 +1011,8 @@ export class Broker {
   }
 
   /**
-   * Sends a dead-letter message back to the topic it first failed on (its RETRY_TOPIC), with a fresh
-   * reconsume count, so the group consumes it again.
+   * Sends a dead-letter message back to its group with a fresh reconsume count, so that the group consumes it
+   * again: through the group's retry topic, or else the topic it first failed on (its RETRY_TOPIC).
    */
   async resendDeadLetter(group: string, dlqOffset: number): Promise<SendResult> {
     const topic = dlqTopic(group);
@@ -1025,9 +1025,14 @@ export class Broker {
     if (!original)
       throw new BrokerError("BAD_REQUEST", "the dead letter does not say which topic it came from");
     props.delete(Prop.DELAY);
+    // To the group alone: a remoting (push) group follows its retry topic, and RETRY_TOPIC, kept, names the
+    // original to its clients. A group with no retry topic consumes over gRPC or HTTP, which redeliver in place
+    // and read only the topic itself: it can be reached only through the original topic, where the topic's other
+    // groups get the message again too.
+    const retry = retryTopic(group);
     return this.sendMessage({
       producerGroup: "",
-      topic: original,
+      topic: this.topics.get(retry) !== undefined ? retry : original,
       queueId: -1,
       body: Buffer.from(rec.body),
       properties: encodeProperties(props),
@@ -1057,7 +1062,13 @@ export class Broker {
     return this.topics.createOrUpdate(tc);
   }
 
+  /** System topics (the delay schedule's, TBW102, the transaction and trace topics) are refused, as by RocketMQ. */
   deleteTopic(topic: string): void {
+    if (isSystemTopic(topic))
+      throw new BrokerError(
+        "NO_PERMISSION",
+        `${topic} is a system topic the broker needs; it cannot be deleted`,
+      );
     this.topics.delete(topic);
     this.store.deleteTopic(topic);
     this.offsets.removeTopic(topic);

@@ -13,6 +13,13 @@ export class AdminError extends Error {
   }
 }
 
+/** A numeric option as typed; a typo is bad usage (exit 2), not a NaN the broker would read as 0. */
+function numberOption(v: string | undefined, name: string): number {
+  const n = v !== undefined && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new AdminError(2, `${name} must be a number, got "${v}"`);
+  return n;
+}
+
 interface Ctx {
   server: string;
   /** Bearer token for a broker started with --admin-token. */
@@ -183,10 +190,8 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
         const c = ctx();
         const body: Record<string, unknown> = { topic: name };
         if (o["attributes"]) body["attributes"] = o["attributes"];
-        if (o["queues"]) body["queues"] = Number(o["queues"]);
-        if (o["readQueues"]) body["readQueues"] = Number(o["readQueues"]);
-        if (o["writeQueues"]) body["writeQueues"] = Number(o["writeQueues"]);
-        if (o["perm"]) body["perm"] = Number(o["perm"]);
+        for (const k of ["queues", "readQueues", "writeQueues", "perm"])
+          if (o[k] !== undefined) body[k] = numberOption(o[k], k);
         const d = await call(c, "POST", "/admin/topics", body);
         show(c, d, () => `${verb === "create" ? "created" : "updated"} ${name}`);
       });
@@ -311,8 +316,11 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
     .action(async (name: string, o: { retryMax?: string; fifo?: string }) => {
       const c = ctx();
       const body: Record<string, unknown> = {};
-      if (o.retryMax !== undefined) body["retryMaxTimes"] = Number(o.retryMax);
-      if (o.fifo !== undefined) body["fifo"] = o.fifo === "true";
+      if (o.retryMax !== undefined) body["retryMaxTimes"] = numberOption(o.retryMax, "--retry-max");
+      if (o.fifo !== undefined) {
+        if (o.fifo !== "true" && o.fifo !== "false") throw new AdminError(2, "--fifo takes true or false");
+        body["fifo"] = o.fifo === "true";
+      }
       const d = await call(c, "PUT", `/admin/groups/${enc(name)}`, body);
       show(c, d, () => `updated ${name}: ${JSON.stringify(d["group"])}`);
     });
@@ -440,8 +448,10 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
       const d = await call(c, "POST", "/admin/alarms", {
         group: o.group,
         ...(o.topic ? { topic: o.topic } : {}),
-        ...(o.maxBacklog !== undefined ? { maxBacklog: Number(o.maxBacklog) } : {}),
-        ...(o.maxLagSeconds !== undefined ? { maxLagMs: Number(o.maxLagSeconds) * 1000 } : {}),
+        ...(o.maxBacklog !== undefined ? { maxBacklog: numberOption(o.maxBacklog, "--max-backlog") } : {}),
+        ...(o.maxLagSeconds !== undefined
+          ? { maxLagMs: numberOption(o.maxLagSeconds, "--max-lag-seconds") * 1000 }
+          : {}),
       });
       show(c, d, () => `added alarm ${(d["rule"] as { id: string }).id}`);
     });

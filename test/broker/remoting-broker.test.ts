@@ -328,7 +328,7 @@ test("bad requests get clear errors and the broker keeps serving", async (t) => 
   assert.deepEqual(b.server.broker.topics.get("Made")?.attributes, { "message.type": "PRIORITY" });
 });
 
-test("dead letters can be listed and sent back to their topic", async (t) => {
+test("dead letters can be listed and sent back to their group", async (t) => {
   const b = await startBroker();
   const client = new RemotingClient();
   t.after(async () => {
@@ -343,16 +343,40 @@ test("dead letters can be listed and sent back to their topic", async (t) => {
   assert.equal(dl.length, 1);
   assert.equal(dl[0]!.record.body.toString(), "poison");
   assert.equal(getProperty(dl[0]!.record.properties, "RETRY_TOPIC"), "Orig");
-  const before = broker.getMaxOffset("Orig", 0) + broker.getMaxOffset("Orig", 1);
+  const origMessages = () =>
+    broker.store.queueIds("Orig").reduce((n, q) => n + broker.getMaxOffset("Orig", q), 0);
+  const before = origMessages();
+  // A group no client has announced (as a gRPC or HTTP group): through the original topic.
+  const viaTopic = await broker.resendDeadLetter("GD", dl[0]!.offset);
+  assert.equal(viaTopic.topic, "Orig");
+  assert.equal(origMessages(), before + 1);
+  // Once a remoting consumer of the group has announced itself, the group has its retry topic, and a dead letter
+  // goes there: back to that group only, not to every group of Orig.
+  const hb = {
+    clientID: "127.0.0.1@dlq",
+    consumerDataSet: [
+      {
+        groupName: "GD",
+        messageModel: "CLUSTERING",
+        subscriptionDataSet: [{ topic: "Orig", subString: "*" }],
+      },
+    ],
+  };
+  const hr = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(hb))),
+    3000,
+  );
+  assert.equal(hr.code, ResponseCode.SUCCESS);
   const back = await broker.resendDeadLetter("GD", dl[0]!.offset);
-  assert.equal(back.topic, "Orig");
-  const q = back.queueId;
-  const again = b.server.broker.store.getMessages("Orig", q, back.queueOffset, 1);
+  assert.equal(back.topic, "%RETRY%GD");
+  assert.equal(origMessages(), before + 1, "nothing more on Orig");
+  const again = b.server.broker.store.getMessages("%RETRY%GD", back.queueId, back.queueOffset, 1);
   const rec = decodeRecord(again.messages[0]!);
   assert.equal(rec.body.toString(), "poison");
   assert.equal(rec.reconsumeTimes, 0);
   assert.equal(getProperty(rec.properties, "KEYS"), "pk");
-  assert.ok(broker.getMaxOffset("Orig", 0) + broker.getMaxOffset("Orig", 1) >= before);
+  assert.equal(getProperty(rec.properties, "RETRY_TOPIC"), "Orig", "its clients restore the topic from it");
   await assert.rejects(broker.resendDeadLetter("GD", 5), /no dead letter/);
 });
 

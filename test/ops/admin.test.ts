@@ -194,6 +194,54 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   await until(() => hooks.some((h) => h.event === "cleared"), 5000, "the cleared webhook");
   assert.match(await cli(server, "alarm", "list"), /\bok\b/);
   assert.match(await cli(server, "alarm", "remove", added.rule.id), /removed/);
+  // A rule removed while it fires is cleared, or the receiver would keep the alarm open for good.
+  await cli(server, "group", "reset-offset", "GID_LAG", "--topic", "OpsTopic", "--time", "1");
+  const again = await json<{ rule: { id: string } }>(
+    server,
+    "alarm",
+    "add",
+    "--group",
+    "GID_LAG",
+    "--max-backlog",
+    "10",
+  );
+  const firedAgain = () => hooks.filter((h) => h.event === "fired").length === 2;
+  await until(firedAgain, 5000, "the second fired webhook");
+  await cli(server, "alarm", "remove", again.rule.id);
+  await until(
+    () => hooks.filter((h) => h.event === "cleared").length === 2,
+    5000,
+    "the cleared webhook on removal",
+  );
+  assert.deepEqual(
+    hooks.map((h) => h.event),
+    ["fired", "cleared", "fired", "cleared"],
+  );
+  // Numbers the broker cannot read are refused, not taken for 0 (the CLI: bad usage, exit 2).
+  await assert.rejects(
+    cli(server, "alarm", "add", "--group", "GID_LAG", "--max-backlog", "abc"),
+    /must be a number/,
+  );
+  await assert.rejects(cli(server, "topic", "create", "OpsBadPerm", "--perm", "abc"), /must be a number/);
+  const put = (body: object) =>
+    fetch(`${server}/admin/groups/GID_LAG`, { method: "PUT", body: JSON.stringify(body) }).then(
+      (r) => r.status,
+    );
+  assert.equal(await put({ retryMaxTimes: null }), 400);
+  assert.equal(await put({ retryMaxTimes: -7 }), 400);
+  assert.equal(await put({ fifo: "yes" }), 400);
+  const perm99 = await fetch(`${server}/admin/topics`, {
+    method: "POST",
+    body: JSON.stringify({ topic: "OpsBadPerm", perm: 99 }),
+  });
+  assert.equal(perm99.status, 400);
+  // System topics stay, and a reset of a group that does not exist is an error that creates nothing.
+  await assert.rejects(cli(server, "topic", "delete", "SCHEDULE_TOPIC_XXXX"), /system topic/);
+  await assert.rejects(
+    cli(server, "group", "reset-offset", "GID_NOBODY", "--topic", "OpsTopic", "--time", "now"),
+    /does not exist/,
+  );
+  assert.equal(c.broker.server.broker.groups.get("GID_NOBODY"), undefined);
 
   // A consuming group: lookup by key and id, and the trace shows it consumed.
   const done = new Set<string>();
@@ -296,14 +344,14 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   );
   assert.equal(dl.messages.length, 1);
   assert.equal(dl.messages[0]?.body, rec.body.toString());
-  const before =
-    broker.getMaxOffset("OpsTopic", 0) +
-    broker.getMaxOffset("OpsTopic", 1) +
-    broker.getMaxOffset("OpsTopic", 2) +
-    broker.getMaxOffset("OpsTopic", 3);
+  const stored = (topic: string) =>
+    broker.store.queueIds(topic).reduce((n, q) => n + broker.getMaxOffset(topic, q), 0);
+  const before = stored("OpsTopic");
+  const retryBefore = stored("%RETRY%GID_OPS_C");
   assert.match(await cli(server, "dlq", "resend", "GID_OPS_C", "0"), /resent/);
-  const after = [0, 1, 2, 3].reduce((n, q) => n + broker.getMaxOffset("OpsTopic", q), 0);
-  assert.equal(after, before + 1, "the dead letter is back in its topic");
+  // Back to its group alone, through the group's retry topic; the topic's other groups do not get it again.
+  assert.equal(stored("%RETRY%GID_OPS_C"), retryBefore + 1, "the dead letter is back for its group");
+  assert.equal(stored("OpsTopic"), before);
 
   // Errors: unknown topic (exit 1), unreachable broker (exit 3); delete works.
   await assert.rejects(

@@ -55,16 +55,25 @@ export class AlarmService {
       ...(rule.maxLagMs !== undefined ? { maxLagMs: rule.maxLagMs } : {}),
     };
     this.rules.set(r.id, r);
-    this.state.delete(r.id);
+    this.forget(r.id, "the rule was replaced");
     this.persist();
     return r;
   }
 
   remove(id: string): boolean {
     const had = this.rules.delete(id);
-    this.state.delete(id);
+    this.forget(id, "the rule was removed");
     if (had) this.persist();
     return had;
+  }
+
+  /** Drops a rule's state; a firing one is cleared first, so that a receiver never keeps an alarm open for good. */
+  private forget(id: string, why: string): void {
+    const prev = this.state.get(id);
+    this.state.delete(id);
+    if (!prev?.firing) return;
+    const status: AlarmStatus = { ...prev, firing: false, since: Date.now(), reason: why };
+    for (const l of this.listeners) l("cleared", status);
   }
 
   /** The current state of every rule (evaluated at the last tick). */

@@ -28,6 +28,13 @@ export function resetGroupOffsets(b: Broker, r: ResetRequest): Map<number, numbe
   const tc = b.topics.get(r.topic);
   if (!tc) throw new BrokerError("TOPIC_NOT_EXIST", r.topic);
   const online = b.clients.consumers.get(r.group);
+  // A typo must not create a group (and report a reset): the group is configured, online, or has offsets.
+  if (
+    b.groups.get(r.group) === undefined &&
+    online === undefined &&
+    b.offsets.topicsOfGroup(r.group).length === 0
+  )
+    throw new BrokerError("SUBSCRIPTION_GROUP_NOT_EXIST", `group ${r.group} does not exist`);
   if (online?.messageModel === "BROADCASTING") {
     throw new BrokerError(
       "BAD_REQUEST",

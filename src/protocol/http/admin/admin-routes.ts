@@ -49,15 +49,30 @@ function jsonBody(req: FastifyRequest): Record<string, unknown> {
   throw new BrokerError("BAD_REQUEST", "the request body must be a JSON object");
 }
 
-function num(v: unknown, name: string, def?: number): number {
+/**
+ * A number from a JSON body: a JSON number or a decimal string; anything else (null, which is what a client's NaN
+ * becomes in JSON, booleans, "abc") is refused rather than read as 0. `range` also asks for an integer in it.
+ */
+function num(v: unknown, name: string, def?: number, range?: [number, number]): number {
   if (v === undefined || v === "") {
     if (def !== undefined) return def;
     throw new BrokerError("BAD_REQUEST", `${name} is required`);
   }
-  const n = Number(v);
+  const n =
+    typeof v === "number" ? v : typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n))
     throw new BrokerError("BAD_REQUEST", `${name} must be a number, got ${JSON.stringify(v)}`);
+  if (range && !(Number.isInteger(n) && n >= range[0] && n <= range[1]))
+    throw new BrokerError(
+      "BAD_REQUEST",
+      `${name} must be an integer from ${range[0]} to ${range[1]}, got ${n}`,
+    );
   return n;
+}
+
+function bool(v: unknown, name: string): boolean {
+  if (typeof v !== "boolean") throw new BrokerError("BAD_REQUEST", `${name} must be true or false`);
+  return v;
 }
 
 function str(v: unknown, name: string): string {
@@ -163,7 +178,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     const queues = num(body["queues"], "queues", b.config.defaultTopicQueueNums);
     const tc = old ? { ...old } : topicConfig(name, queues);
     if (old && body["queues"] !== undefined) tc.readQueueNums = tc.writeQueueNums = queues;
-    tc.perm = num(body["perm"], "perm", old?.perm ?? Perm.READ_WRITE);
+    tc.perm = num(body["perm"], "perm", old?.perm ?? Perm.READ_WRITE, [0, 7]);
     tc.readQueueNums = num(body["readQueues"], "readQueues", tc.readQueueNums);
     tc.writeQueueNums = num(body["writeQueues"], "writeQueues", tc.writeQueueNums);
     if (![tc.readQueueNums, tc.writeQueueNums].every((n) => Number.isInteger(n) && n >= 1 && n <= 1024)) {
@@ -241,9 +256,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     const body = jsonBody(req);
     const cur = b.groups.getOrCreate(p["group"]!);
     const next = { ...cur };
-    if (body["retryMaxTimes"] !== undefined) next.retryMaxTimes = num(body["retryMaxTimes"], "retryMaxTimes");
-    if (body["fifo"] !== undefined) next.consumeMessageOrderly = body["fifo"] === true;
-    if (body["consumeEnable"] !== undefined) next.consumeEnable = body["consumeEnable"] !== false;
+    if (body["retryMaxTimes"] !== undefined)
+      next.retryMaxTimes = num(body["retryMaxTimes"], "retryMaxTimes", undefined, [0, 100_000]);
+    if (body["fifo"] !== undefined) next.consumeMessageOrderly = bool(body["fifo"], "fifo");
+    if (body["consumeEnable"] !== undefined)
+      next.consumeEnable = bool(body["consumeEnable"], "consumeEnable");
     return { group: b.groups.createOrUpdate(next) };
   });
 
@@ -290,8 +307,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       ...(typeof body["id"] === "string" ? { id: body["id"] } : {}),
       group: str(body["group"], "group"),
       ...(typeof body["topic"] === "string" && body["topic"] ? { topic: body["topic"] } : {}),
-      ...(body["maxBacklog"] !== undefined ? { maxBacklog: num(body["maxBacklog"], "maxBacklog") } : {}),
-      ...(body["maxLagMs"] !== undefined ? { maxLagMs: num(body["maxLagMs"], "maxLagMs") } : {}),
+      ...(body["maxBacklog"] !== undefined
+        ? { maxBacklog: num(body["maxBacklog"], "maxBacklog", undefined, [0, Number.MAX_SAFE_INTEGER]) }
+        : {}),
+      ...(body["maxLagMs"] !== undefined
+        ? { maxLagMs: num(body["maxLagMs"], "maxLagMs", undefined, [0, Number.MAX_SAFE_INTEGER]) }
+        : {}),
     });
     b.alarms.evaluate();
     return { rule };
