@@ -613,8 +613,12 @@ export class Broker {
         );
       filter = this.filters.get(req.topic, sub.subString, sub.expressionType).filter;
     }
+    // An admin's reset this consumer has not taken: it moves there first, and the offset it commits with this
+    // pull is from before the reset (see OffsetManager.assignReset).
+    const reset = this.offsets.takeReset(req.group, req.topic, req.queueId);
+    if (reset !== undefined && reset !== req.offset) return this.offsetMoved(req, reset);
     // A slave takes offsets only from UPDATE_CONSUMER_OFFSET (while its master is away), as in RocketMQ.
-    if (req.commitOffset !== undefined && req.commitOffset >= 0 && !this.isSlave) {
+    if (reset === undefined && req.commitOffset !== undefined && req.commitOffset >= 0 && !this.isSlave) {
       this.offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
     }
     const max = Math.max(1, Math.min(req.maxMsgNums || 32, 1024));
@@ -626,10 +630,30 @@ export class Broker {
         req.offset,
         Math.min(req.suspendTimeoutMs, this.config.longPollingMaxMs),
       );
+      // A reset made while this pull was held (which wakes it) is handed over now.
+      const during = this.offsets.takeReset(req.group, req.topic, req.queueId);
+      if (during !== undefined && during !== req.offset) return this.offsetMoved(req, during);
       r = this.pullOnce(req, max, filter);
     }
     this.countDelivered(req.group, req.topic, r.body, r.count);
     return r;
+  }
+
+  /** Ends the pulls held on a queue now (they answer as if their time were up); see resetGroupOffsets. */
+  wakeHeldPulls(topic: string, queueId: number): void {
+    this.hold.wakeQueue(topic, queueId);
+  }
+
+  private offsetMoved(req: PullRequest, offset: number): PullResult {
+    return {
+      status: "OFFSET_ILLEGAL",
+      body: undefined,
+      count: 0,
+      nextBeginOffset: offset,
+      minOffset: this.store.getMinOffset(req.topic, req.queueId),
+      maxOffset: this.store.getMaxOffset(req.topic, req.queueId),
+      suggestWhichBrokerId: 0,
+    };
   }
 
   /** Hands a body from pullMessage back to the store once it has been written out and nothing reads it. */
@@ -750,7 +774,9 @@ export class Broker {
     return this.store.stats().maxPhyOffset - phy <= memory;
   }
 
+  /** A commit of a queue whose reset the group's consumer has not taken yet is ignored, as in RocketMQ. */
   updateConsumerOffset(group: string, topic: string, queueId: number, offset: number): void {
+    if (this.offsets.hasReset(group, topic, queueId)) return;
     this.offsets.commit(group, topic, queueId, offset);
   }
 

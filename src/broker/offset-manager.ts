@@ -12,6 +12,7 @@ const SLICE = 2000;
 
 export class OffsetManager {
   private readonly table: Table = new Map();
+  private readonly resets = new Map<string, Map<number, number>>();
   /** topic → its keys in `table`: removing a topic (lite topics expire by the thousand) touches only its own. */
   private readonly byTopic = new Map<string, Set<string>>();
   private readonly file: JsonFile<{ offsetTable: Record<string, Record<string, number>> }>;
@@ -60,6 +61,38 @@ export class OffsetManager {
       m.set(queueId, offset);
       this.dirty = true;
     }
+  }
+
+  /**
+   * Records an admin's reset of one queue until the group's next pull of it (RocketMQ 5's server-side reset).
+   * A consumer that cannot take the reset notice (ali-ons has no handler for it) would otherwise write the offset it
+   * holds in memory back over the reset; meanwhile its commits of that queue are ignored, and its next pull is told
+   * to move (PULL_OFFSET_MOVED), which every client obeys. Kept in memory only, as RocketMQ does.
+   */
+  assignReset(group: string, topic: string, queueId: number, offset: number): void {
+    const k = OffsetManager.key(group, topic);
+    let m = this.resets.get(k);
+    if (!m) {
+      m = new Map();
+      this.resets.set(k, m);
+    }
+    m.set(queueId, offset);
+  }
+
+  hasReset(group: string, topic: string, queueId: number): boolean {
+    return this.resets.get(OffsetManager.key(group, topic))?.has(queueId) ?? false;
+  }
+
+  /** The reset waiting for this queue's next pull, if any, which it hands over once. */
+  takeReset(group: string, topic: string, queueId: number): number | undefined {
+    if (this.resets.size === 0) return undefined;
+    const k = OffsetManager.key(group, topic);
+    const m = this.resets.get(k);
+    const off = m?.get(queueId);
+    if (off === undefined) return undefined;
+    m!.delete(queueId);
+    if (m!.size === 0) this.resets.delete(k);
+    return off;
   }
 
   /** Every offset, as GET_ALL_CONSUMER_OFFSET answers: "topic@group" → queue id → offset. */
@@ -129,7 +162,10 @@ export class OffsetManager {
   removeTopic(topic: string): void {
     const keys = this.byTopic.get(topic);
     if (!keys) return;
-    for (const k of keys) this.table.delete(k);
+    for (const k of keys) {
+      this.table.delete(k);
+      this.resets.delete(k);
+    }
     this.byTopic.delete(topic);
     this.dirty = true;
   }
@@ -138,6 +174,7 @@ export class OffsetManager {
     for (const k of [...this.table.keys()]) {
       if (!k.endsWith(`@${group}`)) continue;
       this.table.delete(k);
+      this.resets.delete(k);
       this.byTopic.get(k.slice(0, k.lastIndexOf("@")))?.delete(k);
     }
     this.dirty = true;

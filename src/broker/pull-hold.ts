@@ -57,6 +57,12 @@ export class PullHold {
     this.wakeWhere(list, (w) => w.offset < maxOffset);
   }
 
+  /** Wakes every pull held on the queue, whatever its offset (an offset reset for one of their groups). */
+  wakeQueue(topic: string, queueId: number): void {
+    const list = this.waiters.get(topic)?.[queueId];
+    if (list !== undefined && list.length > 0) this.wakeWhere(list, () => true);
+  }
+
   get size(): number {
     return this.count;
   }

@@ -20,7 +20,8 @@ export interface ResetRequest {
 
 /**
  * Commits the group's new offsets, drops its receive (pop) state on the topic, and tells its online consumers,
- * which otherwise would write back the offsets they hold in memory. Returns queue id → new offset.
+ * which otherwise would write back the offsets they hold in memory. Clients that ignore that notice (ali-ons)
+ * are moved by their next pull instead (OffsetManager.assignReset). Returns queue id → new offset.
  */
 export function resetGroupOffsets(b: Broker, r: ResetRequest): Map<number, number> {
   if (b.isSlave)
@@ -57,8 +58,11 @@ export function resetGroupOffsets(b: Broker, r: ResetRequest): Map<number, numbe
     const cur = b.offsets.query(r.group, r.topic, q);
     const next = force || cur < 0 || off < cur ? off : cur;
     b.offsets.commit(r.group, r.topic, q, next);
+    b.offsets.assignReset(r.group, r.topic, q, next);
     out.set(q, next);
   }
+  // A consumer's pull held on a queue would otherwise take the reset only when its long poll ends (15-30 s).
+  for (const q of out.keys()) b.wakeHeldPulls(r.topic, q);
   b.pop.forget(r.group, r.topic);
   b.offsets.flush().catch(() => undefined);
   const reset = {
