@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line: `start` runs a NameServer and a broker in one process on embedded defaults; `start namesrv`
 // and `start broker --namesrv a:9876;b:9876` run the roles apart. SIGTERM/SIGINT stop cleanly (flush, checkpoint).
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { watchFile } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AccessControl } from "../broker/acl/access-control.js";
@@ -278,10 +278,20 @@ async function main(): Promise<void> {
     },
   );
   program.addCommand(adminCommand());
+  // Commander would exit 1 on a usage error by itself; we document 2 for bad usage (see admin.ts).
+  const throwInstead = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(throwInstead);
+  };
+  throwInstead(program);
   await program.parseAsync(process.argv);
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    // Commander has printed the message (or the help) already.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
   console.error(e instanceof Error ? e.message : e);
   process.exit(e instanceof AdminError ? e.exitCode : 1);
 });

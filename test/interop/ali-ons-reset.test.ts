@@ -22,6 +22,25 @@ function collect(c: OnsConsumer, topic: string): string[] {
   return got;
 }
 
+/** Sends a-0..a-3, then b-0..b-3 to `topic`; returns a time between the two batches. */
+async function sendAroundBoundary(
+  producer: { send(m: unknown): Promise<{ sendStatus: string }> },
+  topic: string,
+) {
+  const sendAll = async (prefix: string) => {
+    for (let i = 0; i < 4; i++) {
+      const r = await producer.send(new ons.Message(topic, "T", `${prefix}-${i}`));
+      assert.equal(r.sendStatus, "SEND_OK");
+    }
+  };
+  await sendAll("a");
+  await sleep(30);
+  const boundary = Date.now();
+  await sleep(30);
+  await sendAll("b");
+  return boundary;
+}
+
 test("ali-ons: after a reset by time, the group's next consumer re-reads exactly what was stored after it", async (t) => {
   const cluster = await startCluster();
   const ns = cluster.namesrvAddr;
@@ -33,17 +52,7 @@ test("ali-ons: after a reset by time, the group's next consumer re-reads exactly
     await teardown(cluster, ...clients);
   });
   await producer.ready();
-  const sendAll = async (prefix: string) => {
-    for (let i = 0; i < 4; i++) {
-      const r = await producer.send(new ons.Message("TP_RST", "T", `${prefix}-${i}`));
-      assert.equal(r.sendStatus, "SEND_OK");
-    }
-  };
-  await sendAll("a");
-  await sleep(30);
-  const boundary = Date.now();
-  await sleep(30);
-  await sendAll("b");
+  const boundary = await sendAroundBoundary(producer, "TP_RST");
 
   const first = consumer(ns, "GID_RST", "r1");
   clients.push(first);
@@ -91,17 +100,7 @@ test("ali-ons: a reset by time while the consumer runs: it re-reads what was sto
     await teardown(cluster, c, producer);
   });
   await producer.ready();
-  const sendAll = async (prefix: string) => {
-    for (let i = 0; i < 4; i++) {
-      const r = await producer.send(new ons.Message("TP_RST_LIVE", "T", `${prefix}-${i}`));
-      assert.equal(r.sendStatus, "SEND_OK");
-    }
-  };
-  await sendAll("a");
-  await sleep(30);
-  const boundary = Date.now();
-  await sleep(30);
-  await sendAll("b");
+  const boundary = await sendAroundBoundary(producer, "TP_RST_LIVE");
   const got = collect(c, "TP_RST_LIVE");
   await c.ready();
   await until(() => got.length >= 8, 15_000, "the consumer's 8 messages");

@@ -3,6 +3,7 @@
 // letters, backlog alarms firing and clearing (log, webhook, metric), and /metrics.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AdminError, adminCommand } from "../../src/cli/admin.js";
@@ -440,4 +441,18 @@ test("admin acl: the accounts in force with their rights, never their secrets", 
   const open = await startCluster({}, { http: {} });
   t.after(() => open.stop());
   assert.match(await cli(`http://127.0.0.1:${open.broker.server.httpPort}`, "acl"), /access control is off/);
+});
+
+test("the admin CLI's exit codes: 0 for help, 2 for bad usage, 3 for a broker it cannot reach", async () => {
+  const main = new URL("../../src/cli/main.js", import.meta.url).pathname;
+  const run = (...args: string[]) =>
+    new Promise<number>((resolve) => {
+      const child = execFile(process.execPath, [main, "admin", ...args], () => undefined);
+      child.on("exit", (code) => resolve(code ?? -1));
+    });
+  assert.equal(await run("--help"), 0);
+  assert.equal(await run("no-such-command"), 2);
+  assert.equal(await run("topic", "create"), 2, "a missing argument");
+  assert.equal(await run("topic", "create", "T", "--perm", "abc"), 2, "a number that is not one");
+  assert.equal(await run("--server", "http://127.0.0.1:1", "topic", "list"), 3);
 });
