@@ -85,7 +85,10 @@ export interface ConsumerOptions extends ClientOptions {
   suspendTimeMillis?: number;
   /** Listener calls running at once. Default 20. */
   consumeThreadNums?: number;
-  /** Default "LAST". (A new clustering group still reads a young queue from 0: the broker's rule.) */
+  /**
+   * Default "LAST". A new clustering group still reads a young queue (one whose first message is still in the
+   * broker's memory) from 0, whichever is given, "LAST" or a timestamp: the broker's rule, as RocketMQ 4.x's.
+   */
   consumeFromWhere?: ConsumeFromWhere;
   /** Messages asked for per pull. Default 32. */
   pullBatchSize?: number;

@@ -46,6 +46,7 @@ import { encodeMessageProperties } from "./message.js";
 import { MQClient } from "./mq-client.js";
 import type { ProducerMember, TransactionCheckHeader } from "./mq-client.js";
 import type { MessageQueue } from "./route-cache.js";
+import { DEFAULT_TOPIC } from "./route-cache.js";
 import type { Pending } from "./send-accumulator.js";
 import { SendAccumulator } from "./send-accumulator.js";
 
@@ -169,7 +170,7 @@ export class Producer {
   /** Sends and batches waiting for the broker's answer: with none, a send cannot share a batch (see send). */
   private sending = 0;
   protected client: MQClient | undefined;
-  private readonly topics = new Set<string>();
+  protected readonly topics = new Set<string>();
   private readonly roundRobin = new Map<string, number>();
   protected state: "new" | "running" | "stopped" = "new";
   protected readonly member: ProducerMember;
@@ -689,6 +690,17 @@ export class TransactionProducer extends Producer {
   override async start(): Promise<void> {
     await super.start();
     this.client!.remoting.on("connectionClose", this.forgetBroker);
+    // Checks of half messages an earlier process of the group left unresolved come to the producers the broker
+    // knows, so it must know this one before it sends anything: as Java, follow TBW102's route (its brokers are
+    // every broker a topic could be created on), kept fresh with the others, and heartbeat them now.
+    this.topics.add(DEFAULT_TOPIC);
+    const client = this.client!;
+    void client.routes
+      .update(DEFAULT_TOPIC)
+      .then(() => client.heartbeatAll())
+      .catch((e: unknown) =>
+        this.logger.warn({ err: errorMessage(e) }, "no route to the brokers yet; checks wait for a send"),
+      );
   }
 
   /**

@@ -20,7 +20,7 @@ const MASTER_ID = "0";
  * autoCreateQueueNums): a consumer that subscribed first polls only queues that will exist.
  */
 export const DEFAULT_TOPIC_QUEUE_NUMS = 4;
-const DEFAULT_TOPIC = "TBW102";
+export const DEFAULT_TOPIC = "TBW102";
 
 export interface MessageQueue {
   topic: string;

@@ -132,6 +132,54 @@ test(
   },
 );
 
+test(
+  "a TransactionProducer that has sent nothing gets the checks of what its group's earlier producer left open",
+  { timeout: 30_000 },
+  async () => {
+    // The broker checks back with producers it knows; a restarted producer must introduce itself at start, as
+    // Java's does (it follows TBW102's route), not only with its first send.
+    const topic = uniq("T_tx_restart");
+    const group = uniq("PID_tx_restart");
+    await createTopic(c, topic);
+    const first = new TransactionProducer({
+      ...clientOpts(c, group),
+      checker: () => TransactionStatus.Unknow,
+    });
+    await first.start();
+    const sent = await first.sendMessageInTransaction(
+      new Message(topic, "TagTx", "left-open"),
+      () => TransactionStatus.Unknow,
+    );
+    assert.equal(sent.transactionStatus, TransactionStatus.Unknow);
+    await first.shutdown();
+
+    const checked: string[] = [];
+    const second = new TransactionProducer({
+      ...clientOpts(c, group),
+      checker: (m) => {
+        checked.push(m.body.toString());
+        return TransactionStatus.CommitTransaction;
+      },
+    });
+    await second.start();
+    try {
+      await waitFor(() => checked.length > 0, 10_000, "a check of the open transaction");
+      assert.deepEqual([...new Set(checked)], ["left-open"]);
+      const received = new Collector();
+      const consumer = new Consumer({ ...clientOpts(c, uniq("GID_tx_restart")), consumeFromWhere: "FIRST" });
+      consumer.subscribe(topic, "*", received.listener);
+      await consumer.start();
+      try {
+        await waitFor(() => received.bodies().includes("left-open"), 10_000, "the committed message");
+      } finally {
+        await consumer.shutdown();
+      }
+    } finally {
+      await second.shutdown();
+    }
+  },
+);
+
 test("a TransactionProducer needs a checker and an executor", async () => {
   const opts = clientOpts(c, uniq("PID_nochecker"));
   assert.throws(
