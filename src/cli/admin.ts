@@ -342,10 +342,16 @@ export function adminCommand(out: (s: string) => void = (s) => console.log(s)): 
     .option("--topic <topic>", "needed for a producer's unique id; not for an offset message id")
     .action(async (id: string, o: { topic?: string }) => {
       const c = ctx();
-      printMessages(
+      const d = await call(
         c,
-        await call(c, "GET", `/admin/messages?id=${enc(id)}${o.topic ? `&topic=${enc(o.topic)}` : ""}`),
+        "GET",
+        `/admin/messages?id=${enc(id)}${o.topic ? `&topic=${enc(o.topic)}` : ""}`,
       );
+      // A lookup by id names one message: none is an error (exit 1), as `message trace` and mqadmin's
+      // queryMsgById report it; searches by key or time may rightly find nothing.
+      if ((d["messages"] as unknown[] | undefined)?.length === 0)
+        throw new AdminError(1, `MESSAGE_NOT_FOUND: no message ${id}${o.topic ? ` in ${o.topic}` : ""}`);
+      printMessages(c, d);
     });
   message.command("key <topic> <key>").action(async (t: string, key: string) => {
     const c = ctx();

@@ -979,6 +979,10 @@ export class MessageStore {
     if (!head) return undefined;
     const size = head.readInt32BE(0);
     if (size <= 8 || size > this.maxRecordBytes) return undefined;
+    // Offsets come from clients too (an offset message id, a send-back): one that is not a record's start is
+    // no record, rather than bytes from the middle of one.
+    const magic = head.readInt32BE(4);
+    if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return undefined;
     return this.log.read(phyOffset, size);
   }
 

@@ -154,6 +154,19 @@ test("send, tag-filtered pull, offsets and long polling over remoting", async (t
     3000,
   );
   assert.deepEqual(bodies(view), ["a1"]);
+  // An offset inside a record (as a made-up offset message id gives) is no message, not its bytes from there on:
+  // here a body whose first four bytes read as a plausible record size.
+  const trap = "\u0000\u0000\u0000d" + "Z".repeat(120);
+  const sent = await send(client, b.addr, "TopicA", 0, trap, {});
+  const trapPhy = parseInt((sent.extFields.msgId ?? "").slice(16), 16);
+  const at = trapPhy + b.server.broker.store.readAt(trapPhy)!.indexOf(Buffer.from(trap));
+  const inside = await client.invoke(
+    b.addr,
+    createRequest(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(at) }),
+    3000,
+  );
+  assert.notEqual(inside.code, ResponseCode.SUCCESS);
+  assert.match(inside.remark ?? "", /no message/);
 });
 
 test("heartbeat registers consumers; retry goes to %RETRY% with RETRY_TOPIC and reconsume count", async (t) => {

@@ -274,6 +274,10 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
     "OpsTopic",
   );
   assert.deepEqual(byId.messages[0]?.keys, ["key-3"]);
+  await assert.rejects(
+    cli(server, "message", "id", "0A0000000000000000000000000000FF", "--topic", "OpsTopic"),
+    (e) => e instanceof AdminError && e.exitCode === 1 && /MESSAGE_NOT_FOUND/.test(e.message),
+  );
   const byTime = await json<{ messages: unknown[] }>(
     server,
     "message",

@@ -41,14 +41,20 @@ export function viewOf(rec: MessageRecord): MessageView {
 }
 
 /** By offset message id (this broker's), else by unique id in `topic` (or every topic when none is given). */
+function decodeOrUndefined(raw: Buffer): MessageRecord | undefined {
+  try {
+    return decodeRecord(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export function findById(b: Broker, id: string, topic?: string): MessageRecord[] {
   const decoded = decodeOffsetMsgId(id);
   if (decoded) {
     const raw = b.store.readAt(decoded.phyOffset);
-    if (raw) {
-      const rec = decodeRecord(raw);
-      if (createOffsetMsgId(rec.storeHost, rec.physicalOffset) === id.toUpperCase()) return [rec];
-    }
+    const rec = raw && decodeOrUndefined(raw);
+    if (rec && createOffsetMsgId(rec.storeHost, rec.physicalOffset) === id.toUpperCase()) return [rec];
   }
   const topics = topic ? [topic] : b.topics.all().map((t) => t.topicName);
   const out: MessageRecord[] = [];
