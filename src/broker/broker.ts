@@ -156,6 +156,8 @@ export interface ConsumeQueueStat {
   queueId: number;
   brokerOffset: number;
   consumerOffset: number;
+  /** How far the group has pulled (at least its consumer offset); the difference is in flight at its clients. */
+  pullOffset: number;
   lastTimestamp: number;
 }
 
@@ -284,7 +286,10 @@ export class Broker {
       this.delay.flush().catch(() => undefined);
       this.lite.flush().catch(() => undefined);
     });
-    every(1000, () => this.throughput.sample(Date.now(), this.stats.producedTotal, this.stats.consumedTotal));
+    every(1000, () => {
+      this.throughput.sample(Date.now(), this.stats.producedTotal, this.stats.consumedTotal);
+      this.stats.sampleGroupRates(Date.now());
+    });
     every(10_000, () => {
       this.clients.expire();
       if (master) this.lite.expire();
@@ -636,6 +641,7 @@ export class Broker {
       r = this.pullOnce(req, max, filter);
     }
     this.countDelivered(req.group, req.topic, r.body, r.count);
+    if (r.count > 0) this.offsets.notePull(req.group, req.topic, req.queueId, r.nextBeginOffset);
     return r;
   }
 
@@ -1084,7 +1090,13 @@ export class Broker {
 
   // ---- admin ----------------------------------------------------------------------------------------------
 
+  /** Creates or updates a topic; system topics are the broker's own and refused (RocketMQ's default too). */
   createTopic(tc: TopicConfig): TopicConfig {
+    if (isSystemTopic(tc.topicName))
+      throw new BrokerError(
+        "NO_PERMISSION",
+        `${tc.topicName} is a system topic the broker manages; it cannot be changed`,
+      );
     return this.topics.createOrUpdate(tc);
   }
 
@@ -1134,6 +1146,7 @@ export class Broker {
           queueId: q,
           brokerOffset,
           consumerOffset,
+          pullOffset: Math.max(consumerOffset, this.offsets.pullOffset(group, t, q)),
           lastTimestamp: consumerOffset > 0 ? (this.store.getStoreTime(t, q, consumerOffset - 1) ?? 0) : 0,
         });
       }

@@ -13,6 +13,7 @@ const SLICE = 2000;
 export class OffsetManager {
   private readonly table: Table = new Map();
   private readonly resets = new Map<string, Map<number, number>>();
+  private readonly pulled = new Map<string, Map<number, number>>();
   /** topic → its keys in `table`: removing a topic (lite topics expire by the thousand) touches only its own. */
   private readonly byTopic = new Map<string, Set<string>>();
   private readonly file: JsonFile<{ offsetTable: Record<string, Record<string, number>> }>;
@@ -70,13 +71,26 @@ export class OffsetManager {
    * to move (PULL_OFFSET_MOVED), which every client obeys. Kept in memory only, as RocketMQ does.
    */
   assignReset(group: string, topic: string, queueId: number, offset: number): void {
-    const k = OffsetManager.key(group, topic);
-    let m = this.resets.get(k);
+    OffsetManager.put(this.resets, OffsetManager.key(group, topic), queueId, offset);
+  }
+
+  /** Where the group's pulls of a queue have reached (RocketMQ's pull offset; in memory only): the next offset. */
+  notePull(group: string, topic: string, queueId: number, next: number): void {
+    OffsetManager.put(this.pulled, OffsetManager.key(group, topic), queueId, next);
+  }
+
+  private static put(table: Map<string, Map<number, number>>, k: string, queueId: number, v: number): void {
+    let m = table.get(k);
     if (!m) {
       m = new Map();
-      this.resets.set(k, m);
+      table.set(k, m);
     }
-    m.set(queueId, offset);
+    m.set(queueId, v);
+  }
+
+  /** -1 when the group has not pulled the queue since the broker started. */
+  pullOffset(group: string, topic: string, queueId: number): number {
+    return this.pulled.get(OffsetManager.key(group, topic))?.get(queueId) ?? -1;
   }
 
   hasReset(group: string, topic: string, queueId: number): boolean {
@@ -165,6 +179,7 @@ export class OffsetManager {
     for (const k of keys) {
       this.table.delete(k);
       this.resets.delete(k);
+      this.pulled.delete(k);
     }
     this.byTopic.delete(topic);
     this.dirty = true;
@@ -175,6 +190,7 @@ export class OffsetManager {
       if (!k.endsWith(`@${group}`)) continue;
       this.table.delete(k);
       this.resets.delete(k);
+      this.pulled.delete(k);
       this.byTopic.get(k.slice(0, k.lastIndexOf("@")))?.delete(k);
     }
     this.dirty = true;

@@ -458,3 +458,51 @@ test("GET_PRODUCER_CONNECTION_LIST and GET_TOPIC_CONFIG", async (t) => {
   assert.equal(missing.code, ResponseCode.TOPIC_NOT_EXIST);
   assert.equal((await call(RequestCode.GET_TOPIC_CONFIG, {})).code, ResponseCode.MESSAGE_ILLEGAL);
 });
+
+test("GET_CONSUME_STATS: per queue brokerOffset, consumerOffset and pullOffset (in flight = pull - consumer), consumeTps", async (t) => {
+  const { b, client, call } = await setup(t);
+  await sendMany(b, client, "CS", 10);
+  const hb = await heartbeat(client, b.addr, "127.0.0.1@cs", [{ group: "GCS", topic: "CS" }]);
+  assert.equal(hb.code, ResponseCode.SUCCESS);
+  // The group pulls all ten and commits four (the rest are in flight at its client).
+  const pulled = await client.invoke(b.addr, pullRequest("GCS", "CS", 0, 0), 3000);
+  assert.equal(pulled.code, ResponseCode.SUCCESS, pulled.remark);
+  const committed = await call(RequestCode.UPDATE_CONSUMER_OFFSET, {
+    consumerGroup: "GCS",
+    topic: "CS",
+    queueId: "0",
+    commitOffset: "4",
+  });
+  assert.equal(committed.code, ResponseCode.SUCCESS);
+  // consumeTps is the group's delivery rate over the last one-second sample: ten in a second here.
+  const rate = () => b.server.broker.stats.consumeTps.get("GCS") ?? 0;
+  for (let i = 0; i < 40 && rate() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const stats = await call(RequestCode.GET_CONSUME_STATS, { consumerGroup: "GCS", topic: "CS" });
+  assert.equal(stats.code, ResponseCode.SUCCESS, stats.remark);
+  const text = stats.body!.toString();
+  const q0 = /"queueId":0,"topic":"CS"\}:(\{[^}]*\})/.exec(text);
+  assert.ok(q0, text);
+  const entry = JSON.parse(q0[1]!) as Record<string, number>;
+  assert.equal(entry["brokerOffset"], 10);
+  assert.equal(entry["consumerOffset"], 4);
+  assert.equal(
+    entry["pullOffset"],
+    10,
+    "mqadmin's consumerProgress shows pullOffset - consumerOffset in flight",
+  );
+  const tps = Number(/"consumeTps":([\d.]+)/.exec(text)?.[1]);
+  assert.ok(tps > 0 && tps <= 11, `consumeTps ${tps}: ${text}`);
+  const none = await call(RequestCode.GET_CONSUME_STATS, { consumerGroup: "GNONE", topic: "CS" });
+  assert.match(none.body!.toString(), /"consumeTps":0/);
+
+  // System topics are the broker's: UPDATE_AND_CREATE_TOPIC may not redefine TBW102 (the template of new topics).
+  const tbw = await call(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+    topic: "TBW102",
+    readQueueNums: "1",
+    writeQueueNums: "1",
+    perm: "2",
+  });
+  assert.notEqual(tbw.code, ResponseCode.SUCCESS);
+  assert.match(tbw.remark ?? "", /system topic/);
+  assert.notEqual(b.server.broker.topics.get("TBW102")?.perm, 2);
+});

@@ -31,6 +31,29 @@ export class BrokerStats {
     this.getTotal += n;
   }
 
+  /** group → messages delivered per second over the last sample interval (RocketMQ's consumeTps). */
+  readonly consumeTps = new Map<string, number>();
+  private lastSample: { at: number; totals: Map<string, number> } | undefined;
+
+  /** Called about once a second: each group's delivery rate since the previous call. */
+  sampleGroupRates(now: number): void {
+    const totals = new Map<string, number>();
+    for (const [group, byTopic] of this.consumed) {
+      let n = 0;
+      for (const v of byTopic.values()) n += v;
+      totals.set(group, n);
+    }
+    // The first sample counts from the start: deliveries before it are not lost to the baseline.
+    const prev = this.lastSample ?? { at: this.startedAt, totals: new Map<string, number>() };
+    this.lastSample = { at: now, totals };
+    if (now <= prev.at) return;
+    this.consumeTps.clear();
+    for (const [group, n] of totals) {
+      const rate = ((n - (prev.totals.get(group) ?? 0)) * 1000) / (now - prev.at);
+      if (rate > 0) this.consumeTps.set(group, rate);
+    }
+  }
+
   get producedTotal(): number {
     return this.putTotal;
   }

@@ -76,9 +76,15 @@ export function handleConsumeStats(broker: Broker, req: RemotingCommand): Remoti
   const stats = broker.consumeStats(reqStr(h, "consumerGroup"), optStr(h, "topic") || undefined);
   const entries: [string, unknown][] = stats.map((s) => [
     mqKey(broker.config.brokerName, s.topic, s.queueId),
-    { brokerOffset: s.brokerOffset, consumerOffset: s.consumerOffset, lastTimestamp: s.lastTimestamp },
+    {
+      brokerOffset: s.brokerOffset,
+      consumerOffset: s.consumerOffset,
+      pullOffset: s.pullOffset,
+      lastTimestamp: s.lastTimestamp,
+    },
   ]);
-  const body = `{"consumeTps":0,"offsetTable":${fastjsonMap(entries)}}`;
+  const tps = broker.stats.consumeTps.get(reqStr(h, "consumerGroup")) ?? 0;
+  const body = `{"consumeTps":${tps},"offsetTable":${fastjsonMap(entries)}}`;
   return createResponse(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(body));
 }
 
