@@ -806,8 +806,9 @@ export class Broker {
     return this.store.getOffsetByTime(topic, queueId, timestamp);
   }
 
+  /** -1 for a queue with no message (RocketMQ's answer), else the store time of its first. */
   earliestMsgStoreTime(topic: string, queueId: number): number {
-    return this.store.getStoreTime(topic, queueId, this.store.getMinOffset(topic, queueId)) ?? 0;
+    return this.store.getStoreTime(topic, queueId, this.store.getMinOffset(topic, queueId)) ?? -1;
   }
 
   // ---- clients --------------------------------------------------------------------------------------------

@@ -492,6 +492,13 @@ test("GET_CONSUME_STATS: per queue brokerOffset, consumerOffset and pullOffset (
   );
   const tps = Number(/"consumeTps":([\d.]+)/.exec(text)?.[1]);
   assert.ok(tps > 0 && tps <= 11, `consumeTps ${tps}: ${text}`);
+  // The earliest store time: the first message's, or -1 for a queue with none (RocketMQ's answer; 0 was a date).
+  const earliest = (queueId: number) =>
+    call(RequestCode.GET_EARLIEST_MSG_STORETIME, { topic: "CS", queueId: String(queueId) }).then((r) =>
+      Number(r.extFields.timestamp),
+    );
+  assert.equal(await earliest(0), b.server.broker.store.getStoreTime("CS", 0, 0));
+  assert.equal(await earliest(1), -1);
   const none = await call(RequestCode.GET_CONSUME_STATS, { consumerGroup: "GNONE", topic: "CS" });
   assert.match(none.body!.toString(), /"consumeTps":0/);
 
