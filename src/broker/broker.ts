@@ -161,6 +161,18 @@ export interface ConsumeQueueStat {
   lastTimestamp: number;
 }
 
+/**
+ * System topics (the delay schedule's, TBW102 the template of new topics, the transaction and trace topics) are the
+ * broker's own: an admin may not change or delete them, as RocketMQ refuses by default.
+ */
+function refuseSystemTopic(topic: string, what: "changed" | "deleted"): void {
+  if (isSystemTopic(topic))
+    throw new BrokerError(
+      "NO_PERMISSION",
+      `${topic} is a system topic the broker needs; it cannot be ${what}`,
+    );
+}
+
 export class Broker {
   readonly config: BrokerConfig;
   readonly store: MessageStore;
@@ -1091,23 +1103,14 @@ export class Broker {
 
   // ---- admin ----------------------------------------------------------------------------------------------
 
-  /** Creates or updates a topic; system topics are the broker's own and refused (RocketMQ's default too). */
+  /** Creates or updates a topic; system topics are refused (see refuseSystemTopic). */
   createTopic(tc: TopicConfig): TopicConfig {
-    if (isSystemTopic(tc.topicName))
-      throw new BrokerError(
-        "NO_PERMISSION",
-        `${tc.topicName} is a system topic the broker manages; it cannot be changed`,
-      );
+    refuseSystemTopic(tc.topicName, "changed");
     return this.topics.createOrUpdate(tc);
   }
 
-  /** System topics (the delay schedule's, TBW102, the transaction and trace topics) are refused, as by RocketMQ. */
   deleteTopic(topic: string): void {
-    if (isSystemTopic(topic))
-      throw new BrokerError(
-        "NO_PERMISSION",
-        `${topic} is a system topic the broker needs; it cannot be deleted`,
-      );
+    refuseSystemTopic(topic, "deleted");
     this.topics.delete(topic);
     this.store.deleteTopic(topic);
     this.offsets.removeTopic(topic);

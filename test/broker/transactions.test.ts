@@ -108,14 +108,29 @@ async function visible(client: RemotingClient, addr: string): Promise<string[]> 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("half messages are invisible until commit; rollback never delivers; decisions are idempotent", async (t) => {
-  const b = await startBroker(fast);
+/** A broker, and a client registered as a producer of TXG on it; `onCheck` answers the broker's check-backs. */
+async function txProducer(
+  t: { after(f: () => Promise<void>): void },
+  config: Parameters<typeof startBroker>[0],
+  onCheck?: (req: RemotingCommand, client: RemotingClient, addr: string) => void,
+) {
+  const b = await startBroker(config);
   const client = new RemotingClient();
+  if (onCheck)
+    client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (req) => {
+      onCheck(req, client, b.addr);
+      return undefined;
+    });
   t.after(async () => {
     client.close();
     await b.stop();
   });
   await producer(client, b.addr);
+  return { b, client };
+}
+
+test("half messages are invisible until commit; rollback never delivers; decisions are idempotent", async (t) => {
+  const { b, client } = await txProducer(t, fast);
   const a = await sendHalf(client, b.addr, "a");
   const r = await sendHalf(client, b.addr, "r");
   assert.deepEqual(await visible(client, b.addr), [], "nothing visible before the decision");
@@ -132,23 +147,15 @@ test("half messages are invisible until commit; rollback never delivers; decisio
 });
 
 test("unknown outcome: the broker checks back with a producer of the group, which commits", async (t) => {
-  const b = await startBroker(fast);
-  const client = new RemotingClient();
   const checks: RemotingCommand[] = [];
-  client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (req) => {
+  const { b, client } = await txProducer(t, fast, (req, c, addr) => {
     checks.push(req);
     const half = {
       halfOffset: Number(req.extFields.tranStateTableOffset),
       phy: Number(req.extFields.commitLogOffset),
     };
-    void end(client, b.addr, half, 8, true);
-    return undefined;
+    void end(c, addr, half, 8, true);
   });
-  t.after(async () => {
-    client.close();
-    await b.stop();
-  });
-  await producer(client, b.addr);
   const sentAt = Date.now();
   await sendHalf(client, b.addr, "u");
   assert.equal(
@@ -170,20 +177,10 @@ test("unknown outcome: the broker checks back with a producer of the group, whic
 });
 
 test("CheckImmunityTimeInSeconds delays the first check; unanswered checks end in a discard", async (t) => {
-  const b = await startBroker(fast);
-  const client = new RemotingClient();
   const checkTimes: number[] = [];
-  client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, () => {
-    checkTimes.push(Date.now());
-    return undefined;
-  });
+  const { b, client } = await txProducer(t, fast, () => checkTimes.push(Date.now()));
   const events: string[] = [];
   b.server.broker.transactions.onEvent = (e) => events.push(e.type);
-  t.after(async () => {
-    client.close();
-    await b.stop();
-  });
-  await producer(client, b.addr);
   const sentAt = Date.now();
   const h = await sendHalf(client, b.addr, "x", { CHECK_IMMUNITY_TIME_IN_SECONDS: "1" });
   for (let i = 0; i < 400 && !events.includes("discard"); i++) await sleep(25);
@@ -200,18 +197,10 @@ test("CheckImmunityTimeInSeconds delays the first check; unanswered checks end i
 
 test("a CheckImmunityTimeInSeconds shorter than the transaction timeout brings the first check forward", async (t) => {
   // RocketMQ takes the producer's immunity as it is; the broker's timeout (here a minute) applies only without one.
-  const b = await startBroker({ ...fast, transactionTimeoutMs: 60_000 });
-  const client = new RemotingClient();
   const checks: { at: number; body: string }[] = [];
-  client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (req) => {
+  const { b, client } = await txProducer(t, { ...fast, transactionTimeoutMs: 60_000 }, (req) => {
     checks.push({ at: Date.now(), body: req.body ? decodeRecord(req.body).body.toString() : "" });
-    return undefined;
   });
-  t.after(async () => {
-    client.close();
-    await b.stop();
-  });
-  await producer(client, b.addr);
   const sentAt = Date.now();
   await sendHalf(client, b.addr, "soon", { CHECK_IMMUNITY_TIME_IN_SECONDS: "1" });
   await sendHalf(client, b.addr, "default");

@@ -158,15 +158,9 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   assert.match(await cli(server, "group", "progress", "GID_LAG"), /backlog: 20/);
 
   // An alarm on it fires (webhook, list, metric) ...
-  const added = await json<{ rule: { id: string } }>(
-    server,
-    "alarm",
-    "add",
-    "--group",
-    "GID_LAG",
-    "--max-backlog",
-    "10",
-  );
+  const addLagAlarm = () =>
+    json<{ rule: { id: string } }>(server, "alarm", "add", "--group", "GID_LAG", "--max-backlog", "10");
+  const added = await addLagAlarm();
   await until(() => hooks.some((h) => h.event === "fired"), 5000, "the fired webhook");
   assert.equal(hooks[0]?.alarm.rule.group, "GID_LAG");
   assert.match(await cli(server, "alarm", "list"), /FIRING/);
@@ -197,15 +191,7 @@ test("admin API and CLI: topics, progress, lookup, trace, DLQ, offset reset, ala
   assert.match(await cli(server, "alarm", "remove", added.rule.id), /removed/);
   // A rule removed while it fires is cleared, or the receiver would keep the alarm open for good.
   await cli(server, "group", "reset-offset", "GID_LAG", "--topic", "OpsTopic", "--time", "1");
-  const again = await json<{ rule: { id: string } }>(
-    server,
-    "alarm",
-    "add",
-    "--group",
-    "GID_LAG",
-    "--max-backlog",
-    "10",
-  );
+  const again = await addLagAlarm();
   const firedAgain = () => hooks.filter((h) => h.event === "fired").length === 2;
   await until(firedAgain, 5000, "the second fired webhook");
   await cli(server, "alarm", "remove", again.rule.id);

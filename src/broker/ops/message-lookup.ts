@@ -40,7 +40,6 @@ export function viewOf(rec: MessageRecord): MessageView {
   };
 }
 
-/** By offset message id (this broker's), else by unique id in `topic` (or every topic when none is given). */
 function decodeOrUndefined(raw: Buffer): MessageRecord | undefined {
   try {
     return decodeRecord(raw);
@@ -49,6 +48,7 @@ function decodeOrUndefined(raw: Buffer): MessageRecord | undefined {
   }
 }
 
+/** By offset message id (this broker's), else by unique id in `topic` (or every topic when none is given). */
 export function findById(b: Broker, id: string, topic?: string): MessageRecord[] {
   const decoded = decodeOffsetMsgId(id);
   if (decoded) {

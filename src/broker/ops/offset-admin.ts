@@ -59,10 +59,10 @@ export function resetGroupOffsets(b: Broker, r: ResetRequest): Map<number, numbe
     const next = force || cur < 0 || off < cur ? off : cur;
     b.offsets.commit(r.group, r.topic, q, next);
     b.offsets.assignReset(r.group, r.topic, q, next);
+    // A consumer's pull held on the queue would otherwise take the reset only when its long poll ends (15-30 s).
+    b.wakeHeldPulls(r.topic, q);
     out.set(q, next);
   }
-  // A consumer's pull held on a queue would otherwise take the reset only when its long poll ends (15-30 s).
-  for (const q of out.keys()) b.wakeHeldPulls(r.topic, q);
   b.pop.forget(r.group, r.topic);
   b.offsets.flush().catch(() => undefined);
   const reset = {

@@ -55,6 +55,15 @@ export interface PublishedMessage {
   transCheckSeconds: number | undefined;
 }
 
+function refuseSeparators(s: string, what: string): void {
+  if (hasPropertySeparator(s))
+    throw new HttpError(
+      400,
+      "InvalidArgument",
+      `${what} contains the reserved characters \\u0001 or \\u0002`,
+    );
+}
+
 /** The broker-side form of a published message; bad property values are InvalidArgument. */
 export function readPublish(
   bodyText: string | undefined,
@@ -76,20 +85,12 @@ export function readPublish(
   const props = parsePropertyString(propertyString);
   for (const [k, v] of props) {
     if (HIDDEN.has(k)) throw new HttpError(400, "InvalidArgument", `property ${k} is reserved`);
-    if (hasPropertySeparator(k) || hasPropertySeparator(v))
-      throw new HttpError(
-        400,
-        "InvalidArgument",
-        `property ${k} contains the reserved characters \\u0001 or \\u0002`,
-      );
+    refuseSeparators(k + v, `property ${k}`);
   }
-  if (tag && hasPropertySeparator(tag))
-    throw new HttpError(
-      400,
-      "InvalidArgument",
-      "MessageTag contains the reserved characters \\u0001 or \\u0002",
-    );
-  if (tag) props.set(Prop.TAGS, tag);
+  if (tag) {
+    refuseSeparators(tag, "MessageTag");
+    props.set(Prop.TAGS, tag);
+  }
   const start = props.get(Prop.START_DELIVER_TIME);
   if (start !== undefined && !/^\d{1,15}$/.test(start)) {
     throw new HttpError(
